@@ -1,0 +1,116 @@
+"""The deformable 2D triangle mesh: the face landmarks plus a coarse grid over the whole image.
+
+Every vertex carries a rest position with depth (for 3D-ish head rotation) and two weights:
+how much it follows the head's rotation and how much it follows the body offset. Both weights fall
+smoothly to zero into a fixed outer border, so the image edge never moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.spatial import Delaunay
+
+from openlpm.character.topology import CHIN, FACE_OVAL, N_LANDMARKS
+
+GRID_CELLS = 14  # grid vertices along the image's long side
+BORDER_FRACTION = 0.05  # of the long side: the fixed, never-moving frame
+_WEIGHT_SIDE = 160  # weight maps are computed at this size, then sampled at the vertices
+
+
+@dataclass(frozen=True)
+class Mesh:
+    rest: np.ndarray  # (V, 3) float32: x, y pixels and depth z (pixels, + away from camera)
+    triangles: np.ndarray  # (T, 3) int32
+    head_weight: np.ndarray  # (V,) float32 in [0, 1]: follows head rotation
+    body_weight: np.ndarray  # (V,) float32 in [0, 1]: follows the body offset
+    pivot: np.ndarray  # (3,) float32: centre of head rotation
+
+    def scaled(self, sx: float, sy: float) -> Mesh:
+        """The same mesh for the image resized by (sx, sy); depth scales with their mean."""
+        factor = np.float32([sx, sy, (sx + sy) / 2])
+        return Mesh(self.rest * factor, self.triangles, self.head_weight, self.body_weight, self.pivot * factor)
+
+
+def smoothstep(edge0, edge1, x: np.ndarray) -> np.ndarray:  # edges: floats or arrays
+    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def build_mesh(landmarks: np.ndarray, mask: np.ndarray, face_height: float) -> Mesh:
+    h, w = mask.shape
+    grid = _grid_vertices(landmarks, w, h)
+    pivot = _head_pivot(landmarks, face_height)
+    grid3 = np.column_stack([grid, np.full(len(grid), pivot[2], np.float32)])
+    rest = np.vstack([landmarks, grid3]).astype(np.float32)
+    triangles = Delaunay(rest[:, :2].astype(np.float64), qhull_options="QJ").simplices
+    head_map, body_map = _weight_maps(landmarks, mask, face_height)
+    head = _sample(head_map, rest[:, :2], w, h)
+    head[:N_LANDMARKS] = 1.0
+    body = _sample(body_map, rest[:, :2], w, h)
+    return Mesh(rest, triangles.astype(np.int32), head, body, pivot)
+
+
+def _grid_vertices(landmarks: np.ndarray, w: int, h: int) -> np.ndarray:
+    step = max(w, h) / GRID_CELLS
+    xs = np.linspace(0, w - 1, max(2, round(w / step) + 1))
+    ys = np.linspace(0, h - 1, max(2, round(h / step) + 1))
+    gx, gy = np.meshgrid(xs, ys)
+    pts = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
+    oval = landmarks[list(FACE_OVAL), :2].astype(np.float32).reshape(-1, 1, 2)
+    # Drop grid points inside or close to the face: the landmarks cover it densely.
+    keep = [cv2.pointPolygonTest(oval, (float(x), float(y)), True) < -0.5 * step for x, y in pts]
+    return pts[np.array(keep)]
+
+
+def _head_pivot(landmarks: np.ndarray, face_height: float) -> np.ndarray:
+    sides = landmarks[[234, 454]]  # the face oval at ear level
+    pivot = sides.mean(0)
+    pivot[2] = sides[:, 2].mean() + 0.05 * face_height  # a little behind the cheeks
+    return pivot.astype(np.float32)
+
+
+def _weight_maps(
+    landmarks: np.ndarray, mask: np.ndarray, face_height: float
+) -> tuple[np.ndarray, np.ndarray]:
+    h, w = mask.shape
+    s = _WEIGHT_SIDE / max(h, w)
+    small = cv2.resize(mask, (max(2, round(w * s)), max(2, round(h * s))), cv2.INTER_AREA)
+    sh, sw = small.shape
+    fh = face_height * s
+    ys = np.arange(sh, dtype=np.float32)[:, None]
+    chin_y = landmarks[CHIN, 1] * s
+    # The head turns fully down to the chin, the neck follows less and less.
+    neck = 1 - smoothstep(chin_y + 0.05 * fh, chin_y + 0.5 * fh, ys)
+    oval = np.zeros_like(small)
+    cv2.fillPoly(oval, [np.round(landmarks[list(FACE_OVAL), :2] * s).astype(np.int32)], 1.0)
+    head = np.maximum(small * neck, oval)
+    head = _spread(head, 0.15 * fh)
+    body = _spread(small, 0.1 * fh)
+    frame = _border_falloff(sh, sw)
+    return head * frame, body * frame
+
+
+def _spread(weight: np.ndarray, radius: float) -> np.ndarray:
+    """Grow a weight map outward by about ``radius`` pixels with a smooth edge."""
+    r = max(1, round(radius))
+    grown = cv2.dilate(weight, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
+    return np.clip(np.maximum(weight, cv2.GaussianBlur(grown, (0, 0), r / 2)), 0, 1)
+
+
+def _border_falloff(h: int, w: int) -> np.ndarray:
+    margin = BORDER_FRACTION * max(h, w)
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    dist = np.minimum(np.minimum(ys, h - 1 - ys), np.minimum(xs, w - 1 - xs))
+    return smoothstep(0.5 * margin, 2.0 * margin, dist).astype(np.float32)
+
+
+def _sample(weight_map: np.ndarray, xy: np.ndarray, w: int, h: int) -> np.ndarray:
+    sh, sw = weight_map.shape
+    mx = (xy[:, 0] * (sw / w)).astype(np.float32).reshape(-1, 1)
+    my = (xy[:, 1] * (sh / h)).astype(np.float32).reshape(-1, 1)
+    out = cv2.remap(weight_map, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.ravel().astype(np.float32)

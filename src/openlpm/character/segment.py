@@ -1,0 +1,39 @@
+"""Person segmentation (face, hair, neck, shoulders) and the background clean plate."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from openlpm.character.topology import FACE_OVAL
+
+_PLATE_SIDE = 384  # the plate is inpainted at this size: only slivers of it are ever seen
+
+
+def person_mask(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Soft person mask in [0, 1] (float32, image size); always covers the face oval."""
+    import mediapipe as mp
+
+    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+        mask = seg.process(np.ascontiguousarray(rgb)).segmentation_mask.astype(np.float32)
+    oval = np.zeros(mask.shape, np.uint8)
+    cv2.fillPoly(oval, [np.round(landmarks[list(FACE_OVAL), :2]).astype(np.int32)], 255)
+    mask = np.maximum(mask, oval.astype(np.float32) / 255)
+    # Sharpen the model's soft ramp to a 1-2 px anti-aliased edge.
+    mask = np.clip((mask - 0.5) * 4 + 0.5, 0, 1)
+    return cv2.GaussianBlur(mask, (3, 3), 0)
+
+
+def clean_plate(rgb: np.ndarray, mask: np.ndarray, face_height: float) -> np.ndarray:
+    """The background with the person removed (inpainted), the original elsewhere."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, _PLATE_SIDE / max(h, w))
+    small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    halo = max(2, round(0.04 * face_height * scale))  # the edge's own colour bleed
+    hole = cv2.resize(mask, small.shape[1::-1]) > 0.05
+    hole = cv2.dilate(hole.astype(np.uint8), np.ones((2 * halo + 1,) * 2, np.uint8))
+    filled = cv2.inpaint(small, hole, max(3, halo), cv2.INPAINT_TELEA)
+    filled = cv2.GaussianBlur(filled, (0, 0), 1.5)
+    big = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
+    keep = cv2.resize(hole.astype(np.float32), (w, h))[..., None]
+    return (big * keep + rgb * (1 - keep)).astype(np.uint8)

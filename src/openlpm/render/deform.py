@@ -1,0 +1,58 @@
+"""MotionFrame -> displacement of every mesh vertex (expression shapes, head rotation, body)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from openlpm.character.mesh import Mesh
+from openlpm.character.topology import N_LANDMARKS
+from openlpm.motion.frame import MotionFrame
+from openlpm.motion.params import BLENDSHAPES, PARAM_INDEX
+from openlpm.render.face_frame import FaceFrame
+from openlpm.render.shapes import ShapeBuilder
+
+_N_SHAPES = len(BLENDSHAPES)
+_HEAD = slice(PARAM_INDEX["headYaw"], PARAM_INDEX["headRoll"] + 1)
+_BODY = slice(PARAM_INDEX["bodyX"], PARAM_INDEX["bodyY"] + 1)
+
+
+def rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
+    """3x3 rotation for image axes (x right, y down, z away), signs as in motion/params.py."""
+    y, p, r = np.radians([yaw_deg, pitch_deg, roll_deg])
+    cy, sy, cp, sp, cr, sr = np.cos(y), np.sin(y), np.cos(p), np.sin(p), np.cos(r), np.sin(r)
+    yaw = np.array([[cy, 0, -sy], [0, 1, 0], [sy, 0, cy]])  # + moves the (near) nose to image right
+    pitch = np.array([[1, 0, 0], [0, cp, sp], [0, -sp, cp]])  # + moves the nose up: chin up
+    roll = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])  # + moves the crown to image right
+    return roll @ pitch @ yaw
+
+
+class Deformer:
+    """Computes where every vertex of a mesh goes for a pose."""
+
+    def __init__(self, mesh: Mesh, landmarks: np.ndarray) -> None:
+        self.mesh = mesh
+        self.frame = FaceFrame.from_landmarks(landmarks)
+        uv = self.frame.to_face(mesh.rest[:, :2].astype(np.float64))
+        fields = ShapeBuilder(uv, N_LANDMARKS).build()  # (52, V, 2) in face heights
+        pixel_fields = self.frame.to_pixels_delta(fields.astype(np.float64))
+        # (V*2, 52): one matrix product turns blendshape weights into displacements.
+        self.shape_matrix = pixel_fields.reshape(_N_SHAPES, -1).T.astype(np.float32).copy()
+        self.rest = mesh.rest.astype(np.float32)
+        self.pivot = mesh.pivot.astype(np.float32)
+        self.head_weight = mesh.head_weight[:, None].astype(np.float32)
+        self.body_weight = mesh.body_weight[:, None].astype(np.float32)
+
+    def displacement(self, frame: MotionFrame) -> np.ndarray:
+        """(V, 2) float32 pixel displacement of every vertex."""
+        v = frame.vector
+        disp = (self.shape_matrix @ v[:_N_SHAPES]).reshape(-1, 2)
+        yaw, pitch, roll = v[_HEAD]
+        if yaw or pitch or roll:
+            posed = self.rest.copy()
+            posed[:, :2] += disp
+            turned = (posed - self.pivot) @ rotation(yaw, pitch, roll).T.astype(np.float32) + self.pivot
+            disp += self.head_weight * (turned[:, :2] - posed[:, :2])
+        body = v[_BODY]
+        if body.any():
+            disp += self.body_weight * (body * np.float32(self.frame.height))
+        return disp

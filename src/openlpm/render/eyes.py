@@ -1,0 +1,138 @@
+"""The eye layer: eyelids that close over the eye, irises that move inside it.
+
+Drawn in the reference image's own coordinates, before the mesh warp, on a small box around
+each eye. Per image column the upper lid is a curve u(x) and the lower lid l(x). A pose moves the
+curves; the skin above the upper lid is stretched down with it (so the lashes travel with the
+lid and skin covers the eye on a blink), and between the lids the eyeball shows: a sclera plate
+(the eye with its iris painted out) with the iris pasted at the gaze position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from openlpm.character.topology import EyeIndices
+
+LOOK_SIDE = 0.2  # iris travel at full eyeLookIn/Out, in eye widths
+LOOK_VERTICAL = 0.1  # iris travel at full eyeLookUp/Down, in eye widths
+_UP_BAND = 0.55  # skin band above the lid that stretches on a blink, in eye widths
+_DOWN_BAND = 0.35
+
+
+@dataclass(frozen=True)
+class EyePose:
+    blink: float = 0.0
+    squint: float = 0.0
+    wide: float = 0.0
+    look_out: float = 0.0  # toward the ear
+    look_in: float = 0.0
+    look_up: float = 0.0
+    look_down: float = 0.0
+
+
+class EyeLayer:
+    def __init__(self, image: np.ndarray, landmarks: np.ndarray, eye: EyeIndices) -> None:
+        lm = landmarks[:, :2].astype(np.float64)
+        upper, lower = lm[list(eye.upper)], lm[list(eye.lower)]
+        self.width = float(np.linalg.norm(lm[eye.outer] - lm[eye.inner]))
+        self.out_sign = 1.0 if lm[eye.outer, 0] > lm[eye.inner, 0] else -1.0
+        h, w = image.shape[:2]
+        ew = self.width
+        self.x0 = int(max(0, np.floor(upper[:, 0].min() - 0.15 * ew)))
+        self.x1 = int(min(w, np.ceil(upper[:, 0].max() + 0.15 * ew)))
+        self.y0 = int(max(0, np.floor(upper[:, 1].min() - _UP_BAND * ew)))
+        self.y1 = int(min(h, np.ceil(lower[:, 1].max() + _DOWN_BAND * ew)))
+        roi = image[self.y0 : self.y1, self.x0 : self.x1].astype(np.float32)
+        self.skin = roi
+        xs = np.arange(self.x0, self.x1, dtype=np.float64)
+        self.u = _curve(upper, xs)  # upper lid y per column (absolute pixels)
+        self.l = np.maximum(_curve(lower, xs), self.u)
+        ys = np.arange(self.y0, self.y1, dtype=np.float32)[:, None]
+        self.ys = ys
+        self.xs_map = np.broadcast_to(np.arange(self.x1 - self.x0, dtype=np.float32), roi.shape[:2]).copy()
+        iris_c = landmarks[eye.iris_center, :2].astype(np.float64)
+        iris_r = float(np.linalg.norm(lm[list(eye.iris_ring)] - iris_c, axis=1).mean())
+        opening = self._opening_mask(self.u, self.l)
+        self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, iris_c - (self.x0, self.y0), iris_r)
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return self.x0, self.y0, self.x1, self.y1
+
+    def _opening_mask(self, u: np.ndarray, l: np.ndarray) -> np.ndarray:
+        """Anti-aliased coverage of the space between the lids, (roi_h, roi_w) float32."""
+        top = np.clip(self.ys - u[None].astype(np.float32) + 0.5, 0, 1)
+        bottom = np.clip(l[None].astype(np.float32) - self.ys + 0.5, 0, 1)
+        return (top * bottom).astype(np.float32)
+
+    def draw(self, pose: EyePose) -> np.ndarray:
+        """The eye box (roi_h, roi_w, 3) float32 for this pose."""
+        o = self.l - self.u
+        close = min(1.0, pose.blink + 0.3 * pose.squint)
+        u2 = self.u + o * (0.85 * close + 0.3 * pose.look_down - 0.12 * pose.look_up - 0.25 * pose.wide)
+        l2 = self.l - o * (0.15 * close + 0.15 * pose.squint)
+        u2 = np.minimum(u2, l2)
+        y0, y1, ys = float(self.y0), float(self.y1), self.ys
+        above = y0 + (ys - y0) * ((self.u - y0) / np.maximum(u2 - y0, 1e-3))[None]
+        below = y1 - (y1 - ys) * ((y1 - self.l) / np.maximum(y1 - l2, 1e-3))[None]
+        src_y = np.where(ys < u2[None], above, below).astype(np.float32) - y0
+        skin = cv2.remap(self.skin, self.xs_map, src_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        cover = self._opening_mask(u2, l2)
+        if not cover.any():
+            return skin
+        ball = self._eyeball(pose)
+        shade = 1 - 0.3 * np.exp(-np.maximum(ys - u2[None], 0) / (0.08 * self.width + 1e-3))
+        eye = ball * shade[..., None].astype(np.float32)
+        return skin + (eye - skin) * cover[..., None]
+
+    def _eyeball(self, pose: EyePose) -> np.ndarray:
+        dx = (pose.look_out - pose.look_in) * self.out_sign * LOOK_SIDE * self.width
+        dy = (pose.look_down - pose.look_up) * LOOK_VERTICAL * self.width
+        ox, oy = self.iris_origin
+        shift = np.float32([[1, 0, ox + dx], [0, 1, oy + dy]])
+        size = (self.skin.shape[1], self.skin.shape[0])
+        iris = cv2.warpAffine(self.iris, shift, size, flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
+        alpha = iris[..., 3:4]
+        return self.eyeball * (1 - alpha) + iris[..., :3] * alpha
+
+
+def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    order = np.argsort(points[:, 0])
+    return np.interp(xs, points[order, 0], points[order, 1])
+
+
+def _split_iris(
+    roi: np.ndarray, opening: np.ndarray, centre: np.ndarray, radius: float
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """(eyeball without iris, iris sprite RGBA, sprite offset in the box)."""
+    h, w = opening.shape
+    disk = np.zeros((h, w), np.uint8)
+    cv2.circle(disk, (round(centre[0] * 4), round(centre[1] * 4)), round(radius * 1.15 * 4), 255, -1, cv2.LINE_AA, 2)
+    inside = opening > 0.5
+    sclera_px = roi[inside & (disk == 0)]
+    if len(sclera_px) >= 4:
+        bright = sclera_px[sclera_px.sum(1) >= np.percentile(sclera_px.sum(1), 50)]
+        sclera = np.median(bright, axis=0)
+    else:
+        sclera = np.array([235.0, 235.0, 235.0])
+    eyeball = np.empty_like(roi)
+    eyeball[:] = sclera
+    fill = cv2.inpaint(np.clip(roi, 0, 255).astype(np.uint8), ((disk > 0) & inside).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+    eyeball[inside] = fill[inside]
+    eyeball = cv2.GaussianBlur(eyeball, (3, 3), 0) * 0.3 + eyeball * 0.7
+    # Iris sprite: visible part from the image, the part hidden by the lids mirrored from below.
+    r = int(np.ceil(radius * 1.2)) + 1
+    cx, cy = centre
+    xs = np.arange(-r, r + 1, dtype=np.float32) + np.float32(cx)
+    ys = np.arange(-r, r + 1, dtype=np.float32) + np.float32(cy)
+    gx, gy = np.meshgrid(xs, ys)
+    seen = cv2.remap(opening, gx, gy, cv2.INTER_LINEAR, borderValue=0) > 0.5
+    mirror_y = np.where(seen, gy, 2 * np.float32(cy) - gy)
+    colour = cv2.remap(roi, gx, mirror_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    dist = np.hypot(gx - cx, gy - cy)
+    alpha = np.clip(radius - dist + 0.5, 0, 1).astype(np.float32)
+    sprite = np.dstack([colour, alpha]).astype(np.float32)
+    return eyeball.astype(np.float32), sprite, (float(cx) - r, float(cy) - r)

@@ -1,0 +1,146 @@
+"""Expression shapes: one displacement field over the mesh vertices per ARKit blendshape.
+
+Each shape is linear, like a real blendshape rig: the displacement of a pose is the weighted sum
+of the shapes' fields. Fields are written in face coordinates (face heights; u toward image right,
+v toward the chin) and built once per character from its landmarks. Eyelids, irises and the mouth
+interior are drawn by their own layers (eyes.py, mouth.py); the shapes here move the skin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from openlpm.character import topology as T
+from openlpm.character.mesh import smoothstep
+from openlpm.motion.params import BLENDSHAPES
+
+JAW_DROP = 0.14  # face heights the lower lip travels at jawOpen=1
+UPPER_LIP_RISE = 0.01  # the upper lip lifts a little as the jaw opens
+
+_LIPS_UPPER = sorted(set(T.LIP_OUTER_UPPER + T.LIP_INNER_UPPER) - {61, 291, 78, 308})
+_LIPS_LOWER = sorted(set(T.LIP_OUTER_LOWER + T.LIP_INNER_LOWER) - {61, 291, 78, 308})
+_CORNERS = (61, 78, 291, 308)
+
+
+class ShapeBuilder:
+    """Builds the per-blendshape fields for vertices given in face coordinates."""
+
+    def __init__(self, uv: np.ndarray, n_landmarks: int) -> None:
+        self.uv = uv  # (V, 2) face coordinates of every mesh vertex
+        self.lm = uv[:n_landmarks]
+        self.n = len(uv)
+        self.is_landmark = np.arange(self.n) < n_landmarks
+        mouth = self.lm[[T.MOUTH_CORNER_RIGHT, T.MOUTH_CORNER_LEFT]]
+        self.mouth_half = float(abs(mouth[1, 0] - mouth[0, 0]) / 2)
+        self.chin_v = float(self.lm[T.CHIN, 1])
+
+    # -- weights -------------------------------------------------------------------------
+    def near(self, anchors: tuple[int, ...] | list[int], sigma: float) -> np.ndarray:
+        """1 at the anchor landmarks, falling off with distance (Gaussian, sigma face heights)."""
+        d2 = ((self.uv[:, None, :] - self.lm[list(anchors)][None]) ** 2).sum(-1).min(1)
+        w = np.exp(-d2 / (2 * sigma**2))
+        w[list(anchors)] = 1.0
+        return w
+
+    def lower_jaw(self) -> np.ndarray:
+        """How much each vertex rides on the lower jaw."""
+        seam_u = self.lm[list(T.LIP_INNER_UPPER), 0]
+        seam_v = (self.lm[list(T.LIP_INNER_UPPER), 1] + self.lm[list(T.LIP_INNER_LOWER), 1]) / 2
+        order = np.argsort(seam_u)
+        seam = np.interp(self.uv[:, 0], seam_u[order], seam_v[order])
+        # Between the corners the seam is a cut; beyond them the skin shears smoothly.
+        beyond = np.maximum(np.abs(self.uv[:, 0]) - self.mouth_half, 0)
+        soft = 0.002 + 0.8 * beyond
+        below = smoothstep(-soft, soft, self.uv[:, 1] - seam)
+        below[_LIPS_UPPER] = 0.0
+        below[_LIPS_LOWER] = 1.0
+        below[list(_CORNERS)] = 0.5
+        lateral = 1 - smoothstep(0.2, 0.6, np.abs(self.uv[:, 0]))
+        # The chin travels less than the lower lip: the jaw swings about the ears.
+        swing = 1 - 0.35 * smoothstep(0.02, 0.25, self.uv[:, 1])
+        neck = np.exp(-np.maximum(0, self.uv[:, 1] - self.chin_v) / 0.08)
+        return below * lateral * swing * neck
+
+    def side(self, sign: float) -> np.ndarray:
+        """0..1 toward one side of the face: sign +1 is image right (the character's left)."""
+        return smoothstep(-0.3 * self.mouth_half, 0.6 * self.mouth_half, sign * self.uv[:, 0])
+
+    # -- fields --------------------------------------------------------------------------
+    def build(self) -> np.ndarray:
+        """(52, V, 2) displacement per unit weight of every ARKit blendshape."""
+        fields = np.zeros((len(BLENDSHAPES), self.n, 2))
+        for name, field in self._fields().items():
+            fields[BLENDSHAPES.index(name)] = field
+        return fields.astype(np.float32)
+
+    def _fields(self) -> dict[str, np.ndarray]:
+        f: dict[str, np.ndarray] = {}
+        z = np.zeros((self.n, 2))
+        jaw = self.lower_jaw()
+        lips = self.near(list(T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER), 0.035)
+        upper_lip = self.near(_LIPS_UPPER, 0.03) * (1 - jaw)
+        lower_lip = self.near(_LIPS_LOWER, 0.03) * (jaw > 0.4)
+        toward_mouth_centre = -np.sign(self.uv[:, 0]) * np.minimum(1, np.abs(self.uv[:, 0]) / self.mouth_half)
+
+        jaw_open = z.copy()
+        jaw_open[:, 1] = JAW_DROP * jaw - UPPER_LIP_RISE * upper_lip
+        jaw_open[:, 0] = 0.12 * JAW_DROP * toward_mouth_centre * lips  # corners narrow
+        f["jawOpen"] = jaw_open
+
+        close = z.copy()  # lips meet while the jaw stays open
+        close[:, 1] = -(JAW_DROP * 0.92) * lower_lip + (JAW_DROP * 0.08 + UPPER_LIP_RISE) * upper_lip
+        f["mouthClose"] = close
+
+        inward = np.column_stack([toward_mouth_centre * self.mouth_half, np.zeros(self.n)]) * lips[:, None]
+        funnel = 0.3 * inward
+        funnel[:, 1] += (0.03 * self.near(T.LIP_INNER_LOWER[3:8], 0.02) - 0.02 * self.near(T.LIP_INNER_UPPER[3:8], 0.02))
+        f["mouthFunnel"] = funnel
+        pucker = 0.42 * inward
+        pucker[:, 1] += 0.008 * self.near(T.LIP_OUTER_LOWER[3:8], 0.02) - 0.006 * self.near(T.LIP_OUTER_UPPER[3:8], 0.02)
+        f["mouthPucker"] = pucker
+
+        for side, sign, corner, cheek, wing in (
+            ("Left", 1.0, T.MOUTH_CORNER_LEFT, T.CHEEK_LEFT, T.NOSE_WING_LEFT),
+            ("Right", -1.0, T.MOUTH_CORNER_RIGHT, T.CHEEK_RIGHT, T.NOSE_WING_RIGHT),
+        ):
+            near_corner = self.near((corner, 308 if sign > 0 else 78), 0.45 * self.mouth_half)
+            cheeks = self.near(cheek, 0.06)
+            f[f"mouthSmile{side}"] = self._vec(near_corner, 0.035 * sign, -0.045) + self._vec(cheeks, 0, -0.015)
+            f[f"mouthFrown{side}"] = self._vec(near_corner, 0.01 * sign, 0.035)
+            f[f"mouthStretch{side}"] = self._vec(near_corner, 0.045 * sign, 0.012)
+            f[f"mouthDimple{side}"] = self._vec(near_corner, 0.018 * sign, -0.004)
+            f[f"mouthPress{side}"] = self._press(sign)
+            f[f"mouthLowerDown{side}"] = self._vec(lower_lip * self.side(sign), 0, 0.035)
+            f[f"mouthUpperUp{side}"] = self._vec(upper_lip * self.side(sign), 0, -0.03)
+            f[f"cheekSquint{side}"] = self._vec(cheeks, 0, -0.02)
+            f[f"noseSneer{side}"] = self._vec(self.near(wing, 0.03), 0, -0.018)
+            f[f"jaw{side}"] = self._vec(jaw, 0.05 * sign, 0)
+            f[f"mouth{side}"] = self._vec(lips, 0.04 * sign, 0)
+            eye = T.LEFT_EYE if sign > 0 else T.RIGHT_EYE
+            outer_brow = self.near(eye.brow_upper[:2] + eye.brow_lower[:2], 0.035)
+            inner_brow = self.near(eye.brow_upper[-2:] + eye.brow_lower[-2:], 0.035)
+            brow = self.near(eye.brow_upper + eye.brow_lower, 0.04)
+            f[f"browOuterUp{side}"] = self._vec(outer_brow, 0, -0.045)
+            f[f"browDown{side}"] = self._vec(brow, -0.008 * sign, 0.03)
+            f.setdefault("browInnerUp", z.copy())
+            f["browInnerUp"] += self._vec(inner_brow, 0.004 * sign, -0.05)
+
+        f["mouthRollLower"] = self._vec(self.near(T.LIP_OUTER_LOWER[2:9], 0.012) * (jaw > 0.4), 0, -0.02)
+        f["mouthRollUpper"] = self._vec(self.near(T.LIP_OUTER_UPPER[2:9], 0.012) * (1 - jaw), 0, 0.015)
+        f["mouthShrugLower"] = self._vec(self.near(_LIPS_LOWER + [T.CHIN], 0.04) * (jaw > 0.2), 0, -0.02)
+        f["mouthShrugUpper"] = self._vec(upper_lip, 0, -0.012)
+        f["jawForward"] = self._vec(jaw, 0, 0.015)
+        cheeks_both = self.near(T.CHEEK_LEFT + T.CHEEK_RIGHT, 0.08)
+        f["cheekPuff"] = np.column_stack([np.sign(self.uv[:, 0]) * 0.03 * cheeks_both, np.zeros(self.n)])
+        return f
+
+    def _vec(self, weight: np.ndarray, du: float, dv: float) -> np.ndarray:
+        return np.column_stack([weight * du, weight * dv])
+
+    def _press(self, sign: float) -> np.ndarray:
+        """Lips pressed: the outer contours move toward the seam on one side."""
+        side = self.side(sign)
+        out = np.zeros((self.n, 2))
+        out[list(T.LIP_OUTER_UPPER), 1] = 0.012
+        out[list(T.LIP_OUTER_LOWER), 1] = -0.012
+        return out * side[:, None]

@@ -1,0 +1,86 @@
+"""Dense backward warp from a mesh's vertex displacements.
+
+The vertex displacements D are spread over a half-resolution pixel grid by linear interpolation
+inside the rest mesh's triangles (one sparse matrix product). Rendering needs the inverse: for
+each output pixel p, the source point x with x + D(x) = p. A few fixed-point steps x <- p - D(x)
+are enough for the smooth fields of head and face motion (its error is of order D * |grad D|^2);
+the one place where the field is not smooth, the lip seam as the mouth opens, is covered by the
+mouth-interior layer.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import sparse
+
+
+FIXED_POINT_STEPS = 2  # x <- p - D(x); each step shrinks the error by about |grad D|
+
+
+class Warp:
+    def __init__(self, rest_xy: np.ndarray, triangles: np.ndarray, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.cw, self.ch = (width + 1) // 2, (height + 1) // 2
+        # Coarse sample i sits at full-resolution coordinate 2i + 0.5 (cv2.resize's convention).
+        cx = np.arange(self.cw, dtype=np.float32) * 2 + 0.5
+        cy = np.arange(self.ch, dtype=np.float32) * 2 + 0.5
+        gx, gy = np.meshgrid(cx, cy)
+        self.coarse_xy = np.stack([gx, gy], -1)  # (ch, cw, 2)
+        self.spread = _barycentric_matrix(
+            rest_xy, triangles, self.coarse_xy.reshape(-1, 2), (self.ch, self.cw)
+        )
+        ix, iy = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+        self.identity = np.stack([ix, iy], -1)  # (H, W, 2)
+
+    def backward(self, disp: np.ndarray) -> np.ndarray:
+        """(ch, cw, 2) coarse backward displacement: source = p + result."""
+        forward = (self.spread @ disp).reshape(self.ch, self.cw, 2).astype(np.float32)
+        back = -forward  # first guess: x = p - D(p)
+        for _ in range(FIXED_POINT_STEPS):
+            at = (self.coarse_xy + back - 0.5) * 0.5  # source guess -> coarse sample coordinates
+            back = -cv2.remap(forward, at[..., 0], at[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return back
+
+    def full_map(self, coarse_backward: np.ndarray) -> np.ndarray:
+        """(H, W, 2) float32 map for cv2.remap."""
+        up = cv2.resize(coarse_backward, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+        return self.identity + up
+
+
+def _barycentric_matrix(
+    vertices: np.ndarray, triangles: np.ndarray, points_xy: np.ndarray, shape: tuple[int, int]
+) -> sparse.csr_matrix:
+    """Sparse (points, vertices) matrix of barycentric weights in the triangle holding each point.
+
+    ``points_xy`` is a regular grid of ``shape`` (rows, cols) whose samples sit at 2i + 0.5.
+    """
+    ids = np.full(shape, -1, np.int32)
+    coarse = ((vertices[:, :2] - 0.5) / 2 * 16).round().astype(np.int32)  # 4 fractional bits
+    for i, tri in enumerate(triangles):
+        cv2.fillPoly(ids, [coarse[tri]], int(i), lineType=cv2.LINE_8, shift=4)
+    if (ids < 0).any():  # slivers at the hull: borrow the nearest triangle
+        iy, ix = _nearest(ids)
+        ids = ids[iy, ix]
+    tri_of = ids.ravel()
+    a, b, c = (vertices[triangles[tri_of, k], :2].astype(np.float64) for k in range(3))
+    p = points_xy.astype(np.float64)
+    v0, v1, v2 = b - a, c - a, p - a
+    den = v0[:, 0] * v1[:, 1] - v1[:, 0] * v0[:, 1]
+    den = np.where(np.abs(den) < 1e-9, 1e-9, den)
+    wb = (v2[:, 0] * v1[:, 1] - v1[:, 0] * v2[:, 1]) / den
+    wc = (v0[:, 0] * v2[:, 1] - v2[:, 0] * v0[:, 1]) / den
+    bary = np.column_stack([1 - wb - wc, wb, wc])
+    rows = np.repeat(np.arange(len(p)), 3)
+    cols = triangles[tri_of].ravel()
+    return sparse.csr_matrix(
+        (bary.ravel().astype(np.float32), (rows, cols)), shape=(len(p), len(vertices))
+    )
+
+
+def _nearest(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of the nearest covered pixel, for every pixel."""
+    from scipy import ndimage
+
+    _, (iy, ix) = ndimage.distance_transform_edt(ids < 0, return_indices=True)
+    return iy, ix
