@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from openlpm.character.topology import CHIN, FACE_OVAL, N_LANDMARKS
+from openlpm.character.topology import CHIN, FACE_OVAL, FOREHEAD, N_LANDMARKS
 
 GRID_CELLS = 14  # grid vertices along the image's long side
 BORDER_FRACTION = 0.05  # of the long side: the fixed, never-moving frame
@@ -31,7 +31,13 @@ class Mesh:
     def scaled(self, sx: float, sy: float) -> Mesh:
         """The same mesh for the image resized by (sx, sy); depth scales with their mean."""
         factor = np.float32([sx, sy, (sx + sy) / 2])
-        return Mesh(self.rest * factor, self.triangles, self.head_weight, self.body_weight, self.pivot * factor)
+        return Mesh(
+            self.rest * factor,
+            self.triangles,
+            self.head_weight,
+            self.body_weight,
+            self.pivot * factor,
+        )
 
 
 def smoothstep(edge0, edge1, x: np.ndarray) -> np.ndarray:  # edges: floats or arrays
@@ -43,8 +49,9 @@ def build_mesh(landmarks: np.ndarray, mask: np.ndarray, face_height: float) -> M
     h, w = mask.shape
     grid = _grid_vertices(landmarks, w, h)
     pivot = _head_pivot(landmarks, face_height)
-    grid3 = np.column_stack([grid, np.full(len(grid), pivot[2], np.float32)])
-    rest = np.vstack([landmarks, grid3]).astype(np.float32)
+    grid3 = np.column_stack([grid, _head_depth(grid, landmarks, pivot, face_height)])
+    face3 = np.column_stack([landmarks[:, :2], _face_depth(landmarks, pivot, face_height)])
+    rest = np.vstack([face3, grid3]).astype(np.float32)
     triangles = Delaunay(rest[:, :2].astype(np.float64), qhull_options="QJ").simplices
     head_map, body_map = _weight_maps(landmarks, mask, face_height)
     head = _sample(head_map, rest[:, :2], w, h)
@@ -70,6 +77,42 @@ def _head_pivot(landmarks: np.ndarray, face_height: float) -> np.ndarray:
     pivot = sides.mean(0)
     pivot[2] = sides[:, 2].mean() + 0.05 * face_height  # a little behind the cheeks
     return pivot.astype(np.float32)
+
+
+def _head_depth(
+    xy: np.ndarray, landmarks: np.ndarray, pivot: np.ndarray, face_height: float
+) -> np.ndarray:
+    """Depth on a smooth ellipsoid-like head through the forehead, for any points.
+
+    Hair beside the face sits at the silhouette's depth while the face is up to half a face
+    height closer to the camera: without one smooth surface for both, turning the head would
+    tear the face away from the hair. cos(pi/2 r) instead of sqrt(1 - r^2) keeps the slope at
+    the silhouette finite, so the warp stays invertible.
+    """
+    rx = 0.52 * float(np.linalg.norm(landmarks[234, :2] - landmarks[454, :2]))  # cheek to cheek
+    up, down = 0.9 * face_height, 0.8 * face_height
+
+    def radius(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        dy = y - pivot[1]
+        return np.hypot((x - pivot[0]) / rx, dy / np.where(dy < 0, up, down))
+
+    top = landmarks[FOREHEAD]
+    shape_at_top = np.cos(np.pi / 2 * min(float(radius(top[:1], top[1:2])[0]), 0.95))
+    rz = np.clip((pivot[2] - top[2]) / shape_at_top, 0.3 * face_height, 0.9 * face_height)
+    r = np.minimum(radius(xy[:, 0], xy[:, 1]), 1.0)
+    return (pivot[2] - rz * np.cos(np.pi / 2 * r)).astype(np.float32)
+
+
+def _face_depth(landmarks: np.ndarray, pivot: np.ndarray, face_height: float) -> np.ndarray:
+    """Landmark depth: the smooth head surface plus the face's own relief (nose, brows, lips)
+    fading out toward the face outline, where the face meets the hair."""
+    base = _head_depth(landmarks[:, :2], landmarks, pivot, face_height)
+    oval = landmarks[list(FACE_OVAL), :2].astype(np.float32).reshape(-1, 1, 2)
+    inside = np.array(
+        [cv2.pointPolygonTest(oval, (float(x), float(y)), True) for x, y in landmarks[:, :2]]
+    )
+    relief_weight = smoothstep(0.0, 0.15 * face_height, inside)
+    return base + relief_weight * (landmarks[:, 2] - base)
 
 
 def _weight_maps(

@@ -56,7 +56,7 @@ class Rig:
         meta = {"format": RIG_FORMAT, "face_index": self.face_index, "size": list(self.size)}
         _atomic_write(folder / "rig.json", lambda f: f.write(json.dumps(meta, indent=2).encode()))
         preview = draw_preview(self)
-        ok, png = cv2.imencode(".png", cv2.cvtColor(preview, cv2.COLOR_RGB2BGR))
+        _, png = cv2.imencode(".png", cv2.cvtColor(preview, cv2.COLOR_RGB2BGR))
         _atomic_write(folder / "preview.png", lambda f: f.write(png.tobytes()))
         return folder
 
@@ -68,11 +68,20 @@ class Rig:
             with np.load(folder / "rig.npz") as z:
                 arrays = {k: z[k] for k in z.files}
         except (OSError, ValueError, KeyError) as e:
-            raise RigError(f"cannot load the rig in {folder}: {e}; rebuild it with `openlpm rig`") from e
+            raise RigError(
+                f"cannot load the rig in {folder}: {e}; rebuild it with `openlpm rig`"
+            ) from e
         if meta.get("format") != RIG_FORMAT:
-            raise RigError(f"{folder} holds a rig of format {meta.get('format')}, expected {RIG_FORMAT}; rebuild it")
+            raise RigError(
+                f"{folder} holds a rig of format {meta.get('format')}, expected {RIG_FORMAT}: "
+                "rebuild it with `openlpm rig`"
+            )
         mesh = Mesh(
-            arrays["rest"], arrays["triangles"], arrays["head_weight"], arrays["body_weight"], arrays["pivot"]
+            arrays["rest"],
+            arrays["triangles"],
+            arrays["head_weight"],
+            arrays["body_weight"],
+            arrays["pivot"],
         )
         return cls(
             image=arrays["image"],
@@ -124,7 +133,10 @@ def draw_preview(rig: Rig) -> np.ndarray:
     vis = rig.image.copy()
     tint = np.array([40, 200, 255], np.float32)
     weight = (rig.mesh.head_weight[rig.mesh.triangles].mean(1) * 255).astype(np.uint8)
-    overlay = vis.astype(np.float32) * (1 - 0.25 * rig.mask[..., None]) + 0.25 * rig.mask[..., None] * tint
+    overlay = (
+        vis.astype(np.float32) * (1 - 0.25 * rig.mask[..., None])
+        + 0.25 * rig.mask[..., None] * tint
+    )
     vis = overlay.astype(np.uint8)
     pts = np.round(rig.mesh.rest[:, :2]).astype(np.int32)
     for tri, wt in zip(rig.mesh.triangles, weight, strict=True):

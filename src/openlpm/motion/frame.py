@@ -31,7 +31,9 @@ class MotionFrame:
 
     def __post_init__(self) -> None:
         if self.vector.shape != (len(PARAMS),):
-            raise ValueError(f"a MotionFrame vector has {len(PARAMS)} values, got {self.vector.shape}")
+            raise ValueError(
+                f"a MotionFrame vector has {len(PARAMS)} values, got {self.vector.shape}"
+            )
 
     @classmethod
     def neutral(cls) -> MotionFrame:
@@ -62,7 +64,9 @@ class MotionFrame:
         return MotionFrame(np.clip(self.vector, _LOW, _HIGH))
 
     def as_dict(self, nonzero_only: bool = False) -> dict[str, float]:
-        return {n: float(v) for n, v in zip(PARAMS, self.vector, strict=True) if v or not nonzero_only}
+        return {
+            n: float(v) for n, v in zip(PARAMS, self.vector, strict=True) if v or not nonzero_only
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +78,9 @@ class MotionTrack:
 
     def __post_init__(self) -> None:
         if self.values.ndim != 2 or self.values.shape[1] != len(PARAMS):
-            raise ValueError(f"MotionTrack values must be (frames, {len(PARAMS)}), got {self.values.shape}")
+            raise ValueError(
+                f"MotionTrack values must be (frames, {len(PARAMS)}), got {self.values.shape}"
+            )
         if self.fps <= 0:
             raise ValueError(f"fps must be positive, got {self.fps}")
 

@@ -50,7 +50,9 @@ class Deformer:
         if yaw or pitch or roll:
             posed = self.rest.copy()
             posed[:, :2] += disp
-            turned = (posed - self.pivot) @ rotation(yaw, pitch, roll).T.astype(np.float32) + self.pivot
+            turned = (posed - self.pivot) @ rotation(yaw, pitch, roll).T.astype(
+                np.float32
+            ) + self.pivot
             disp += self.head_weight * (turned[:, :2] - posed[:, :2])
         body = v[_BODY]
         if body.any():

@@ -52,34 +52,42 @@ class EyeLayer:
         self.l = np.maximum(_curve(lower, xs), self.u)
         ys = np.arange(self.y0, self.y1, dtype=np.float32)[:, None]
         self.ys = ys
-        self.xs_map = np.broadcast_to(np.arange(self.x1 - self.x0, dtype=np.float32), roi.shape[:2]).copy()
+        self.xs_map = np.broadcast_to(
+            np.arange(self.x1 - self.x0, dtype=np.float32), roi.shape[:2]
+        ).copy()
         iris_c = landmarks[eye.iris_center, :2].astype(np.float64)
         iris_r = float(np.linalg.norm(lm[list(eye.iris_ring)] - iris_c, axis=1).mean())
         opening = self._opening_mask(self.u, self.l)
-        self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, iris_c - (self.x0, self.y0), iris_r)
+        self.eyeball, self.iris, self.iris_origin = _split_iris(
+            roi, opening, iris_c - (self.x0, self.y0), iris_r
+        )
 
     @property
     def box(self) -> tuple[int, int, int, int]:
         return self.x0, self.y0, self.x1, self.y1
 
-    def _opening_mask(self, u: np.ndarray, l: np.ndarray) -> np.ndarray:
+    def _opening_mask(self, u: np.ndarray, lower: np.ndarray) -> np.ndarray:
         """Anti-aliased coverage of the space between the lids, (roi_h, roi_w) float32."""
         top = np.clip(self.ys - u[None].astype(np.float32) + 0.5, 0, 1)
-        bottom = np.clip(l[None].astype(np.float32) - self.ys + 0.5, 0, 1)
+        bottom = np.clip(lower[None].astype(np.float32) - self.ys + 0.5, 0, 1)
         return (top * bottom).astype(np.float32)
 
     def draw(self, pose: EyePose) -> np.ndarray:
         """The eye box (roi_h, roi_w, 3) float32 for this pose."""
         o = self.l - self.u
         close = min(1.0, pose.blink + 0.3 * pose.squint)
-        u2 = self.u + o * (0.85 * close + 0.3 * pose.look_down - 0.12 * pose.look_up - 0.25 * pose.wide)
+        u2 = self.u + o * (
+            0.85 * close + 0.3 * pose.look_down - 0.12 * pose.look_up - 0.25 * pose.wide
+        )
         l2 = self.l - o * (0.15 * close + 0.15 * pose.squint)
         u2 = np.minimum(u2, l2)
         y0, y1, ys = float(self.y0), float(self.y1), self.ys
         above = y0 + (ys - y0) * ((self.u - y0) / np.maximum(u2 - y0, 1e-3))[None]
         below = y1 - (y1 - ys) * ((y1 - self.l) / np.maximum(y1 - l2, 1e-3))[None]
         src_y = np.where(ys < u2[None], above, below).astype(np.float32) - y0
-        skin = cv2.remap(self.skin, self.xs_map, src_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        skin = cv2.remap(
+            self.skin, self.xs_map, src_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         cover = self._opening_mask(u2, l2)
         if not cover.any():
             return skin
@@ -94,7 +102,9 @@ class EyeLayer:
         ox, oy = self.iris_origin
         shift = np.float32([[1, 0, ox + dx], [0, 1, oy + dy]])
         size = (self.skin.shape[1], self.skin.shape[0])
-        iris = cv2.warpAffine(self.iris, shift, size, flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
+        iris = cv2.warpAffine(
+            self.iris, shift, size, flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0)
+        )
         alpha = iris[..., 3:4]
         return self.eyeball * (1 - alpha) + iris[..., :3] * alpha
 
@@ -110,7 +120,15 @@ def _split_iris(
     """(eyeball without iris, iris sprite RGBA, sprite offset in the box)."""
     h, w = opening.shape
     disk = np.zeros((h, w), np.uint8)
-    cv2.circle(disk, (round(centre[0] * 4), round(centre[1] * 4)), round(radius * 1.15 * 4), 255, -1, cv2.LINE_AA, 2)
+    cv2.circle(
+        disk,
+        (round(centre[0] * 4), round(centre[1] * 4)),
+        round(radius * 1.15 * 4),
+        255,
+        -1,
+        cv2.LINE_AA,
+        2,
+    )
     inside = opening > 0.5
     sclera_px = roi[inside & (disk == 0)]
     if len(sclera_px) >= 4:
@@ -120,7 +138,12 @@ def _split_iris(
         sclera = np.array([235.0, 235.0, 235.0])
     eyeball = np.empty_like(roi)
     eyeball[:] = sclera
-    fill = cv2.inpaint(np.clip(roi, 0, 255).astype(np.uint8), ((disk > 0) & inside).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+    fill = cv2.inpaint(
+        np.clip(roi, 0, 255).astype(np.uint8),
+        ((disk > 0) & inside).astype(np.uint8),
+        3,
+        cv2.INPAINT_TELEA,
+    )
     eyeball[inside] = fill[inside]
     eyeball = cv2.GaussianBlur(eyeball, (3, 3), 0) * 0.3 + eyeball * 0.7
     # Iris sprite: visible part from the image, the part hidden by the lids mirrored from below.

@@ -31,7 +31,11 @@ class MouthColours:
         lips = np.zeros(image.shape[:2], np.uint8)
         outer = np.array(T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1])
         cv2.fillPoly(lips, [np.round(landmarks[outer, :2]).astype(np.int32)], 1)
-        lip = np.median(image[lips > 0].reshape(-1, 3), axis=0).astype(np.float32) if lips.any() else np.float32([170, 90, 90])
+        lip = (
+            np.median(image[lips > 0].reshape(-1, 3), axis=0).astype(np.float32)
+            if lips.any()
+            else np.float32([170, 90, 90])
+        )
         brightness = float(np.median(image.reshape(-1, 3).mean(1)))
         cavity = lip * 0.18 + np.float32([12, 4, 6])
         teeth = np.float32([236, 230, 218]) * (0.75 + 0.25 * min(1.0, brightness / 160))
@@ -65,7 +69,9 @@ class MouthLayer:
         roi = frame[y0:y1, x0:x1].astype(np.float32)
         frame[y0:y1, x0:x1] = (roi + (interior - roi) * inside).astype(np.uint8)
 
-    def _interior(self, up: np.ndarray, lo: np.ndarray, shape: tuple[int, int], tongue_out: float) -> np.ndarray:
+    def _interior(
+        self, up: np.ndarray, lo: np.ndarray, shape: tuple[int, int], tongue_out: float
+    ) -> np.ndarray:
         h, w = shape
         xs = np.arange(w, dtype=np.float32)
         ys = np.arange(h, dtype=np.float32)[:, None]
@@ -84,8 +90,12 @@ class MouthLayer:
         upper_teeth = (ys - top < np.minimum(tooth, 0.55 * gap)) & (ys >= top - 1)
         lower_teeth = (bottom - ys < np.minimum(0.6 * tooth, 0.3 * gap - 2)) & (across < 0.7)
         # Teeth fade into the dark of the cheeks toward the corners instead of ending in a block.
-        fade = (1 - smoothstep(0.45, 0.85, across)) * (1 - 0.25 * np.clip((ys - top) / max(tooth, 1), 0, 1))
-        seams = 1 - 0.12 * (np.abs(np.sin((xs - centre)[None] / max(self.mouth_width, 1) * np.pi * 7)) < 0.12)
+        fade = (1 - smoothstep(0.45, 0.85, across)) * (
+            1 - 0.25 * np.clip((ys - top) / max(tooth, 1), 0, 1)
+        )
+        seams = 1 - 0.12 * (
+            np.abs(np.sin((xs - centre)[None] / max(self.mouth_width, 1) * np.pi * 7)) < 0.12
+        )
         teeth_amount = ((upper_teeth | lower_teeth) * fade * seams)[..., None]
         img = img + (self.c.teeth - img) * teeth_amount
         # Tongue: a soft mound rising from the lower lip when the mouth is open enough.

@@ -68,7 +68,9 @@ class Renderer:
             return np.ascontiguousarray(self._source[..., :3])
         coarse = self.warp.backward(disp)
         full = self.warp.full_map(coarse)
-        warped = cv2.remap(self._source, full, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped = cv2.remap(
+            self._source, full, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         out = self._over_plate(warped, coarse)
         self.mouth.draw(out, self.rest_xy + disp, frame["tongueOut"])
         return out
@@ -80,7 +82,9 @@ class Renderer:
             if pose == EyePose():
                 self._source[y0:y1, x0:x1, :3] = self.reference[y0:y1, x0:x1, :3]
             else:
-                self._source[y0:y1, x0:x1, :3] = np.clip(eye.draw(pose) + 0.5, 0, 255).astype(np.uint8)
+                self._source[y0:y1, x0:x1, :3] = np.clip(eye.draw(pose) + 0.5, 0, 255).astype(
+                    np.uint8
+                )
 
     def _over_plate(self, warped: np.ndarray, coarse: np.ndarray) -> np.ndarray:
         """Composite the warped person over the clean plate wherever pixels moved."""

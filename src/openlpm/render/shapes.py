@@ -80,7 +80,9 @@ class ShapeBuilder:
         lips = self.near(list(T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER), 0.035)
         upper_lip = self.near(_LIPS_UPPER, 0.03) * (1 - jaw)
         lower_lip = self.near(_LIPS_LOWER, 0.03) * (jaw > 0.4)
-        toward_mouth_centre = -np.sign(self.uv[:, 0]) * np.minimum(1, np.abs(self.uv[:, 0]) / self.mouth_half)
+        toward_mouth_centre = -np.sign(self.uv[:, 0]) * np.minimum(
+            1, np.abs(self.uv[:, 0]) / self.mouth_half
+        )
 
         jaw_open = z.copy()
         jaw_open[:, 1] = JAW_DROP * jaw - UPPER_LIP_RISE * upper_lip
@@ -88,15 +90,24 @@ class ShapeBuilder:
         f["jawOpen"] = jaw_open
 
         close = z.copy()  # lips meet while the jaw stays open
-        close[:, 1] = -(JAW_DROP * 0.92) * lower_lip + (JAW_DROP * 0.08 + UPPER_LIP_RISE) * upper_lip
+        close[:, 1] = (
+            -(JAW_DROP * 0.92) * lower_lip + (JAW_DROP * 0.08 + UPPER_LIP_RISE) * upper_lip
+        )
         f["mouthClose"] = close
 
-        inward = np.column_stack([toward_mouth_centre * self.mouth_half, np.zeros(self.n)]) * lips[:, None]
+        inward = (
+            np.column_stack([toward_mouth_centre * self.mouth_half, np.zeros(self.n)])
+            * lips[:, None]
+        )
         funnel = 0.3 * inward
-        funnel[:, 1] += (0.03 * self.near(T.LIP_INNER_LOWER[3:8], 0.02) - 0.02 * self.near(T.LIP_INNER_UPPER[3:8], 0.02))
+        funnel[:, 1] += 0.03 * self.near(T.LIP_INNER_LOWER[3:8], 0.02) - 0.02 * self.near(
+            T.LIP_INNER_UPPER[3:8], 0.02
+        )
         f["mouthFunnel"] = funnel
         pucker = 0.42 * inward
-        pucker[:, 1] += 0.008 * self.near(T.LIP_OUTER_LOWER[3:8], 0.02) - 0.006 * self.near(T.LIP_OUTER_UPPER[3:8], 0.02)
+        pucker[:, 1] += 0.008 * self.near(T.LIP_OUTER_LOWER[3:8], 0.02) - 0.006 * self.near(
+            T.LIP_OUTER_UPPER[3:8], 0.02
+        )
         f["mouthPucker"] = pucker
 
         for side, sign, corner, cheek, wing in (
@@ -105,7 +116,9 @@ class ShapeBuilder:
         ):
             near_corner = self.near((corner, 308 if sign > 0 else 78), 0.45 * self.mouth_half)
             cheeks = self.near(cheek, 0.06)
-            f[f"mouthSmile{side}"] = self._vec(near_corner, 0.035 * sign, -0.045) + self._vec(cheeks, 0, -0.015)
+            f[f"mouthSmile{side}"] = self._vec(near_corner, 0.035 * sign, -0.045) + self._vec(
+                cheeks, 0, -0.015
+            )
             f[f"mouthFrown{side}"] = self._vec(near_corner, 0.01 * sign, 0.035)
             f[f"mouthStretch{side}"] = self._vec(near_corner, 0.045 * sign, 0.012)
             f[f"mouthDimple{side}"] = self._vec(near_corner, 0.018 * sign, -0.004)
@@ -125,13 +138,21 @@ class ShapeBuilder:
             f.setdefault("browInnerUp", z.copy())
             f["browInnerUp"] += self._vec(inner_brow, 0.004 * sign, -0.05)
 
-        f["mouthRollLower"] = self._vec(self.near(T.LIP_OUTER_LOWER[2:9], 0.012) * (jaw > 0.4), 0, -0.02)
-        f["mouthRollUpper"] = self._vec(self.near(T.LIP_OUTER_UPPER[2:9], 0.012) * (1 - jaw), 0, 0.015)
-        f["mouthShrugLower"] = self._vec(self.near(_LIPS_LOWER + [T.CHIN], 0.04) * (jaw > 0.2), 0, -0.02)
+        f["mouthRollLower"] = self._vec(
+            self.near(T.LIP_OUTER_LOWER[2:9], 0.012) * (jaw > 0.4), 0, -0.02
+        )
+        f["mouthRollUpper"] = self._vec(
+            self.near(T.LIP_OUTER_UPPER[2:9], 0.012) * (1 - jaw), 0, 0.015
+        )
+        f["mouthShrugLower"] = self._vec(
+            self.near([*_LIPS_LOWER, T.CHIN], 0.04) * (jaw > 0.2), 0, -0.02
+        )
         f["mouthShrugUpper"] = self._vec(upper_lip, 0, -0.012)
         f["jawForward"] = self._vec(jaw, 0, 0.015)
         cheeks_both = self.near(T.CHEEK_LEFT + T.CHEEK_RIGHT, 0.08)
-        f["cheekPuff"] = np.column_stack([np.sign(self.uv[:, 0]) * 0.03 * cheeks_both, np.zeros(self.n)])
+        f["cheekPuff"] = np.column_stack(
+            [np.sign(self.uv[:, 0]) * 0.03 * cheeks_both, np.zeros(self.n)]
+        )
         return f
 
     def _vec(self, weight: np.ndarray, du: float, dv: float) -> np.ndarray:

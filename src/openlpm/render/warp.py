@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 from scipy import sparse
 
-
-FIXED_POINT_STEPS = 2  # x <- p - D(x); each step shrinks the error by about |grad D|
+NEWTON_STEPS = 3
+MIN_STRETCH = 0.25  # floor of 1 + dD/dx in a Newton step: where the field folds, go gently
 
 
 class Warp:
@@ -30,17 +30,29 @@ class Warp:
         self.spread = _barycentric_matrix(
             rest_xy, triangles, self.coarse_xy.reshape(-1, 2), (self.ch, self.cw)
         )
-        ix, iy = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+        ix, iy = np.meshgrid(
+            np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
+        )
         self.identity = np.stack([ix, iy], -1)  # (H, W, 2)
 
     def backward(self, disp: np.ndarray) -> np.ndarray:
         """(ch, cw, 2) coarse backward displacement: source = p + result."""
         forward = (self.spread @ disp).reshape(self.ch, self.cw, 2).astype(np.float32)
-        back = -forward  # first guess: x = p - D(p)
-        for _ in range(FIXED_POINT_STEPS):
-            at = (self.coarse_xy + back - 0.5) * 0.5  # source guess -> coarse sample coordinates
-            back = -cv2.remap(forward, at[..., 0], at[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return back
+        # Solve x + D(x) = p by Newton steps with the Jacobian's diagonal: unlike the plain
+        # fixed point x <- p - D(x), this converges where the field stretches faster than 1:1
+        # (the side of a turning face, which rotates into view).
+        slope_x = np.gradient(forward[..., 0], axis=1) * 0.5  # d Dx / dx, per full-res pixel
+        slope_y = np.gradient(forward[..., 1], axis=0) * 0.5
+        packed = np.dstack([forward, slope_x, slope_y])
+        x = self.coarse_xy - forward
+        for _ in range(NEWTON_STEPS):
+            at = (x - 0.5) * 0.5  # -> coarse sample coordinates
+            s = cv2.remap(
+                packed, at[..., 0], at[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )
+            residual = x + s[..., :2] - self.coarse_xy
+            x -= residual / np.maximum(1 + s[..., 2:], MIN_STRETCH)
+        return x - self.coarse_xy
 
     def full_map(self, coarse_backward: np.ndarray) -> np.ndarray:
         """(H, W, 2) float32 map for cv2.remap."""

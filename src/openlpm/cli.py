@@ -1,0 +1,193 @@
+"""The ``openlpm`` command line: rig, puppet, poses.
+
+Every error the user can cause ends with a one-line message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from openlpm import __version__
+from openlpm.errors import InputError, OpenLPMError
+
+EXIT_USAGE = 2
+
+
+def bundled(name: str) -> Path:
+    """Path of a file shipped in openlpm/assets."""
+    return Path(str(resources.files("openlpm") / "assets" / name))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except OpenLPMError as e:
+        print(f"openlpm: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("openlpm: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="openlpm", description="One character image in, a live performer out."
+    )
+    p.add_argument("--version", action="version", version=f"openlpm {__version__}")
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+
+    rig = sub.add_parser(
+        "rig", help="analyse a character image once; writes a rig folder with preview.png"
+    )
+    _image_args(rig)
+    rig.add_argument("-o", "--out", required=True, help="rig folder to write")
+    rig.set_defaults(run=_cmd_rig)
+
+    puppet = sub.add_parser(
+        "puppet", help="animate a character from motion curves (CSV) into an MP4"
+    )
+    _image_args(puppet)
+    puppet.add_argument(
+        "--motion", help="motion curves CSV (docs/motion-format.md); default: a bundled example"
+    )
+    puppet.add_argument("--audio", help="audio to mux into the video (any format ffmpeg reads)")
+    _video_args(puppet)
+    puppet.add_argument("-o", "--out", required=True, help="MP4 file to write")
+    puppet.set_defaults(run=_cmd_puppet)
+
+    poses = sub.add_parser("poses", help="contact sheet: every motion parameter at its extremes")
+    _image_args(poses)
+    poses.add_argument(
+        "--size", type=_size, default=512, help="render size before cropping (default 512)"
+    )
+    poses.add_argument("-o", "--out", required=True, help="PNG file to write")
+    poses.set_defaults(run=_cmd_poses)
+    return p
+
+
+def _image_args(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group()
+    src.add_argument(
+        "--image", help="character image (PNG/JPEG/...); default: the bundled astronaut"
+    )
+    src.add_argument("--rig", help="a rig folder written by `openlpm rig` (skips the analysis)")
+    p.add_argument(
+        "--face", type=int, default=0, help="which face when there are several: 0 = largest"
+    )
+
+
+def _video_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--size", type=_size, default=512, help="long side of the video in pixels (default 512)"
+    )
+    p.add_argument("--fps", type=_fps, default=25.0, help="frames per second (default 25)")
+
+
+def _size(text: str) -> int:
+    value = int(text)
+    if not 64 <= value <= 4096:
+        raise argparse.ArgumentTypeError(f"size must be between 64 and 4096 pixels, got {value}")
+    return value
+
+
+def _fps(text: str) -> float:
+    value = float(text)
+    if not 1 <= value <= 120:
+        raise argparse.ArgumentTypeError(f"fps must be between 1 and 120, got {text}")
+    return value
+
+
+def _load_rig(args: argparse.Namespace):  # -> Rig (imports kept lazy: mediapipe is slow to load)
+    from openlpm.character.rig import Rig, build_rig
+    from openlpm.io.images import load_image
+
+    if args.rig:
+        return Rig.load(args.rig)
+    image_path = args.image or bundled("astronaut.jpg")
+    if args.image is None:
+        _note(f"no --image given: using the bundled example {image_path.name}")
+    with _status("analysing the character") as say:
+        return build_rig(load_image(image_path), face_index=args.face, progress=say)
+
+
+def _cmd_rig(args: argparse.Namespace) -> int:
+    rig = _load_rig(args)
+    folder = rig.save(args.out)
+    _note(f"wrote {folder}/ (rig.npz, rig.json, preview.png); {rig.size[0]}x{rig.size[1]}")
+    return 0
+
+
+def _cmd_puppet(args: argparse.Namespace) -> int:
+    from openlpm.io.audio import load_audio
+    from openlpm.motion.curves import read_curves
+    from openlpm.puppet import render_video
+
+    _check_output(args.out, ".mp4")
+    motion = args.motion or bundled("example_curves.csv")
+    track = read_curves(motion, fps=args.fps)
+    audio = load_audio(args.audio, sample_rate=48000) if args.audio else None
+    rig = _load_rig(args)
+    with _frame_bar("rendering") as bar:
+        result = render_video(rig, track, args.out, size=args.size, audio=audio, progress=bar)
+    _note(
+        f"wrote {result.path}: {result.frames} frames, "
+        f"{result.width}x{result.height}, {result.duration:.2f} s"
+    )
+    return 0
+
+
+def _cmd_poses(args: argparse.Namespace) -> int:
+    from openlpm.io.images import save_image
+    from openlpm.render.contact_sheet import contact_sheet
+    from openlpm.render.renderer import Renderer
+
+    _check_output(args.out, ".png")
+    rig = _load_rig(args)
+    with _frame_bar("posing") as bar:
+        sheet = contact_sheet(Renderer(rig, args.size), progress=bar)
+    save_image(args.out, sheet)
+    _note(f"wrote {args.out}: {sheet.shape[1]}x{sheet.shape[0]}")
+    return 0
+
+
+def _check_output(path: str, suffix: str) -> None:
+    out = Path(path)
+    if out.suffix.lower() != suffix:
+        raise InputError(f"the output {path} should end in {suffix}")
+    if not out.parent.exists():
+        raise InputError(f"the folder {out.parent} does not exist: create it first")
+
+
+def _note(message: str) -> None:
+    print(f"openlpm: {message}", file=sys.stderr)
+
+
+@contextmanager
+def _status(title: str) -> Iterator[Callable[[str], None]]:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status(title) as status:
+        yield lambda msg: status.update(f"{title}: {msg}")
+
+
+@contextmanager
+def _frame_bar(title: str) -> Iterator[Callable[[int, int], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        f"[bold]{title}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+    ) as bar:
+        task = bar.add_task(title, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""load_audio / write_wav: formats, bit depths, channel mixing, resampling and errors."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from openlpm.errors import AudioError
+from openlpm.io.audio import Audio, load_audio, write_wav
+
+
+def _tone(freq: float, seconds: float, rate: int, amp: float = 0.5) -> np.ndarray:
+    return (amp * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)).astype(
+        np.float32
+    )
+
+
+def _peak_hz(audio: Audio) -> float:
+    spectrum = np.abs(np.fft.rfft(audio.samples))
+    return float(np.argmax(spectrum) * audio.sample_rate / len(audio.samples))
+
+
+def _encode(path: Path, codec: str, planes: np.ndarray, rate: int, fmt: str = "fltp") -> None:
+    """Encode (channels, samples) float audio with PyAV, in 1024-sample frames with exact pts."""
+    layout = "mono" if planes.shape[0] == 1 else "stereo"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.layout = layout
+        for start in range(0, planes.shape[1], 1024):
+            chunk = planes[:, start : start + 1024]
+            data = chunk.astype(np.float32) if fmt == "fltp" else chunk.T.reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(data), format=fmt, layout=layout
+            )
+            frame.sample_rate, frame.pts = rate, start
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+def _write_pcm(path: Path, samples: np.ndarray, rate: int, width: int, channels: int = 1) -> None:
+    """Integer PCM WAV of 1 to 4 bytes per sample through the stdlib (8-bit WAV is unsigned)."""
+    peak = 2 ** (8 * width - 1) - 1
+    ints = np.round(samples * peak).astype(np.int64)
+    if width == 1:
+        ints += 128
+    raw = b"".join(int(v).to_bytes(width, "little", signed=width > 1) for v in ints.ravel())
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(width)
+        out.setframerate(rate)
+        out.writeframes(raw)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4])
+def test_integer_wav_bit_depths(tmp_path: Path, width: int) -> None:
+    tone = _tone(500, 0.25, 8000)
+    _write_pcm(tmp_path / "a.wav", tone, 8000, width)
+    audio = load_audio(tmp_path / "a.wav", sample_rate=None)
+    assert audio.sample_rate == 8000 and audio.samples.dtype == np.float32
+    assert len(audio.samples) == len(tone)
+    assert np.abs(audio.samples - tone).max() < (0.01 if width == 1 else 1e-4)
+
+
+def test_float_wav_and_stereo_mix(tmp_path: Path) -> None:
+    left, right = _tone(300, 0.5, 22050, 0.9), _tone(300, 0.5, 22050, 0.9)
+    _encode(tmp_path / "same.wav", "pcm_f32le", np.stack([left, right]), 22050, fmt="flt")
+    audio = load_audio(tmp_path / "same.wav", sample_rate=None)
+    # A plain mean: identical channels keep their level (FFmpeg's float down-mix would give 1.27).
+    assert np.abs(audio.samples - left).max() < 1e-5
+    _encode(tmp_path / "opposite.wav", "pcm_f32le", np.stack([left, -right]), 22050, fmt="flt")
+    assert np.abs(load_audio(tmp_path / "opposite.wav").samples).max() < 1e-5
+
+
+def test_resampling_keeps_pitch_and_length(tmp_path: Path) -> None:
+    _write_pcm(tmp_path / "a.wav", _tone(440, 2.0, 44100), 44100, 2, channels=1)
+    audio = load_audio(tmp_path / "a.wav")  # default 16 kHz
+    assert audio.sample_rate == 16000
+    assert abs(len(audio.samples) - 32000) <= 32
+    assert audio.duration == pytest.approx(2.0, abs=0.002)
+    assert _peak_hz(audio) == pytest.approx(440, abs=1)
+    assert 0.45 < np.abs(audio.samples[1000:-1000]).max() <= 0.51
+
+
+@pytest.mark.parametrize(("name", "codec", "rate"), [
+    ("a.mp3", "libmp3lame", 44100),
+    ("a.ogg", "libopus", 48000),
+    ("a.m4a", "aac", 44100),
+])  # fmt: skip
+def test_compressed_formats(tmp_path: Path, name: str, codec: str, rate: int) -> None:
+    tone = _tone(660, 1.0, rate)
+    _encode(tmp_path / name, codec, np.stack([tone, tone]), rate)
+    audio = load_audio(tmp_path / name, sample_rate=16000)
+    assert audio.sample_rate == 16000
+    assert audio.duration == pytest.approx(1.0, abs=0.1)  # codec priming / padding
+    assert _peak_hz(audio) == pytest.approx(660, abs=3)
+    assert np.abs(audio.samples).max() <= 1.0
+
+
+def test_empty_wav_gives_empty_audio(tmp_path: Path) -> None:
+    _write_pcm(tmp_path / "empty.wav", np.zeros(0), 16000, 2)
+    audio = load_audio(tmp_path / "empty.wav")
+    assert len(audio.samples) == 0 and audio.duration == 0.0 and audio.sample_rate == 16000
+
+
+def test_missing_and_corrupt_files(tmp_path: Path) -> None:
+    with pytest.raises(AudioError, match="not found"):
+        load_audio(tmp_path / "nope.wav")
+    (tmp_path / "text.wav").write_text("this is not audio\n" * 20)
+    with pytest.raises(AudioError, match=r"cannot decode text\.wav"):
+        load_audio(tmp_path / "text.wav")
+    (tmp_path / "zero.mp3").write_bytes(b"")
+    with pytest.raises(AudioError, match=r"zero\.mp3 is empty"):
+        load_audio(tmp_path / "zero.mp3")
+
+
+def test_file_without_audio_stream(tmp_path: Path) -> None:
+    with av.open(str(tmp_path / "silent.mp4"), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with pytest.raises(AudioError, match="no audio stream"):
+        load_audio(tmp_path / "silent.mp4")
+
+
+def test_write_wav_roundtrip(tmp_path: Path) -> None:
+    samples = np.concatenate([_tone(200, 0.1, 16000, 0.7), np.array([1.5, -2.0], np.float32)])
+    write_wav(tmp_path / "out" / "a.wav", Audio(samples, 16000))  # creates the folder
+    with wave.open(str(tmp_path / "out" / "a.wav")) as f:
+        assert (f.getnchannels(), f.getsampwidth(), f.getframerate()) == (1, 2, 16000)
+    back = load_audio(tmp_path / "out" / "a.wav", sample_rate=None)
+    assert np.abs(back.samples[:-2] - samples[:-2]).max() < 1 / 32767 + 1e-6
+    assert back.samples[-2:].tolist() == pytest.approx([1.0, -1.0], abs=1e-4)  # clipped
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.wav"]
+
+
+def test_audio_validates_its_fields() -> None:
+    assert Audio(np.zeros(8000, np.float32), 16000).duration == 0.5
+    with pytest.raises(ValueError, match="float32"):
+        Audio(np.zeros(10), 16000)
+    with pytest.raises(ValueError, match="sample_rate"):
+        Audio(np.zeros(10, np.float32), 0)
