@@ -16,7 +16,7 @@ from scipy.spatial import Delaunay
 from openlpm.character.topology import CHIN, FACE_OVAL, FOREHEAD, N_LANDMARKS
 
 GRID_CELLS = 14  # grid vertices along the image's long side
-BORDER_FRACTION = 0.05  # of the long side: the fixed, never-moving frame
+BORDER_FRACTION = 0.03  # of the long side: the fixed, never-moving frame
 _WEIGHT_SIDE = 160  # weight maps are computed at this size, then sampled at the vertices
 
 
@@ -57,6 +57,8 @@ def build_mesh(landmarks: np.ndarray, mask: np.ndarray, face_height: float) -> M
     head = _sample(head_map, rest[:, :2], w, h)
     head[:N_LANDMARKS] = 1.0
     body = _sample(body_map, rest[:, :2], w, h)
+    frame = _in_frame(rest[:, :2], w, h)
+    head[frame], body[frame] = 0.0, 0.0
     return Mesh(rest, triangles.astype(np.int32), head, body, pivot)
 
 
@@ -69,7 +71,29 @@ def _grid_vertices(landmarks: np.ndarray, w: int, h: int) -> np.ndarray:
     oval = landmarks[list(FACE_OVAL), :2].astype(np.float32).reshape(-1, 1, 2)
     # Drop grid points inside or close to the face: the landmarks cover it densely.
     keep = [cv2.pointPolygonTest(oval, (float(x), float(y)), True) < -0.5 * step for x, y in pts]
-    return pts[np.array(keep)]
+    return np.vstack([pts[np.array(keep)], _frame_ring(w, h, step)])
+
+
+def _in_frame(xy: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Vertices on or outside the inner edge of the fixed frame."""
+    inset = BORDER_FRACTION * max(w, h) + 0.5
+    x, y = xy[:, 0], xy[:, 1]
+    return (x <= inset) | (y <= inset) | (x >= w - 1 - inset) | (y >= h - 1 - inset)
+
+
+def _frame_ring(w: int, h: int, step: float) -> np.ndarray:
+    """Vertices on the inner edge of the fixed frame: triangles outside them never move."""
+    inset = BORDER_FRACTION * max(w, h)
+    x0, y0, x1, y1 = inset, inset, w - 1 - inset, h - 1 - inset
+    nx, ny = max(2, round((x1 - x0) / step) + 1), max(2, round((y1 - y0) / step) + 1)
+    xs, ys = np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)
+    ring = (
+        [(x, y0) for x in xs]
+        + [(x, y1) for x in xs]
+        + [(x0, y) for y in ys[1:-1]]
+        + [(x1, y) for y in ys[1:-1]]
+    )
+    return np.array(ring, np.float32)
 
 
 def _head_pivot(landmarks: np.ndarray, face_height: float) -> np.ndarray:
@@ -148,7 +172,7 @@ def _border_falloff(h: int, w: int) -> np.ndarray:
     ys = np.arange(h, dtype=np.float32)[:, None]
     xs = np.arange(w, dtype=np.float32)[None, :]
     dist = np.minimum(np.minimum(ys, h - 1 - ys), np.minimum(xs, w - 1 - xs))
-    return smoothstep(0.5 * margin, 2.0 * margin, dist).astype(np.float32)
+    return smoothstep(margin, 2.5 * margin, dist).astype(np.float32)
 
 
 def _sample(weight_map: np.ndarray, xy: np.ndarray, w: int, h: int) -> np.ndarray:

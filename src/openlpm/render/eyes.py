@@ -77,9 +77,9 @@ class EyeLayer:
         o = self.l - self.u
         close = min(1.0, pose.blink + 0.3 * pose.squint)
         u2 = self.u + o * (
-            0.85 * close + 0.3 * pose.look_down - 0.12 * pose.look_up - 0.25 * pose.wide
+            0.95 * close + 0.3 * pose.look_down - 0.12 * pose.look_up - 0.25 * pose.wide
         )
-        l2 = self.l - o * (0.15 * close + 0.15 * pose.squint)
+        l2 = self.l - o * (0.05 * close + 0.15 * pose.squint)
         u2 = np.minimum(u2, l2)
         y0, y1, ys = float(self.y0), float(self.y1), self.ys
         above = y0 + (ys - y0) * ((self.u - y0) / np.maximum(u2 - y0, 1e-3))[None]

@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 from scipy import sparse
 
+from openlpm.character.mesh import BORDER_FRACTION, smoothstep
+
 NEWTON_STEPS = 3
 MIN_STRETCH = 0.25  # floor of 1 + dD/dx in a Newton step: where the field folds, go gently
 
@@ -27,6 +29,7 @@ class Warp:
         cy = np.arange(self.ch, dtype=np.float32) * 2 + 0.5
         gx, gy = np.meshgrid(cx, cy)
         self.coarse_xy = np.stack([gx, gy], -1)  # (ch, cw, 2)
+        self.frame_hold = _frame_hold(self.coarse_xy, width, height)
         self.spread = _barycentric_matrix(
             rest_xy, triangles, self.coarse_xy.reshape(-1, 2), (self.ch, self.cw)
         )
@@ -38,6 +41,7 @@ class Warp:
     def backward(self, disp: np.ndarray) -> np.ndarray:
         """(ch, cw, 2) coarse backward displacement: source = p + result."""
         forward = (self.spread @ disp).reshape(self.ch, self.cw, 2).astype(np.float32)
+        forward *= self.frame_hold
         # Solve x + D(x) = p by Newton steps with the Jacobian's diagonal: unlike the plain
         # fixed point x <- p - D(x), this converges where the field stretches faster than 1:1
         # (the side of a turning face, which rotates into view).
@@ -58,6 +62,18 @@ class Warp:
         """(H, W, 2) float32 map for cv2.remap."""
         up = cv2.resize(coarse_backward, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
         return self.identity + up
+
+
+def _frame_hold(xy: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(ch, cw, 1) 0 inside the fixed outer frame, rising smoothly to 1 inward of it.
+
+    The mesh's weights already vanish there; this makes the guarantee exact whatever the
+    triangulation does between the image edge and the frame's inner vertices.
+    """
+    inset = BORDER_FRACTION * max(width, height)
+    x, y = xy[..., 0], xy[..., 1]
+    dist = np.minimum(np.minimum(x, width - 1 - x), np.minimum(y, height - 1 - y))
+    return smoothstep(inset, 1.5 * inset, dist)[..., None].astype(np.float32)
 
 
 def _barycentric_matrix(
