@@ -118,8 +118,15 @@ def _load_rig(args: argparse.Namespace):  # -> Rig (imports kept lazy: mediapipe
 
 
 def _cmd_rig(args: argparse.Namespace) -> int:
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise InputError(f"the output {args.out} is a file, not a folder: give a rig folder")
     rig = _load_rig(args)
-    folder = rig.save(args.out)
+    try:
+        folder = rig.save(args.out)
+    except OSError as e:
+        raise InputError(
+            f"cannot write the rig to {args.out}: {e.strerror or e}; choose a writable folder"
+        ) from e
     _note(f"wrote {folder}/ (rig.npz, rig.json, preview.png); {rig.size[0]}x{rig.size[1]}")
     return 0
 
@@ -161,6 +168,8 @@ def _check_output(path: str, suffix: str) -> None:
     out = Path(path)
     if out.suffix.lower() != suffix:
         raise InputError(f"the output {path} should end in {suffix}")
+    if out.is_dir():
+        raise InputError(f"the output {path} is a folder: give a file name ending in {suffix}")
     if not out.parent.exists():
         raise InputError(f"the folder {out.parent} does not exist: create it first")
 

@@ -63,15 +63,21 @@ class Renderer:
         """(H, W, 3) uint8 RGB."""
         frame = frame.clipped()
         self._draw_eyes(frame)
+        out = cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
         disp = self.deformer.displacement(frame)
-        if not disp.any():
-            return np.ascontiguousarray(self._source[..., :3])
-        coarse = self.warp.backward(disp)
-        full = self.warp.full_map(coarse)
+        coarse = self.warp.backward(disp) if disp.any() else None
+        box = self.warp.active_box(coarse) if coarse is not None else None
+        if box is None:
+            return out
+        x0, y0, x1, y1 = box
         warped = cv2.remap(
-            self._source, full, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            self._source,
+            self.warp.full_map(coarse, box),
+            None,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
         )
-        out = self._over_plate(warped, coarse)
+        out[y0:y1, x0:x1] = self._over_plate(warped, coarse, box)
         self.mouth.draw(out, self.rest_xy + disp, frame["tongueOut"])
         return out
 
@@ -86,14 +92,18 @@ class Renderer:
                     np.uint8
                 )
 
-    def _over_plate(self, warped: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    def _over_plate(
+        self, warped: np.ndarray, coarse: np.ndarray, box: tuple[int, int, int, int]
+    ) -> np.ndarray:
         """Composite the warped person over the clean plate wherever pixels moved."""
+        x0, y0, x1, y1 = box
         moved = np.minimum(np.abs(coarse).max(-1) * 2.0, 1.0)  # 1 once a pixel moved half a pixel
-        moved = cv2.resize(moved, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+        moved = self.warp.upsample(moved, box)
         alpha = warped[..., 3].astype(np.float32) * np.float32(1 / 255)
         weight = 1 - (1 - alpha) * moved
-        rgb = np.ascontiguousarray(warped[..., :3])  # blendLinear is 6x slower on a strided view
-        return cv2.blendLinear(rgb, self.plate, weight, 1 - weight)
+        rgb = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)  # 20x faster than a strided numpy copy
+        plate = np.ascontiguousarray(self.plate[y0:y1, x0:x1])
+        return cv2.blendLinear(rgb, plate, weight, 1 - weight)
 
 
 def _eye_pose(frame: MotionFrame, side: str) -> EyePose:

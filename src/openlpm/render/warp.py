@@ -16,6 +16,7 @@ from scipy import sparse
 
 from openlpm.character.mesh import BORDER_FRACTION, smoothstep
 
+COARSE = 4  # the displacement field is solved on a grid this many times coarser
 NEWTON_STEPS = 3
 MIN_STRETCH = 0.25  # floor of 1 + dD/dx in a Newton step: where the field folds, go gently
 
@@ -23,15 +24,16 @@ MIN_STRETCH = 0.25  # floor of 1 + dD/dx in a Newton step: where the field folds
 class Warp:
     def __init__(self, rest_xy: np.ndarray, triangles: np.ndarray, width: int, height: int) -> None:
         self.width, self.height = width, height
-        self.cw, self.ch = (width + 1) // 2, (height + 1) // 2
-        # Coarse sample i sits at full-resolution coordinate 2i + 0.5 (cv2.resize's convention).
-        cx = np.arange(self.cw, dtype=np.float32) * 2 + 0.5
-        cy = np.arange(self.ch, dtype=np.float32) * 2 + 0.5
+        f = self.factor = COARSE
+        self.cw, self.ch = -(-width // f), -(-height // f)
+        # Coarse sample i sits at full-resolution coordinate f*i + (f-1)/2 (cv2.resize's rule).
+        cx = np.arange(self.cw, dtype=np.float32) * f + (f - 1) / 2
+        cy = np.arange(self.ch, dtype=np.float32) * f + (f - 1) / 2
         gx, gy = np.meshgrid(cx, cy)
         self.coarse_xy = np.stack([gx, gy], -1)  # (ch, cw, 2)
         self.frame_hold = _frame_hold(self.coarse_xy, width, height)
         self.spread = _barycentric_matrix(
-            rest_xy, triangles, self.coarse_xy.reshape(-1, 2), (self.ch, self.cw)
+            rest_xy, triangles, self.coarse_xy.reshape(-1, 2), (self.ch, self.cw), f
         )
         ix, iy = np.meshgrid(
             np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
@@ -45,12 +47,14 @@ class Warp:
         # Solve x + D(x) = p by Newton steps with the Jacobian's diagonal: unlike the plain
         # fixed point x <- p - D(x), this converges where the field stretches faster than 1:1
         # (the side of a turning face, which rotates into view).
-        slope_x = np.gradient(forward[..., 0], axis=1) * 0.5  # d Dx / dx, per full-res pixel
-        slope_y = np.gradient(forward[..., 1], axis=0) * 0.5
+        inv_f = np.float32(1 / self.factor)
+        slope_x = np.gradient(forward[..., 0], axis=1) * inv_f  # d Dx / dx per full-res pixel
+        slope_y = np.gradient(forward[..., 1], axis=0) * inv_f
         packed = np.dstack([forward, slope_x, slope_y])
+        offset = np.float32((self.factor - 1) / 2)
         x = self.coarse_xy - forward
         for _ in range(NEWTON_STEPS):
-            at = (x - 0.5) * 0.5  # -> coarse sample coordinates
+            at = (x - offset) * inv_f  # -> coarse sample coordinates
             s = cv2.remap(
                 packed, at[..., 0], at[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
             )
@@ -58,10 +62,33 @@ class Warp:
             x -= residual / np.maximum(1 + s[..., 2:], MIN_STRETCH)
         return x - self.coarse_xy
 
-    def full_map(self, coarse_backward: np.ndarray) -> np.ndarray:
-        """(H, W, 2) float32 map for cv2.remap."""
-        up = cv2.resize(coarse_backward, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
-        return self.identity + up
+    def active_box(self, coarse_backward: np.ndarray) -> tuple[int, int, int, int] | None:
+        """Full-resolution (x0, y0, x1, y1) holding every pixel that moves, or None."""
+        moving = np.abs(coarse_backward).max(-1) > 1e-3
+        rows, cols = np.flatnonzero(moving.any(1)), np.flatnonzero(moving.any(0))
+        if not len(rows):
+            return None
+        # Two spare cells on each side: there the field is zero, so resizing a block gives
+        # exactly what resizing the whole grid would.
+        cy0, cy1 = max(rows[0] - 2, 0), min(rows[-1] + 3, self.ch)
+        cx0, cx1 = max(cols[0] - 2, 0), min(cols[-1] + 3, self.cw)
+        f = self.factor
+        return cx0 * f, cy0 * f, min(cx1 * f, self.width), min(cy1 * f, self.height)
+
+    def upsample(self, coarse: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """The part of a coarse map inside ``box`` (full-res, on coarse cell edges), upsampled."""
+        f = self.factor
+        x0, y0, x1, y1 = box
+        block = coarse[y0 // f : -(-y1 // f), x0 // f : -(-x1 // f)]
+        up = cv2.resize(
+            block, (block.shape[1] * f, block.shape[0] * f), interpolation=cv2.INTER_LINEAR
+        )
+        return up[: y1 - y0, : x1 - x0]
+
+    def full_map(self, coarse_backward: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """(y1-y0, x1-x0, 2) float32 map for cv2.remap of the pixels in ``box``."""
+        x0, y0, x1, y1 = box
+        return self.identity[y0:y1, x0:x1] + self.upsample(coarse_backward, box)
 
 
 def _frame_hold(xy: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -77,14 +104,18 @@ def _frame_hold(xy: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def _barycentric_matrix(
-    vertices: np.ndarray, triangles: np.ndarray, points_xy: np.ndarray, shape: tuple[int, int]
+    vertices: np.ndarray,
+    triangles: np.ndarray,
+    points_xy: np.ndarray,
+    shape: tuple[int, int],
+    factor: int,
 ) -> sparse.csr_matrix:
     """Sparse (points, vertices) matrix of barycentric weights in the triangle holding each point.
 
-    ``points_xy`` is a regular grid of ``shape`` (rows, cols) whose samples sit at 2i + 0.5.
+    ``points_xy`` is a regular grid of ``shape`` (rows, cols), sample i at factor*i + (factor-1)/2.
     """
     ids = np.full(shape, -1, np.int32)
-    coarse = ((vertices[:, :2] - 0.5) / 2 * 16).round().astype(np.int32)  # 4 fractional bits
+    coarse = ((vertices[:, :2] - (factor - 1) / 2) / factor * 16).round().astype(np.int32)  # 4 bits
     for i, tri in enumerate(triangles):
         cv2.fillPoly(ids, [coarse[tri]], int(i), lineType=cv2.LINE_8, shift=4)
     if (ids < 0).any():  # slivers at the hull: borrow the nearest triangle
