@@ -18,27 +18,31 @@ from openlpm.character import build_rig
 from openlpm.cli import bundled
 from openlpm.io.images import load_image
 from openlpm.motion import MotionFrame
-from openlpm.motion.params import PARAMS
 from openlpm.render import Renderer
 
 
 def speaking_poses(n: int, seed: int = 0) -> list[MotionFrame]:
-    """A varied sequence: jaw, lips, blinks, gaze, head turns all moving at once."""
+    """A varied sequence: jaw, lips, blinks, gaze, head and body all moving at once."""
     rng = np.random.default_rng(seed)
-    t = np.arange(n) / 25.0
     frames = []
     for i in range(n):
-        v = np.zeros(len(PARAMS), np.float32)
-        pose = MotionFrame(v)
-        pose = pose.replace(
-            jawOpen=0.5 + 0.5 * np.sin(2 * np.pi * 4 * t[i]),
-            mouthSmileLeft=0.3, mouthSmileRight=0.3,
-            eyeBlinkLeft=float(i % 90 < 4), eyeBlinkRight=float(i % 90 < 4),
-            eyeLookOutLeft=0.3 * rng.random(),
-            headYaw=8 * np.sin(2 * np.pi * 0.3 * t[i]), headPitch=4 * np.sin(2 * np.pi * 0.5 * t[i]),
-            headRoll=3 * np.sin(2 * np.pi * 0.2 * t[i]), bodyY=0.01 * np.sin(2 * np.pi * 0.25 * t[i]),
-        )  # fmt: skip
-        frames.append(pose)
+        t = i / 25.0
+        wave = lambda hz, amp: float(amp * np.sin(2 * np.pi * hz * t))  # noqa: E731
+        blink = float(i % 90 < 4)
+        frames.append(
+            MotionFrame.of(
+                jawOpen=0.5 + wave(4, 0.5),
+                mouthSmileLeft=0.3,
+                mouthSmileRight=0.3,
+                eyeBlinkLeft=blink,
+                eyeBlinkRight=blink,
+                eyeLookOutLeft=0.3 * rng.random(),
+                headYaw=wave(0.3, 8),
+                headPitch=wave(0.5, 4),
+                headRoll=wave(0.2, 3),
+                bodyY=wave(0.25, 0.01),
+            )
+        )
     return frames
 
 

@@ -43,14 +43,24 @@ class MouthColours:
         return cls(cavity, teeth, np.clip(tongue, 0, 255))
 
 
-class MouthLayer:
-    def __init__(self, colours: MouthColours, mouth_width: float) -> None:
-        self.c = colours
-        self.mouth_width = mouth_width
+OPEN_AT_REST = 0.02  # inner-lip gap (face heights) above which the image shows its own teeth
 
-    def draw(self, frame: np.ndarray, vertices_xy: np.ndarray, tongue_out: float = 0.0) -> None:
-        """Paint the interior into ``frame`` (uint8 RGB, modified in place)."""
-        up, lo = vertices_xy[_UPPER], vertices_xy[_LOWER]
+
+class MouthLayer:
+    """The opening is measured from the lips' rest midline, so a mouth that is already open in
+    the image keeps its own teeth at rest and only the newly opened gap is painted."""
+
+    def __init__(self, colours: MouthColours, landmarks: np.ndarray, face_height: float) -> None:
+        self.c = colours
+        up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
+        self.rest_mid = ((up + lo) / 2).astype(np.float32)
+        self.mouth_width = float(np.linalg.norm(up[-1] - up[0]))
+        self.own_teeth = float(np.mean(lo[:, 1] - up[:, 1])) > OPEN_AT_REST * face_height
+
+    def draw(self, frame: np.ndarray, disp: np.ndarray, tongue_out: float = 0.0) -> None:
+        """Paint the interior into ``frame`` (uint8 RGB, modified in place); ``disp`` is the
+        (V, 2) vertex displacement of the pose."""
+        up, lo = self.rest_mid + disp[_UPPER], self.rest_mid + disp[_LOWER]
         gap = lo[:, 1] - up[:, 1]
         if gap.max() < MIN_GAP_PX:
             return
@@ -97,7 +107,8 @@ class MouthLayer:
             np.abs(np.sin((xs - centre)[None] / max(self.mouth_width, 1) * np.pi * 7)) < 0.12
         )
         teeth_amount = ((upper_teeth | lower_teeth) * fade * seams)[..., None]
-        img = img + (self.c.teeth - img) * teeth_amount
+        if not self.own_teeth:
+            img = img + (self.c.teeth - img) * teeth_amount
         # Tongue: a soft mound rising from the lower lip when the mouth is open enough.
         tongue_h = (0.25 + 0.5 * tongue_out) * gap
         mound = (bottom - ys) < tongue_h * np.sqrt(np.clip(1 - across**2 / 0.45, 0, 1))

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from openlpm.character.rig import Rig
-from openlpm.character.topology import LEFT_EYE, MOUTH_CORNER_LEFT, MOUTH_CORNER_RIGHT, RIGHT_EYE
+from openlpm.character.topology import LEFT_EYE, RIGHT_EYE
 from openlpm.motion.frame import MotionFrame
 from openlpm.motion.params import PARAM_INDEX
 from openlpm.render.deform import Deformer
@@ -52,8 +52,8 @@ class Renderer:
         self.rest_xy = mesh.rest[:, :2].copy()
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
-        mouth_width = float(np.linalg.norm(lm[MOUTH_CORNER_LEFT, :2] - lm[MOUTH_CORNER_RIGHT, :2]))
-        self.mouth = MouthLayer(MouthColours.from_image(image, lm), mouth_width)
+        colours = MouthColours.from_image(image, lm)
+        self.mouth = MouthLayer(colours, lm, self.deformer.frame.height)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -78,7 +78,7 @@ class Renderer:
             borderMode=cv2.BORDER_REPLICATE,
         )
         out[y0:y1, x0:x1] = self._over_plate(warped, coarse, box)
-        self.mouth.draw(out, self.rest_xy + disp, frame["tongueOut"])
+        self.mouth.draw(out, disp, frame["tongueOut"])
         return out
 
     def _draw_eyes(self, frame: MotionFrame) -> None:
