@@ -27,7 +27,10 @@ def speaking_poses(n: int, seed: int = 0) -> list[MotionFrame]:
     frames = []
     for i in range(n):
         t = i / 25.0
-        wave = lambda hz, amp: float(amp * np.sin(2 * np.pi * hz * t))  # noqa: E731
+
+        def wave(hz: float, amp: float, t: float = t) -> float:
+            return float(amp * np.sin(2 * np.pi * hz * t))
+
         blink = float(i % 90 < 4)
         frames.append(
             MotionFrame.of(
