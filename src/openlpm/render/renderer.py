@@ -21,7 +21,7 @@ from openlpm.motion.params import PARAM_INDEX
 from openlpm.render.deform import Deformer
 from openlpm.render.eyes import EyeLayer, EyePose
 from openlpm.render.mouth import MouthColours, MouthLayer
-from openlpm.render.warp import Warp
+from openlpm.render.warp import CoarseField, Warp
 
 DEFAULT_SIZE = 512
 
@@ -65,19 +65,16 @@ class Renderer:
         self._draw_eyes(frame)
         out = cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
         disp = self.deformer.displacement(frame)
-        coarse = self.warp.backward(disp) if disp.any() else None
-        box = self.warp.active_box(coarse) if coarse is not None else None
+        field = self.warp.backward(disp) if disp.any() else None
+        box = self.warp.active_box(field) if field is not None else None
         if box is None:
             return out
         x0, y0, x1, y1 = box
+        map_x, map_y = self.warp.full_map(field, box)
         warped = cv2.remap(
-            self._source,
-            self.warp.full_map(coarse, box),
-            None,
-            cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
+            self._source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-        out[y0:y1, x0:x1] = self._over_plate(warped, coarse, box)
+        out[y0:y1, x0:x1] = self._over_plate(warped, field, box)
         self.mouth.draw(out, disp, frame["tongueOut"])
         return out
 
@@ -93,13 +90,13 @@ class Renderer:
                 )
 
     def _over_plate(
-        self, warped: np.ndarray, coarse: np.ndarray, box: tuple[int, int, int, int]
+        self, warped: np.ndarray, field: CoarseField, box: tuple[int, int, int, int]
     ) -> np.ndarray:
         """Composite the warped person over the clean plate wherever pixels moved."""
         x0, y0, x1, y1 = box
-        moved = np.minimum(np.abs(coarse).max(-1) * 2.0, 1.0)  # 1 once a pixel moved half a pixel
+        moved = np.minimum(field.magnitude * 2.0, 1.0)  # 1 once a pixel moved half a pixel
         moved = self.warp.upsample(moved, box)
-        alpha = warped[..., 3].astype(np.float32) * np.float32(1 / 255)
+        alpha = cv2.extractChannel(warped, 3).astype(np.float32) * np.float32(1 / 255)
         weight = 1 - (1 - alpha) * moved
         rgb = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)  # 20x faster than a strided numpy copy
         plate = np.ascontiguousarray(self.plate[y0:y1, x0:x1])

@@ -10,6 +10,8 @@ mouth-interior layer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 from scipy import sparse
@@ -21,6 +23,19 @@ NEWTON_STEPS = 3
 MIN_STRETCH = 0.25  # floor of 1 + dD/dx in a Newton step: where the field folds, go gently
 
 
+@dataclass(frozen=True)
+class CoarseField:
+    """Backward displacement on the coarse grid: the source of pixel p is p + (dx, dy)."""
+
+    dx: np.ndarray  # (ch, cw) float32
+    dy: np.ndarray
+
+    @property
+    def magnitude(self) -> np.ndarray:
+        """Largest of |dx|, |dy| per sample."""
+        return np.maximum(np.abs(self.dx), np.abs(self.dy))
+
+
 class Warp:
     def __init__(self, rest_xy: np.ndarray, triangles: np.ndarray, width: int, height: int) -> None:
         self.width, self.height = width, height
@@ -30,41 +45,45 @@ class Warp:
         cx = np.arange(self.cw, dtype=np.float32) * f + (f - 1) / 2
         cy = np.arange(self.ch, dtype=np.float32) * f + (f - 1) / 2
         gx, gy = np.meshgrid(cx, cy)
-        self.coarse_xy = np.stack([gx, gy], -1)  # (ch, cw, 2)
+        self.coarse_x, self.coarse_y = gx, gy  # (ch, cw) full-resolution positions
+        self.coarse_xy = np.stack([gx, gy], -1)
         self.frame_hold = _frame_hold(self.coarse_xy, width, height)
         self.spread = _barycentric_matrix(
             rest_xy, triangles, self.coarse_xy.reshape(-1, 2), (self.ch, self.cw), f
         )
-        ix, iy = np.meshgrid(
+        self.identity_x, self.identity_y = np.meshgrid(
             np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
         )
-        self.identity = np.stack([ix, iy], -1)  # (H, W, 2)
 
-    def backward(self, disp: np.ndarray) -> np.ndarray:
-        """(ch, cw, 2) coarse backward displacement: source = p + result."""
-        forward = (self.spread @ disp).reshape(self.ch, self.cw, 2).astype(np.float32)
-        forward *= self.frame_hold
+    def backward(self, disp: np.ndarray) -> CoarseField:
+        """The coarse backward field of vertex displacements ``disp`` (V, 2)."""
+        # Planar (one array per axis) throughout: numpy is slow on a trailing axis of 2.
+        fx = (self.spread @ disp[:, 0]).reshape(self.ch, self.cw).astype(np.float32)
+        fy = (self.spread @ disp[:, 1]).reshape(self.ch, self.cw).astype(np.float32)
+        fx *= self.frame_hold
+        fy *= self.frame_hold
         # Solve x + D(x) = p by Newton steps with the Jacobian's diagonal: unlike the plain
         # fixed point x <- p - D(x), this converges where the field stretches faster than 1:1
         # (the side of a turning face, which rotates into view).
         inv_f = np.float32(1 / self.factor)
-        slope_x = np.gradient(forward[..., 0], axis=1) * inv_f  # d Dx / dx per full-res pixel
-        slope_y = np.gradient(forward[..., 1], axis=0) * inv_f
-        packed = np.dstack([forward, slope_x, slope_y])
+        slope_x = np.gradient(fx, axis=1) * inv_f  # d Dx / dx per full-resolution pixel
+        slope_y = np.gradient(fy, axis=0) * inv_f
+        packed = cv2.merge([fx, fy, slope_x, slope_y])
         offset = np.float32((self.factor - 1) / 2)
-        x = self.coarse_xy - forward
+        px, py = self.coarse_x, self.coarse_y
+        x, y = px - fx, py - fy
         for _ in range(NEWTON_STEPS):
-            at = (x - offset) * inv_f  # -> coarse sample coordinates
-            s = cv2.remap(
-                packed, at[..., 0], at[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            at_x, at_y = (x - offset) * inv_f, (y - offset) * inv_f  # -> coarse sample coords
+            sx, sy, gx, gy = cv2.split(
+                cv2.remap(packed, at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             )
-            residual = x + s[..., :2] - self.coarse_xy
-            x -= residual / np.maximum(1 + s[..., 2:], MIN_STRETCH)
-        return x - self.coarse_xy
+            x -= (x + sx - px) / np.maximum(1 + gx, MIN_STRETCH)
+            y -= (y + sy - py) / np.maximum(1 + gy, MIN_STRETCH)
+        return CoarseField(x - px, y - py)
 
-    def active_box(self, coarse_backward: np.ndarray) -> tuple[int, int, int, int] | None:
+    def active_box(self, field: CoarseField) -> tuple[int, int, int, int] | None:
         """Full-resolution (x0, y0, x1, y1) holding every pixel that moves, or None."""
-        moving = np.abs(coarse_backward).max(-1) > 1e-3
+        moving = field.magnitude > 1e-3
         rows, cols = np.flatnonzero(moving.any(1)), np.flatnonzero(moving.any(0))
         if not len(rows):
             return None
@@ -80,19 +99,22 @@ class Warp:
         f = self.factor
         x0, y0, x1, y1 = box
         block = coarse[y0 // f : -(-y1 // f), x0 // f : -(-x1 // f)]
-        up = cv2.resize(
-            block, (block.shape[1] * f, block.shape[0] * f), interpolation=cv2.INTER_LINEAR
-        )
+        size = (block.shape[1] * f, block.shape[0] * f)
+        up = cv2.resize(block, size, interpolation=cv2.INTER_LINEAR)
         return up[: y1 - y0, : x1 - x0]
 
-    def full_map(self, coarse_backward: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-        """(y1-y0, x1-x0, 2) float32 map for cv2.remap of the pixels in ``box``."""
+    def full_map(
+        self, field: CoarseField, box: tuple[int, int, int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Planar (map_x, map_y) for cv2.remap of the pixels in ``box`` (faster than one 2-channel map)."""
         x0, y0, x1, y1 = box
-        return self.identity[y0:y1, x0:x1] + self.upsample(coarse_backward, box)
+        map_x = self.upsample(field.dx, box) + self.identity_x[y0:y1, x0:x1]
+        map_y = self.upsample(field.dy, box) + self.identity_y[y0:y1, x0:x1]
+        return map_x, map_y
 
 
 def _frame_hold(xy: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(ch, cw, 1) 0 inside the fixed outer frame, rising smoothly to 1 inward of it.
+    """(ch, cw) 0 inside the fixed outer frame, rising smoothly to 1 inward of it.
 
     The mesh's weights already vanish there; this makes the guarantee exact whatever the
     triangulation does between the image edge and the frame's inner vertices.
@@ -100,7 +122,7 @@ def _frame_hold(xy: np.ndarray, width: int, height: int) -> np.ndarray:
     inset = BORDER_FRACTION * max(width, height)
     x, y = xy[..., 0], xy[..., 1]
     dist = np.minimum(np.minimum(x, width - 1 - x), np.minimum(y, height - 1 - y))
-    return smoothstep(inset, 1.5 * inset, dist)[..., None].astype(np.float32)
+    return smoothstep(inset, 1.5 * inset, dist).astype(np.float32)
 
 
 def _barycentric_matrix(
