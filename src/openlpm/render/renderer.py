@@ -94,13 +94,13 @@ class Renderer:
     ) -> np.ndarray:
         """Composite the warped person over the clean plate wherever pixels moved."""
         x0, y0, x1, y1 = box
-        moved = np.minimum(field.magnitude * 2.0, 1.0)  # 1 once a pixel moved half a pixel
-        moved = self.warp.upsample(moved, box)
-        alpha = cv2.extractChannel(warped, 3).astype(np.float32) * np.float32(1 / 255)
-        weight = 1 - (1 - alpha) * moved
+        moved = self.warp.upsample(np.minimum(field.magnitude * 2.0, 1.0), box)  # 1 past 0.5 px
+        # The plate shows where the person is transparent and the pixel moved.
+        clear = cv2.bitwise_not(cv2.extractChannel(warped, 3))  # 255 - alpha
+        plate_weight = cv2.multiply(clear, moved, scale=1 / 255, dtype=cv2.CV_32F)
         rgb = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)  # 20x faster than a strided numpy copy
         plate = np.ascontiguousarray(self.plate[y0:y1, x0:x1])
-        return cv2.blendLinear(rgb, plate, weight, 1 - weight)
+        return cv2.blendLinear(rgb, plate, 1 - plate_weight, plate_weight)
 
 
 def _eye_pose(frame: MotionFrame, side: str) -> EyePose:
