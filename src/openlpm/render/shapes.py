@@ -48,13 +48,19 @@ class ShapeBuilder:
         seam_v = (self.lm[list(T.LIP_INNER_UPPER), 1] + self.lm[list(T.LIP_INNER_LOWER), 1]) / 2
         order = np.argsort(seam_u)
         seam = np.interp(self.uv[:, 0], seam_u[order], seam_v[order])
-        # Between the corners the seam is a cut; beyond them the skin shears smoothly.
+        # Between the corners the seam is a cut; beyond them the cheek skin shears smoothly.
         beyond = np.maximum(np.abs(self.uv[:, 0]) - self.mouth_half, 0)
+        off_seam = self.uv[:, 1] - seam
         soft = 0.002 + 0.8 * beyond
-        below = smoothstep(-soft, soft, self.uv[:, 1] - seam)
-        below[_LIPS_UPPER] = 0.0
+        below = smoothstep(-soft, soft, off_seam)
+        below[_LIPS_UPPER] = 0.0  # the inner contours touch: classify the lips by name
         below[_LIPS_LOWER] = 1.0
         below[list(_CORNERS)] = 0.5
+        # The lips part most in the middle and taper to the corners (a lens-shaped opening):
+        # near the seam, toward the corners, both lips move half way, so no cliff is left.
+        middle = smoothstep(1.0, 0.4, np.abs(self.uv[:, 0]) / self.mouth_half)
+        near_seam = np.exp(-0.5 * (off_seam / 0.035) ** 2)
+        below = below + (0.5 - below) * (1 - middle) * near_seam
         lateral = 1 - smoothstep(0.2, 0.6, np.abs(self.uv[:, 0]))
         # The chin travels less than the lower lip: the jaw swings about the ears.
         swing = 1 - 0.35 * smoothstep(0.02, 0.25, self.uv[:, 1])

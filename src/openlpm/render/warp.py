@@ -152,6 +152,11 @@ def _barycentric_matrix(
     wb = (v2[:, 0] * v1[:, 1] - v1[:, 0] * v2[:, 1]) / den
     wc = (v0[:, 0] * v2[:, 1] - v2[:, 0] * v0[:, 1]) / den
     bary = np.column_stack([1 - wb - wc, wb, wc])
+    # A pixel on the edge of a sliver triangle (lips that touch) can be assigned to it by the
+    # rasteriser while lying just outside: its raw weights explode (+-50). Clamp them onto the
+    # triangle instead.
+    bary = np.clip(bary, 0.0, 1.0)
+    bary /= np.maximum(bary.sum(1, keepdims=True), 1e-9)
     rows = np.repeat(np.arange(len(p)), 3)
     cols = triangles[tri_of].ravel()
     return sparse.csr_matrix(
