@@ -106,7 +106,7 @@ class Warp:
     def full_map(
         self, field: CoarseField, box: tuple[int, int, int, int]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Planar (map_x, map_y) for cv2.remap of the pixels in ``box`` (faster than one 2-channel map)."""
+        """Planar (map_x, map_y) for cv2.remap of ``box``: faster than one 2-channel map."""
         x0, y0, x1, y1 = box
         map_x = self.upsample(field.dx, box) + self.identity_x[y0:y1, x0:x1]
         map_y = self.upsample(field.dy, box) + self.identity_y[y0:y1, x0:x1]
