@@ -40,6 +40,13 @@ def test_jaw_open_parts_the_lips_by_8_percent_of_face_height(analyzer, mona):
     assert opened.mouth_gap - neutral.mouth_gap >= 0.08
 
 
+def test_lips_parted_in_the_image_close_at_rest(analyzer, astro, astronaut_rig):
+    image = analyzer.measure(astronaut_rig.image)
+    neutral = measure(analyzer, astro)
+    assert neutral.mouth_gap < 0.02 < image.mouth_gap
+    assert measure(analyzer, astro, jawOpen=0.6).mouth_gap > 0.05
+
+
 def test_mouth_close_keeps_lips_together_with_the_jaw_open(analyzer, mona):
     half = measure(analyzer, mona, jawOpen=0.6)
     closed = measure(analyzer, mona, jawOpen=0.6, mouthClose=0.6)

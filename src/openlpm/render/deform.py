@@ -33,7 +33,9 @@ class Deformer:
         self.mesh = mesh
         self.frame = FaceFrame.from_landmarks(landmarks)
         uv = self.frame.to_face(mesh.rest[:, :2].astype(np.float64))
-        fields = ShapeBuilder(uv, N_LANDMARKS).build()  # (52, V, 2) in face heights
+        shapes = ShapeBuilder(uv, N_LANDMARKS)
+        fields = shapes.build()  # (52, V, 2) in face heights
+        self.rest_offset = self.frame.to_pixels_delta(shapes.rest_closure()).astype(np.float32)
         pixel_fields = self.frame.to_pixels_delta(fields.astype(np.float64))
         # (V*2, 52): one matrix product turns blendshape weights into displacements.
         self.shape_matrix = pixel_fields.reshape(_N_SHAPES, -1).T.astype(np.float32).copy()
@@ -45,7 +47,7 @@ class Deformer:
     def displacement(self, frame: MotionFrame) -> np.ndarray:
         """(V, 2) float32 pixel displacement of every vertex."""
         v = frame.vector
-        disp = (self.shape_matrix @ v[:_N_SHAPES]).reshape(-1, 2)
+        disp = (self.shape_matrix @ v[:_N_SHAPES]).reshape(-1, 2) + self.rest_offset
         yaw, pitch, roll = v[_HEAD]
         if yaw or pitch or roll:
             posed = self.rest.copy()

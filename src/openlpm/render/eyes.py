@@ -119,33 +119,19 @@ def _split_iris(
 ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     """(eyeball without iris, iris sprite RGBA, sprite offset in the box)."""
     h, w = opening.shape
-    disk = np.zeros((h, w), np.uint8)
-    cv2.circle(
-        disk,
-        (round(centre[0] * 4), round(centre[1] * 4)),
-        round(radius * 1.15 * 4),
-        255,
-        -1,
-        cv2.LINE_AA,
-        2,
-    )
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    dist = np.hypot(xs - centre[0], ys - centre[1])
+    iris_cover = np.clip(1.25 * radius - dist + 0.5, 0, 1)  # the iris and its dark rim
     inside = opening > 0.5
-    sclera_px = roi[inside & (disk == 0)]
+    sclera_px = roi[inside & (iris_cover == 0)]
     if len(sclera_px) >= 4:
         bright = sclera_px[sclera_px.sum(1) >= np.percentile(sclera_px.sum(1), 50)]
         sclera = np.median(bright, axis=0)
-    else:
-        sclera = np.array([235.0, 235.0, 235.0])
-    eyeball = np.empty_like(roi)
-    eyeball[:] = sclera
-    fill = cv2.inpaint(
-        np.clip(roi, 0, 255).astype(np.uint8),
-        ((disk > 0) & inside).astype(np.uint8),
-        3,
-        cv2.INPAINT_TELEA,
-    )
-    eyeball[inside] = fill[inside]
-    eyeball = cv2.GaussianBlur(eyeball, (3, 3), 0) * 0.3 + eyeball * 0.7
+    else:  # the iris fills the eye (anime): a white of the image's own brightness
+        sclera = np.full(3, min(235.0, float(np.percentile(roi, 95))))
+    # Where the iris was, flat sclera (inpainting would smear the dark rim into it).
+    keep = (opening * (1 - iris_cover))[..., None]
+    eyeball = (roi * keep + sclera * (1 - keep)).astype(np.float32)
     # Iris sprite: visible part from the image, the part hidden by the lids mirrored from below.
     r = int(np.ceil(radius * 1.2)) + 1
     cx, cy = centre

@@ -43,24 +43,17 @@ class MouthColours:
         return cls(cavity, teeth, np.clip(tongue, 0, 255))
 
 
-OPEN_AT_REST = 0.02  # inner-lip gap (face heights) above which the image shows its own teeth
-
-
 class MouthLayer:
-    """The opening is measured from the lips' rest midline, so a mouth that is already open in
-    the image keeps its own teeth at rest and only the newly opened gap is painted."""
-
-    def __init__(self, colours: MouthColours, landmarks: np.ndarray, face_height: float) -> None:
+    def __init__(self, colours: MouthColours, landmarks: np.ndarray) -> None:
         self.c = colours
-        up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
-        self.rest_mid = ((up + lo) / 2).astype(np.float32)
-        self.mouth_width = float(np.linalg.norm(up[-1] - up[0]))
-        self.own_teeth = float(np.mean(lo[:, 1] - up[:, 1])) > OPEN_AT_REST * face_height
+        self.up, self.lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
+        self.mouth_width = float(np.linalg.norm(self.up[-1] - self.up[0]))
 
     def draw(self, frame: np.ndarray, disp: np.ndarray, tongue_out: float = 0.0) -> None:
         """Paint the interior into ``frame`` (uint8 RGB, modified in place); ``disp`` is the
-        (V, 2) vertex displacement of the pose."""
-        up, lo = self.rest_mid + disp[_UPPER], self.rest_mid + disp[_LOWER]
+        (V, 2) vertex displacement of the pose (lips that part in the image are closed by the
+        deformer's rest closure, so the opening here is always one the pose made)."""
+        up, lo = self.up + disp[_UPPER], self.lo + disp[_LOWER]
         gap = lo[:, 1] - up[:, 1]
         if gap.max() < MIN_GAP_PX:
             return
@@ -107,14 +100,44 @@ class MouthLayer:
             np.abs(np.sin((xs - centre)[None] / max(self.mouth_width, 1) * np.pi * 7)) < 0.12
         )
         teeth_amount = ((upper_teeth | lower_teeth) * fade * seams)[..., None]
-        if not self.own_teeth:
-            img = img + (self.c.teeth - img) * teeth_amount
+        img = img + (self.c.teeth - img) * teeth_amount
         # Tongue: a soft mound rising from the lower lip when the mouth is open enough.
         tongue_h = (0.25 + 0.5 * tongue_out) * gap
         mound = (bottom - ys) < tongue_h * np.sqrt(np.clip(1 - across**2 / 0.45, 0, 1))
         tongue = self.c.tongue * (0.85 + 0.15 * depth)[..., None]
         img = np.where((mound & ~lower_teeth & (gap > 6))[..., None], tongue, img)
         return img.astype(np.float32)
+
+
+def fill_open_mouth(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """A copy of ``image`` with the teeth and dark of an open mouth painted over in lip colour.
+
+    Used when the image's lips are parted: the deformer then closes them at rest, squeezing
+    this region into the seam, where it must read as lips meeting, not as a line of teeth.
+    """
+    up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
+    x0, x1 = int(np.floor(up[:, 0].min())), int(np.ceil(up[:, 0].max())) + 1
+    top = np.interp(np.arange(x0, x1), *_sorted(up))
+    bottom = np.maximum(np.interp(np.arange(x0, x1), *_sorted(lo)), top)
+    y0, y1 = int(np.floor(top.min())) - 3, int(np.ceil(bottom.max())) + 4
+    h, w = image.shape[:2]
+    if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+        return image
+    out = image.copy()
+    roi = out[y0:y1, x0:x1].astype(np.float32)
+    cols = np.arange(x1 - x0)
+    upper_lip = roi[np.clip(np.round(top - y0 - 2).astype(int), 0, y1 - y0 - 1), cols]
+    lower_lip = roi[np.clip(np.round(bottom - y0 + 2).astype(int), 0, y1 - y0 - 1), cols]
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+    t = np.clip((ys - top[None]) / np.maximum(bottom - top, 1)[None], 0, 1)[..., None]
+    lips = upper_lip[None] * (1 - t) + lower_lip[None] * t
+    lips *= 1 - 0.35 * np.exp(-(((t - 0.5) * 6) ** 2))  # the line where the lips meet
+    mask = np.zeros(roi.shape[:2], np.uint8)
+    poly = np.vstack([up, lo[::-1]]) - (x0, y0)
+    cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    cover = cv2.dilate(mask, np.ones((3, 3), np.uint8)).astype(np.float32)[..., None] / 255
+    out[y0:y1, x0:x1] = (roi + (lips - roi) * cover).astype(np.uint8)
+    return out
 
 
 def _sorted(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

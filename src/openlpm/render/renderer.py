@@ -20,7 +20,7 @@ from openlpm.motion.frame import MotionFrame
 from openlpm.motion.params import PARAM_INDEX
 from openlpm.render.deform import Deformer
 from openlpm.render.eyes import EyeLayer, EyePose
-from openlpm.render.mouth import MouthColours, MouthLayer
+from openlpm.render.mouth import MouthColours, MouthLayer, fill_open_mouth
 from openlpm.render.warp import CoarseField, Warp
 
 DEFAULT_SIZE = 512
@@ -44,16 +44,18 @@ class Renderer:
         image = cv2.resize(rig.image, dsize, interpolation=interp)
         self.plate = cv2.resize(rig.plate, dsize, interpolation=interp)
         mask = cv2.resize(rig.mask, dsize, interpolation=cv2.INTER_LINEAR)
-        self.reference = np.dstack([image, np.round(mask * 255).astype(np.uint8)])
-        self._source = self.reference.copy()
         lm = rig.face.landmarks * np.float32([sx, sy, (sx + sy) / 2])
         mesh = rig.mesh.scaled(sx, sy)
         self.deformer = Deformer(mesh, lm)
+        if self.deformer.rest_offset.any():  # lips parted in the image: closed at rest
+            image = fill_open_mouth(image, lm)
+        self.reference = np.dstack([image, np.round(mask * 255).astype(np.uint8)])
+        self._source = self.reference.copy()
         self.rest_xy = mesh.rest[:, :2].copy()
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
         colours = MouthColours.from_image(image, lm)
-        self.mouth = MouthLayer(colours, lm, self.deformer.frame.height)
+        self.mouth = MouthLayer(colours, lm)
 
     @property
     def size(self) -> tuple[int, int]:

@@ -20,6 +20,9 @@ UPPER_LIP_RISE = 0.01  # the upper lip lifts a little as the jaw opens
 _LIPS_UPPER = sorted(set(T.LIP_OUTER_UPPER + T.LIP_INNER_UPPER) - {61, 291, 78, 308})
 _LIPS_LOWER = sorted(set(T.LIP_OUTER_LOWER + T.LIP_INNER_LOWER) - {61, 291, 78, 308})
 _CORNERS = (61, 78, 291, 308)
+_INNER_UP = list(T.LIP_INNER_UPPER)
+_INNER_LO = list(T.LIP_INNER_LOWER)
+OPEN_AT_REST = 0.02  # mean inner-lip gap (face heights) above which the image's mouth is open
 
 
 class ShapeBuilder:
@@ -44,10 +47,7 @@ class ShapeBuilder:
 
     def lower_jaw(self) -> np.ndarray:
         """How much each vertex rides on the lower jaw."""
-        seam_u = self.lm[list(T.LIP_INNER_UPPER), 0]
-        seam_v = (self.lm[list(T.LIP_INNER_UPPER), 1] + self.lm[list(T.LIP_INNER_LOWER), 1]) / 2
-        order = np.argsort(seam_u)
-        seam = np.interp(self.uv[:, 0], seam_u[order], seam_v[order])
+        seam = self._along_lips((self.lm[_INNER_UP, 1] + self.lm[_INNER_LO, 1]) / 2)
         # Between the corners the seam is a cut; beyond them the cheek skin shears smoothly.
         beyond = np.maximum(np.abs(self.uv[:, 0]) - self.mouth_half, 0)
         off_seam = self.uv[:, 1] - seam
@@ -66,6 +66,34 @@ class ShapeBuilder:
         swing = 1 - 0.35 * smoothstep(0.02, 0.25, self.uv[:, 1])
         neck = np.exp(-np.maximum(0, self.uv[:, 1] - self.chin_v) / 0.08)
         return below * lateral * swing * neck
+
+    def _along_lips(self, values: np.ndarray) -> np.ndarray:
+        """Per vertex, ``values`` given at the inner-lip pairs, interpolated along u."""
+        u = (self.lm[_INNER_UP, 0] + self.lm[_INNER_LO, 0]) / 2
+        order = np.argsort(u)
+        return np.interp(
+            self.uv[:, 0], u[order], values[order], left=values[order][0], right=values[order][-1]
+        )
+
+    def rest_closure(self) -> np.ndarray:
+        """(V, 2) field that closes lips parted in the image, so that neutral is a closed mouth.
+
+        Zero when the image's lips already touch (then neutral is the image, exactly).
+        """
+        gap = np.maximum(self.lm[_INNER_LO, 1] - self.lm[_INNER_UP, 1], 0)
+        if gap.mean() <= OPEN_AT_REST:
+            return np.zeros((self.n, 2))
+        half_gap = self._along_lips(gap) / 2
+        half_gap[np.abs(self.uv[:, 0]) > self.mouth_half] = 0
+        seam = self._along_lips((self.lm[_INNER_UP, 1] + self.lm[_INNER_LO, 1]) / 2)
+        off_seam = self.uv[:, 1] - seam
+        pull = np.exp(-0.5 * (off_seam / 0.05) ** 2)  # the lips move most, the skin less
+        lower = off_seam > 0
+        lower[_LIPS_UPPER], lower[_LIPS_LOWER] = False, True
+        pull[_INNER_UP] = pull[_INNER_LO] = 1.0
+        field = np.zeros((self.n, 2))
+        field[:, 1] = np.where(lower, -half_gap, half_gap) * pull
+        return field
 
     def side(self, sign: float) -> np.ndarray:
         """0..1 toward one side of the face: sign +1 is image right (the character's left)."""
