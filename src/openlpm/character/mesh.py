@@ -150,13 +150,13 @@ def _weight_maps(
     ys = np.arange(sh, dtype=np.float32)[:, None]
     chin_y = landmarks[CHIN, 1] * s
     # The head turns fully down to the chin, the neck follows less and less.
-    neck = 1 - smoothstep(chin_y + 0.05 * fh, chin_y + 0.5 * fh, ys)
+    neck = 1 - smoothstep(chin_y - 0.05 * fh, chin_y + 0.3 * fh, ys)
     oval = np.zeros_like(small)
     cv2.fillPoly(oval, [np.round(landmarks[list(FACE_OVAL), :2] * s).astype(np.int32)], 1.0)
     head = np.maximum(small * neck, oval)
     head = _spread(head, 0.15 * fh)
     body = _spread(small, 0.1 * fh)
-    frame = _border_falloff(sh, sw)
+    frame = _border_falloff(sh, sw, fh)
     return head * frame, body * frame
 
 
@@ -167,12 +167,15 @@ def _spread(weight: np.ndarray, radius: float) -> np.ndarray:
     return np.clip(np.maximum(weight, cv2.GaussianBlur(grown, (0, 0), r / 2)), 0, 1)
 
 
-def _border_falloff(h: int, w: int) -> np.ndarray:
+def _border_falloff(h: int, w: int, face_height: float) -> np.ndarray:
+    """0 in the fixed frame, rising to 1 over a distance that grows with the face, so a head
+    that touches the image edge bends gently instead of tearing against the frame."""
     margin = BORDER_FRACTION * max(h, w)
+    ramp = max(1.5 * margin, 0.4 * face_height)
     ys = np.arange(h, dtype=np.float32)[:, None]
     xs = np.arange(w, dtype=np.float32)[None, :]
     dist = np.minimum(np.minimum(ys, h - 1 - ys), np.minimum(xs, w - 1 - xs))
-    return smoothstep(margin, 2.5 * margin, dist).astype(np.float32)
+    return smoothstep(margin, margin + ramp, dist).astype(np.float32)
 
 
 def _sample(weight_map: np.ndarray, xy: np.ndarray, w: int, h: int) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from openlpm.character.mesh import Mesh
-from openlpm.character.topology import N_LANDMARKS
+from openlpm.character.topology import CHIN, N_LANDMARKS
 from openlpm.motion.frame import MotionFrame
 from openlpm.motion.params import BLENDSHAPES, PARAM_INDEX
 from openlpm.render.face_frame import FaceFrame
@@ -16,14 +16,19 @@ _HEAD = slice(PARAM_INDEX["headYaw"], PARAM_INDEX["headRoll"] + 1)
 _BODY = slice(PARAM_INDEX["bodyX"], PARAM_INDEX["bodyY"] + 1)
 
 
-def rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
+def turn(yaw_deg: float, pitch_deg: float) -> np.ndarray:
     """3x3 rotation for image axes (x right, y down, z away), signs as in motion/params.py."""
-    y, p, r = np.radians([yaw_deg, pitch_deg, roll_deg])
-    cy, sy, cp, sp, cr, sr = np.cos(y), np.sin(y), np.cos(p), np.sin(p), np.cos(r), np.sin(r)
+    y, p = np.radians([yaw_deg, pitch_deg])
+    cy, sy, cp, sp = np.cos(y), np.sin(y), np.cos(p), np.sin(p)
     yaw = np.array([[cy, 0, -sy], [0, 1, 0], [sy, 0, cy]])  # + moves the (near) nose to image right
     pitch = np.array([[1, 0, 0], [0, cp, sp], [0, -sp, cp]])  # + moves the nose up: chin up
-    roll = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])  # + moves the crown to image right
-    return roll @ pitch @ yaw
+    return (pitch @ yaw).astype(np.float32)
+
+
+def tilt(roll_deg: float) -> np.ndarray:
+    """2x2 rotation in the image plane: + moves the crown to image right."""
+    r = np.radians(roll_deg)
+    return np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]], np.float32)
 
 
 class Deformer:
@@ -41,6 +46,10 @@ class Deformer:
         self.shape_matrix = pixel_fields.reshape(_N_SHAPES, -1).T.astype(np.float32).copy()
         self.rest = mesh.rest.astype(np.float32)
         self.pivot = mesh.pivot.astype(np.float32)
+        # The head tilts sideways from the neck, not about its own centre: a low pivot keeps the
+        # shoulders (far below the head centre) from swinging with it.
+        chin = landmarks[CHIN, :2]
+        self.neck = np.float32([self.pivot[0], chin[1] + 0.1 * self.frame.height])
         self.head_weight = mesh.head_weight[:, None].astype(np.float32)
         self.body_weight = mesh.body_weight[:, None].astype(np.float32)
 
@@ -52,10 +61,9 @@ class Deformer:
         if yaw or pitch or roll:
             posed = self.rest.copy()
             posed[:, :2] += disp
-            turned = (posed - self.pivot) @ rotation(yaw, pitch, roll).T.astype(
-                np.float32
-            ) + self.pivot
-            disp += self.head_weight * (turned[:, :2] - posed[:, :2])
+            turned = (posed - self.pivot) @ turn(yaw, pitch).T + self.pivot
+            tilted = (turned[:, :2] - self.neck) @ tilt(roll).T + self.neck
+            disp += self.head_weight * (tilted - posed[:, :2])
         body = v[_BODY]
         if body.any():
             disp += self.body_weight * (body * np.float32(self.frame.height))
