@@ -96,13 +96,16 @@ class Renderer:
     ) -> np.ndarray:
         """Composite the warped person over the clean plate wherever pixels moved."""
         x0, y0, x1, y1 = box
-        moved = self.warp.upsample(np.minimum(field.magnitude * 2.0, 1.0), box)  # 1 past 0.5 px
+        # 255 once a pixel moved half a pixel; 8-bit arithmetic is SIMD-fast in OpenCV.
+        moved = np.minimum(field.magnitude * 510.0, 255.0).astype(np.uint8)
+        moved = self.warp.upsample(moved, box)
         # The plate shows where the person is transparent and the pixel moved.
         clear = cv2.bitwise_not(cv2.extractChannel(warped, 3))  # 255 - alpha
-        plate_weight = cv2.multiply(clear, moved, scale=1 / 255, dtype=cv2.CV_32F)
-        rgb = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)  # 20x faster than a strided numpy copy
-        plate = np.ascontiguousarray(self.plate[y0:y1, x0:x1])
-        return cv2.blendLinear(rgb, plate, 1 - plate_weight, plate_weight)
+        plate_weight = cv2.cvtColor(cv2.multiply(clear, moved, scale=1 / 255), cv2.COLOR_GRAY2RGB)
+        rgb = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
+        plate = self.plate[y0:y1, x0:x1]
+        person = cv2.multiply(rgb, cv2.bitwise_not(plate_weight), scale=1 / 255)
+        return cv2.add(person, cv2.multiply(plate, plate_weight, scale=1 / 255))
 
 
 def _eye_pose(frame: MotionFrame, side: str) -> EyePose:

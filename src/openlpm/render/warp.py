@@ -20,6 +20,7 @@ from openlpm.character.mesh import BORDER_FRACTION, smoothstep
 
 COARSE = 4  # the displacement field is solved on a grid this many times coarser
 NEWTON_STEPS = 3
+CONVERGED_PX = 0.05  # stop once every sample lands this close to its target
 MIN_STRETCH = 0.25  # floor of 1 + dD/dx in a Newton step: where the field folds, go gently
 
 
@@ -77,8 +78,11 @@ class Warp:
             sx, sy, gx, gy = cv2.split(
                 cv2.remap(packed, at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             )
-            x -= (x + sx - px) / np.maximum(1 + gx, MIN_STRETCH)
-            y -= (y + sy - py) / np.maximum(1 + gy, MIN_STRETCH)
+            rx, ry = x + sx - px, y + sy - py  # residual: where x lands, minus where it should
+            if max(np.abs(rx).max(), np.abs(ry).max()) < CONVERGED_PX:
+                break
+            x -= rx / np.maximum(1 + gx, MIN_STRETCH)
+            y -= ry / np.maximum(1 + gy, MIN_STRETCH)
         return CoarseField(x - px, y - py)
 
     def active_box(self, field: CoarseField) -> tuple[int, int, int, int] | None:
