@@ -47,6 +47,11 @@ def test_lips_parted_in_the_image_close_at_rest(analyzer, astro, astronaut_rig):
     assert measure(analyzer, astro, jawOpen=0.6).mouth_gap > 0.05
 
 
+@pytest.mark.parametrize("pose", [{"headPitch": 15}, {"headPitch": -15}, {"headYaw": 15}])
+def test_turning_the_head_keeps_closed_lips_closed(analyzer, astro, pose):
+    assert measure(analyzer, astro, **pose).mouth_gap < 0.02
+
+
 def test_mouth_close_keeps_lips_together_with_the_jaw_open(analyzer, mona):
     half = measure(analyzer, mona, jawOpen=0.6)
     closed = measure(analyzer, mona, jawOpen=0.6, mouthClose=0.6)

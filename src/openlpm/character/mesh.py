@@ -13,7 +13,14 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from openlpm.character.topology import CHIN, FACE_OVAL, FOREHEAD, N_LANDMARKS
+from openlpm.character.topology import (
+    CHIN,
+    FACE_OVAL,
+    FOREHEAD,
+    LIP_INNER_LOWER,
+    LIP_INNER_UPPER,
+    N_LANDMARKS,
+)
 
 GRID_CELLS = 14  # grid vertices along the image's long side
 BORDER_FRACTION = 0.03  # of the long side: the fixed, never-moving frame
@@ -136,7 +143,12 @@ def _face_depth(landmarks: np.ndarray, pivot: np.ndarray, face_height: float) ->
         [cv2.pointPolygonTest(oval, (float(x), float(y)), True) for x, y in landmarks[:, :2]]
     )
     relief_weight = smoothstep(0.0, 0.15 * face_height, inside)
-    return base + relief_weight * (landmarks[:, 2] - base)
+    depth = base + relief_weight * (landmarks[:, 2] - base)
+    # Facing inner-lip points meet when the mouth closes: one depth for each pair, or turning
+    # the head would prise closed lips apart.
+    upper, lower = list(LIP_INNER_UPPER), list(LIP_INNER_LOWER)
+    depth[upper] = depth[lower] = (depth[upper] + depth[lower]) / 2
+    return depth
 
 
 def _weight_maps(

@@ -1,0 +1,70 @@
+"""Character analysis: face choice, person mask, clean plate and mesh."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from openlpm.character import Rig, build_rig, detect_faces
+from openlpm.character.mesh import BORDER_FRACTION
+from openlpm.cli import bundled
+from openlpm.errors import NoFaceError
+from openlpm.io.images import load_image
+
+
+@pytest.fixture(scope="module")
+def two_faces() -> np.ndarray:
+    """The astronaut (face about 100 px) beside a larger Mona Lisa (face about 140 px)."""
+    astro = load_image(bundled("astronaut.jpg"))[:400, 56:456]
+    mona = load_image(bundled("monalisa.jpg"))[100:500, 25:425]
+    return np.ascontiguousarray(np.hstack([astro, mona]))
+
+
+def test_faces_come_largest_first_and_face_n_picks_another(two_faces):
+    faces = detect_faces(two_faces)
+    assert len(faces) == 2
+    assert faces[0].height > faces[1].height
+    largest, other = build_rig(two_faces), build_rig(two_faces, face_index=1)
+    assert largest.face.landmarks[:, 0].mean() > 400  # Mona Lisa, right half
+    assert other.face.landmarks[:, 0].mean() < 400  # the astronaut, left half
+    with pytest.raises(NoFaceError, match="--face 2"):
+        build_rig(two_faces, face_index=2)
+
+
+def test_mask_covers_the_person_and_not_the_corners(monalisa_rig: Rig):
+    mask = monalisa_rig.mask
+    x0, y0, x1, y1 = (int(v) for v in monalisa_rig.face.box)
+    assert mask[y0:y1, x0:x1].mean() > 0.95
+    h, w = mask.shape
+    assert mask[: h // 10, : w // 10].mean() < 0.05  # top-left corner is background
+
+
+def test_plate_removes_the_person_and_keeps_the_background(astronaut_rig: Rig):
+    rig = astronaut_rig
+    x0, y0, x1, y1 = (int(v) for v in rig.face.box)
+    face_diff = np.abs(rig.plate[y0:y1, x0:x1].astype(int) - rig.image[y0:y1, x0:x1]).mean()
+    assert face_diff > 30  # the face is painted over
+    far = cv2.dilate((rig.mask > 0.05).astype(np.uint8), np.ones((41, 41), np.uint8)) == 0
+    assert far.sum() > 1000
+    assert np.array_equal(rig.plate[far], rig.image[far])
+
+
+def test_mesh_frame_never_moves_and_head_follows(astronaut_rig: Rig):
+    mesh = astronaut_rig.mesh
+    w, h = astronaut_rig.size
+    inset = BORDER_FRACTION * max(w, h)
+    x, y = mesh.rest[:, 0], mesh.rest[:, 1]
+    in_frame = (x <= inset) | (y <= inset) | (x >= w - 1 - inset) | (y >= h - 1 - inset)
+    assert in_frame.sum() >= 20
+    assert not mesh.head_weight[in_frame].any() and not mesh.body_weight[in_frame].any()
+    assert (mesh.head_weight[:468] == 1).all()  # every face landmark turns with the head
+
+
+def test_rig_is_small_and_fast_to_reload(tmp_path, astronaut_rig: Rig):
+    folder = astronaut_rig.save(tmp_path / "rig")
+    size = sum(f.stat().st_size for f in folder.iterdir())
+    assert size < 3_000_000
+    loaded = Rig.load(folder)
+    assert np.array_equal(loaded.image, astronaut_rig.image)
+    assert np.allclose(loaded.mesh.rest, astronaut_rig.mesh.rest)
