@@ -113,8 +113,9 @@ def _load_rig(args: argparse.Namespace):  # -> Rig (imports kept lazy: mediapipe
     image_path = args.image or bundled("astronaut.jpg")
     if args.image is None:
         _note(f"no --image given: using the bundled example {image_path.name}")
-    with _status("analysing the character") as say:
-        return build_rig(load_image(image_path), face_index=args.face, progress=say)
+    image = load_image(image_path)
+    with _status("analysing the character") as say, _native_stderr_muted():
+        return build_rig(image, face_index=args.face, progress=say)
 
 
 def _cmd_rig(args: argparse.Namespace) -> int:
@@ -183,17 +184,41 @@ def _status(title: str) -> Iterator[Callable[[str], None]]:
     from rich.console import Console
 
     console = Console(stderr=True)
+    if not console.is_terminal:  # a log file gets the result lines only
+        yield lambda _msg: None
+        return
     with console.status(title) as status:
         yield lambda msg: status.update(f"{title}: {msg}")
 
 
 @contextmanager
+def _native_stderr_muted() -> Iterator[None]:
+    """Silence what mediapipe's C++ side prints on file descriptor 2 (TFLite/XNNPACK info
+    lines) while it runs; Python-level errors still reach the user through exceptions."""
+    import os
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@contextmanager
 def _frame_bar(title: str) -> Iterator[Callable[[int, int], None]]:
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    with Progress(
-        f"[bold]{title}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
-    ) as bar:
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda _done, _total: None
+        return
+    columns = (f"[bold]{title}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(title, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
