@@ -1,0 +1,1 @@
+"""Audio analysis: speech synthesis with phoneme timing, phone alignment, prosody features."""
