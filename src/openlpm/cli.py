@@ -14,6 +14,7 @@ from pathlib import Path
 
 from openlpm import __version__
 from openlpm.errors import InputError, OpenLPMError
+from openlpm.speak import MODES
 
 EXIT_USAGE = 2
 
@@ -69,7 +70,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     poses.add_argument("-o", "--out", required=True, help="PNG file to write")
     poses.set_defaults(run=_cmd_poses)
+
+    render = sub.add_parser(
+        "render", help="the main job: speech (audio or text) -> a talking video"
+    )
+    _image_args(render)
+    _speech_args(render)
+    render.add_argument("--motion-out", help="also write the motion curves to this CSV")
+    _video_args(render)
+    render.add_argument("-o", "--out", required=True, help="MP4 file to write")
+    render.set_defaults(run=_cmd_render)
+
+    motion = sub.add_parser("motion", help="speech -> motion curves (CSV) only, no video")
+    _speech_args(motion)
+    motion.add_argument("--fps", type=_fps, default=25.0, help="frames per second (default 25)")
+    motion.add_argument("-o", "--out", required=True, help="CSV file to write")
+    motion.set_defaults(run=_cmd_motion)
+
+    demo = sub.add_parser("demo", help="the bundled character says a bundled line (built-in TTS)")
+    demo.add_argument(
+        "-o", "--out", default="demo.mp4", help="MP4 file to write (default demo.mp4)"
+    )
+    demo.add_argument("--mode", choices=MODES, default="base", help="base (offline) or online")
+    demo.set_defaults(run=_cmd_demo)
     return p
+
+
+def _speech_args(p: argparse.ArgumentParser) -> None:
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--audio", help="the character's speech (WAV, MP3, OGG, M4A, ...)")
+    what.add_argument("--text", help="a line to say with the built-in TTS (eSpeak NG)")
+    p.add_argument("--transcript", help="the words spoken in --audio (better lip sync)")
+    p.add_argument("--voice", default="en-us", help="TTS voice for --text (default en-us)")
+    p.add_argument(
+        "--mode", choices=MODES, default="base", help="base (offline, default) or online (causal)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="same seed, same performance (default 0)")
 
 
 def _image_args(p: argparse.ArgumentParser) -> None:
@@ -163,6 +199,74 @@ def _cmd_poses(args: argparse.Namespace) -> int:
     save_image(args.out, sheet)
     _note(f"wrote {args.out}: {sheet.shape[1]}x{sheet.shape[0]}")
     return 0
+
+
+DEMO_LINE = (
+    "Hello! I am an open, real-time performer. Give me a picture and a voice, "
+    "and I will speak, blink and move, on an ordinary computer."
+)
+
+
+def _performance(args: argparse.Namespace, fps: float):  # -> Performance (lazy imports)
+    from openlpm.io.audio import load_audio
+    from openlpm.speak import SpeakOptions, speak_audio, speak_text
+
+    options = SpeakOptions(mode=args.mode, fps=fps, seed=args.seed, transcript=args.transcript)
+    with _status("listening to the speech") as say:
+        if args.text is not None:
+            say("synthesizing")
+            perf = speak_text(args.text, options, voice=args.voice)
+        else:
+            say("analysing")
+            perf = speak_audio(load_audio(args.audio, sample_rate=None), options)
+    for note in perf.notes:
+        _note(note)
+    return perf
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from openlpm.puppet import render_video
+
+    _check_output(args.out, ".mp4")
+    if args.motion_out:
+        _check_output(args.motion_out, ".csv")
+    perf = _performance(args, args.fps)
+    rig = _load_rig(args)
+    if args.motion_out:
+        _write_curves(perf.track, args.motion_out)
+    with _frame_bar("rendering") as bar:
+        result = render_video(
+            rig, perf.track, args.out, size=args.size, audio=perf.audio, progress=bar
+        )
+    _note(
+        f"wrote {result.path}: {result.frames} frames, "
+        f"{result.width}x{result.height}, {result.duration:.2f} s"
+    )
+    return 0
+
+
+def _cmd_motion(args: argparse.Namespace) -> int:
+    _check_output(args.out, ".csv")
+    perf = _performance(args, args.fps)
+    _write_curves(perf.track, args.out)
+    _note(f"wrote {args.out}: {len(perf.track)} frames at {perf.track.fps:g} fps")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    ns = argparse.Namespace(
+        image=None, rig=None, face=0, text=DEMO_LINE, audio=None, transcript=None,
+        voice="en-us", mode=args.mode, seed=0, motion_out=None, size=512, fps=25.0, out=args.out,
+    )  # fmt: skip
+    return _cmd_render(ns)
+
+
+def _write_curves(track, path: str) -> None:
+    from openlpm.io.atomic import atomic_path
+    from openlpm.motion.curves import write_curves
+
+    with atomic_path(path) as tmp:
+        write_curves(track, tmp)
 
 
 def _check_output(path: str, suffix: str) -> None:

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 # ARPAbet phones (CMUdict, no stress digits) plus SIL for silence / pauses.
 ARPABET: frozenset[str] = frozenset(
-    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW "
-    "V W Y Z ZH SIL".split()
-)
+    (
+        "AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G",
+        "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T",
+        "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH", "SIL",
+    )
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

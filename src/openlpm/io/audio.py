@@ -34,6 +34,18 @@ class Audio:
         """Length in seconds."""
         return len(self.samples) / self.sample_rate
 
+    def resampled(self, sample_rate: int) -> Audio:
+        """The same sound at another rate (polyphase filter: no aliasing)."""
+        if sample_rate == self.sample_rate:
+            return self
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(sample_rate, self.sample_rate)
+        out = resample_poly(self.samples, sample_rate // g, self.sample_rate // g)
+        return Audio(np.clip(out, -1, 1).astype(np.float32), sample_rate)
+
 
 def load_audio(path: str | os.PathLike[str], sample_rate: int | None = 16000) -> Audio:
     """Decode the first audio stream of any file FFmpeg reads, mixed to mono.

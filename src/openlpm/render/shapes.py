@@ -123,11 +123,10 @@ class ShapeBuilder:
         jaw_open[:, 0] = 0.12 * JAW_DROP * toward_mouth_centre * lips  # corners narrow
         f["jawOpen"] = jaw_open
 
-        close = z.copy()  # lips meet while the jaw stays open
-        close[:, 1] = (
-            -(JAW_DROP * 0.92) * lower_lip + (JAW_DROP * 0.08 + UPPER_LIP_RISE) * upper_lip
-        )
-        f["mouthClose"] = close
+        # Lips meet while the jaw stays open: exactly undo the jaw's pull on the lips, fading
+        # out into the skin around them (jawOpen=x with mouthClose=x is a closed mouth).
+        lip_area = self.near(list(T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER + T.LIP_INNER_LOWER), 0.03)
+        f["mouthClose"] = -jaw_open * lip_area[:, None]
 
         inward = (
             np.column_stack([toward_mouth_centre * self.mouth_half, np.zeros(self.n)])

@@ -1,0 +1,91 @@
+"""Non-verbal behaviour: blinks, gaze, head motion, brows, breathing and a resting smile.
+
+Pure functions of a timeline (pauses, pitch accents, speaking activity) and a seeded random
+generator, so the same seed gives the same performance. Noise is band-limited (Gaussian-filtered
+white noise), so motion is smooth and never loops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+BLINKS_PER_MINUTE = 20.0  # people blink 15-30 times a minute in conversation
+MIN_BLINK_GAP_S = 1.2
+BLINK_CLOSE_S, BLINK_HOLD_S, BLINK_OPEN_S = 0.07, 0.04, 0.13
+
+
+def smooth_noise(
+    rng: np.random.Generator, n: int, fps: float, sigma_s: float, amplitude: float
+) -> np.ndarray:
+    """(n,) band-limited noise with standard deviation about ``amplitude``."""
+    if n == 0:
+        return np.zeros(0)
+    sigma = max(sigma_s * fps, 0.5)
+    pad = int(4 * sigma)
+    x = gaussian_filter1d(rng.standard_normal(n + 2 * pad), sigma)[pad : pad + n]
+    return x * (amplitude / (np.sqrt(1 / (2 * np.sqrt(np.pi) * sigma)) + 1e-12))
+
+
+def bump(times: np.ndarray, centre: float, width_s: float) -> np.ndarray:
+    """A smooth 0..1..0 pulse (Hann window) of total width ``width_s`` centred at ``centre``."""
+    x = np.clip((times - centre) / width_s + 0.5, 0, 1)
+    return np.sin(np.pi * x) ** 2
+
+
+def blink_times(
+    rng: np.random.Generator, duration: float, pauses: list[tuple[float, float]]
+) -> list[float]:
+    """Blink onsets: some right after pause onsets (people blink at phrase boundaries), the rest
+    a gamma-distributed process filling in to about BLINKS_PER_MINUTE."""
+    chosen = [start + rng.uniform(0.0, 0.2) for start, _ in pauses if rng.random() < 0.6]
+    t = rng.uniform(0.3, 2.5)
+    mean_gap = 60.0 / BLINKS_PER_MINUTE
+    while t < duration:
+        chosen.append(t)
+        t += max(MIN_BLINK_GAP_S, rng.gamma(4.0, mean_gap / 4.0))
+    kept: list[float] = []
+    for onset in sorted(chosen):
+        if onset < duration - 0.25 and (not kept or onset - kept[-1] >= MIN_BLINK_GAP_S):
+            kept.append(onset)
+    return kept
+
+
+def blink_curve(times: np.ndarray, onsets: list[float], fps: float) -> np.ndarray:
+    """eyeBlink weight: fast close, brief hold at 1 on a whole frame, slower open."""
+    out = np.zeros_like(times)
+    for onset in onsets:
+        shut = np.ceil((onset + BLINK_CLOSE_S) * fps) / fps  # the lids are fully shut on a frame
+        closing = np.clip((times - (shut - BLINK_CLOSE_S)) / BLINK_CLOSE_S, 0, 1)
+        opening = np.clip(1 - (times - (shut + BLINK_HOLD_S)) / BLINK_OPEN_S, 0, 1)
+        out = np.maximum(out, np.minimum(closing, opening) ** 0.7)
+    return out
+
+
+def gaze(
+    rng: np.random.Generator, times: np.ndarray, fps: float, phrase_starts: list[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) gaze in -1..1 (x + toward the character's left, y + up): eye contact with small
+    saccades held for a second or two, and a glance away when a phrase starts after a pause."""
+    n = len(times)
+    x, y = np.zeros(n), np.zeros(n)
+    t, end = 0.0, (times[-1] if n else 0.0)
+    while t < end:
+        hold = rng.uniform(0.8, 2.5)
+        sel = (times >= t) & (times < t + hold)
+        x[sel], y[sel] = rng.normal(0, 0.08), rng.normal(0, 0.05)
+        t += hold
+    for start in phrase_starts:
+        if rng.random() < 0.5:
+            look = bump(times, start + 0.25, rng.uniform(0.6, 1.1))
+            x += look * rng.choice([-1, 1]) * rng.uniform(0.25, 0.45)
+            y += look * rng.uniform(0.1, 0.3)
+    # Saccades are fast but not instant: one frame of smoothing.
+    return gaussian_filter1d(x, 0.6), gaussian_filter1d(y, 0.6)
+
+
+def breathing(rng: np.random.Generator, times: np.ndarray, fps: float) -> np.ndarray:
+    """bodyY in face heights: a slow breath (about 15 a minute) with a wandering rate."""
+    rate = 0.25 + smooth_noise(rng, len(times), fps, 3.0, 0.04)  # breaths per second
+    phase = 2 * np.pi * np.cumsum(rate) / fps + rng.uniform(0, 2 * np.pi)
+    return -0.006 * (0.5 + 0.5 * np.sin(phase))  # - is up: the chest rises on the inhale
