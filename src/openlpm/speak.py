@@ -64,7 +64,7 @@ def speak_audio(audio: Audio, options: SpeakOptions = SpeakOptions()) -> Perform
 def speak_text(
     text: str, options: SpeakOptions = SpeakOptions(), voice: str = "en-us"
 ) -> Performance:
-    """Say ``text`` with the built-in TTS; the mouth follows the synthesizer's exact phone timing."""
+    """Say ``text`` with the built-in TTS; the mouth follows its exact phone timing."""
     from openlpm.audio.tts import synthesize
 
     speech = synthesize(text, voice=voice)
