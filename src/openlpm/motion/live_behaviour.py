@@ -1,0 +1,132 @@
+"""Causal non-verbal behaviour for the streaming path: one frame at a time, bounded state.
+
+The same repertoire as the offline passes in behaviour.py (blinks, gaze, head drift, nods on
+accents, tilts at phrase ends, brows, breathing, a resting smile), decided from the past only:
+an accent is a loudness-and-pitch peak the moment it is heard, a pause is a stretch of silence
+as it happens. State is a handful of floats and a random generator, whatever the session length.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from openlpm.motion.behaviour import BLINK_CLOSE_S, BLINK_HOLD_S, BLINK_OPEN_S, BLINKS_PER_MINUTE
+from openlpm.motion.params import PARAM_INDEX, PARAMS
+
+_I = PARAM_INDEX
+
+
+class _Smooth:
+    """Band-limited noise, one sample per step: white noise through two one-pole low-passes."""
+
+    def __init__(
+        self, rng: np.random.Generator, fps: float, time_s: float, amplitude: float
+    ) -> None:
+        self.rng, self.a = rng, math.exp(-1.0 / max(time_s * fps, 1.0))
+        self.scale = amplitude * math.sqrt((1 - self.a**2) / (1 - self.a) ** 2 * 2) * (1 - self.a)
+        self.x = self.y = 0.0
+
+    def step(self) -> float:
+        self.x = self.a * self.x + (1 - self.a) * self.rng.standard_normal()
+        self.y = self.a * self.y + (1 - self.a) * self.x
+        return self.y * self.scale / max(1 - self.a, 1e-6)
+
+
+class LiveBehaviour:
+    """Call :meth:`step` once per video frame with what was heard in that frame."""
+
+    def __init__(self, fps: float = 25.0, seed: int = 0) -> None:
+        self.fps = fps
+        self.rng = np.random.default_rng(seed)
+        self.t = 0.0
+        self.yaw = _Smooth(self.rng, fps, 0.9, 2.5)
+        self.pitch = _Smooth(self.rng, fps, 0.7, 1.2)
+        self.roll = _Smooth(self.rng, fps, 1.2, 1.2)
+        self.smile = _Smooth(self.rng, fps, 2.0, 0.04)
+        self.breath_phase = self.rng.uniform(0, 2 * math.pi)
+        self.speaking = 0.0  # smoothed 0..1
+        self.silent_for = 0.0  # seconds of silence so far
+        self.level = -30.0  # running loudness (dB) of recent speech, for accent detection
+        self.next_blink = self.rng.uniform(0.5, 2.5)
+        self.blink_start = -10.0
+        self.nod_start, self.nod_strength = -10.0, 0.0
+        self.tilt_start, self.tilt_sign = -10.0, 1.0
+        self.gaze_until, self.gaze = 0.0, (0.0, 0.0)
+        self.glance_start, self.glance = -10.0, (0.0, 0.0)
+
+    def step(self, loudness_db: float, speaking: bool) -> np.ndarray:
+        """(len(PARAMS),) float32 with every non-mouth channel set; mouth channels are 0."""
+        dt = 1.0 / self.fps
+        self.t += dt
+        self._hear(loudness_db, speaking, dt)
+        out = np.zeros(len(PARAMS), np.float32)
+        self._head(out)
+        self._eyes(out)
+        smile = 0.12 + self.smile.step()
+        out[_I["mouthSmileLeft"]] = out[_I["mouthSmileRight"]] = max(smile, 0.0)
+        out[_I["cheekSquintLeft"]] = out[_I["cheekSquintRight"]] = max(0.3 * smile, 0.0)
+        self.breath_phase += 2 * math.pi * 0.25 * dt
+        out[_I["bodyY"]] = -0.006 * (0.5 + 0.5 * math.sin(self.breath_phase))
+        return out
+
+    def _hear(self, loudness_db: float, speaking: bool, dt: float) -> None:
+        k = 1 - math.exp(-dt / 0.3)
+        self.speaking += k * (float(speaking) - self.speaking)
+        if speaking:
+            if self.silent_for >= 0.4 and self.rng.random() < 0.5:  # a phrase starts: glance away
+                self.glance_start = self.t
+                self.glance = (
+                    self.rng.choice([-1, 1]) * self.rng.uniform(0.25, 0.45),
+                    self.rng.uniform(0.1, 0.3),
+                )
+            self.silent_for = 0.0
+            peak = loudness_db - self.level
+            self.level += (1 - math.exp(-dt / 1.5)) * (loudness_db - self.level)
+            if peak > 6.0 and self.t - self.nod_start > 0.6:  # a stressed syllable: nod
+                self.nod_start, self.nod_strength = self.t, min(1.0, (peak - 6.0) / 6.0 + 0.3)
+        else:
+            if 0 < self.silent_for <= dt and self.t - self.tilt_start > 2.0:  # phrase end
+                self.tilt_start, self.tilt_sign = self.t, float(self.rng.choice([-1, 1]))
+                if self.rng.random() < 0.6:
+                    self.next_blink = min(self.next_blink, self.t + self.rng.uniform(0.0, 0.2))
+            self.silent_for += dt
+
+    def _head(self, out: np.ndarray) -> None:
+        scale = 0.5 + 0.5 * self.speaking
+        nod = self.nod_strength * _bump(
+            self.t - self.nod_start - 0.2, 0.4
+        )  # rises from 0 when heard
+        tilt = _bump(self.t - self.tilt_start - 0.4, 0.8)
+        out[_I["headYaw"]] = self.yaw.step() * scale
+        out[_I["headPitch"]] = self.pitch.step() * scale - 3.0 * nod - 1.0 * tilt
+        out[_I["headRoll"]] = self.roll.step() * scale + 1.3 * self.tilt_sign * tilt
+        brows = 0.45 * nod if self.nod_strength > 0.5 else 0.0
+        out[_I["browInnerUp"]] = brows
+        out[_I["browOuterUpLeft"]] = out[_I["browOuterUpRight"]] = 0.6 * brows
+
+    def _eyes(self, out: np.ndarray) -> None:
+        if self.t >= self.next_blink:
+            self.blink_start = self.t
+            gap = self.rng.gamma(4.0, 60.0 / BLINKS_PER_MINUTE / 4.0)
+            self.next_blink = self.t + max(1.2, gap)
+        s = self.t - self.blink_start
+        closing = min(max(s / BLINK_CLOSE_S, 0.0), 1.0)
+        opening = min(max(1 - (s - BLINK_CLOSE_S - BLINK_HOLD_S) / BLINK_OPEN_S, 0.0), 1.0)
+        out[_I["eyeBlinkLeft"]] = out[_I["eyeBlinkRight"]] = min(closing, opening) ** 0.7
+        if self.t >= self.gaze_until:
+            self.gaze_until = self.t + self.rng.uniform(0.8, 2.5)
+            self.gaze = (self.rng.normal(0, 0.08), self.rng.normal(0, 0.05))
+        g = _bump(self.t - self.glance_start - 0.45, 0.9)
+        x, y = self.gaze[0] + g * self.glance[0], self.gaze[1] + g * self.glance[1]
+        out[_I["eyeLookOutLeft"]] = out[_I["eyeLookInRight"]] = max(x, 0.0)
+        out[_I["eyeLookInLeft"]] = out[_I["eyeLookOutRight"]] = max(-x, 0.0)
+        out[_I["eyeLookUpLeft"]] = out[_I["eyeLookUpRight"]] = max(y, 0.0)
+        out[_I["eyeLookDownLeft"]] = out[_I["eyeLookDownRight"]] = max(-y, 0.0)
+
+
+def _bump(t: float, width: float) -> float:
+    """A 0..1..0 Hann pulse of total width ``width`` centred on t = 0."""
+    x = t / width + 0.5
+    return math.sin(math.pi * x) ** 2 if 0 < x < 1 else 0.0
