@@ -9,6 +9,7 @@ import av
 import numpy as np
 import pytest
 
+from helpers import encode_audio, write_pcm_wav
 from openlpm.errors import AudioError
 from openlpm.io.audio import Audio, load_audio, write_wav
 
@@ -24,41 +25,10 @@ def _peak_hz(audio: Audio) -> float:
     return float(np.argmax(spectrum) * audio.sample_rate / len(audio.samples))
 
 
-def _encode(path: Path, codec: str, planes: np.ndarray, rate: int, fmt: str = "fltp") -> None:
-    """Encode (channels, samples) float audio with PyAV, in 1024-sample frames with exact pts."""
-    layout = "mono" if planes.shape[0] == 1 else "stereo"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=rate)
-        stream.layout = layout
-        for start in range(0, planes.shape[1], 1024):
-            chunk = planes[:, start : start + 1024]
-            data = chunk.astype(np.float32) if fmt == "fltp" else chunk.T.reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(data), format=fmt, layout=layout
-            )
-            frame.sample_rate, frame.pts = rate, start
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-
-
-def _write_pcm(path: Path, samples: np.ndarray, rate: int, width: int, channels: int = 1) -> None:
-    """Integer PCM WAV of 1 to 4 bytes per sample through the stdlib (8-bit WAV is unsigned)."""
-    peak = 2 ** (8 * width - 1) - 1
-    ints = np.round(samples * peak).astype(np.int64)
-    if width == 1:
-        ints += 128
-    raw = b"".join(int(v).to_bytes(width, "little", signed=width > 1) for v in ints.ravel())
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(channels)
-        out.setsampwidth(width)
-        out.setframerate(rate)
-        out.writeframes(raw)
-
-
 @pytest.mark.parametrize("width", [1, 2, 3, 4])
 def test_integer_wav_bit_depths(tmp_path: Path, width: int) -> None:
     tone = _tone(500, 0.25, 8000)
-    _write_pcm(tmp_path / "a.wav", tone, 8000, width)
+    write_pcm_wav(tmp_path / "a.wav", tone, 8000, width)
     audio = load_audio(tmp_path / "a.wav", sample_rate=None)
     assert audio.sample_rate == 8000 and audio.samples.dtype == np.float32
     assert len(audio.samples) == len(tone)
@@ -67,16 +37,16 @@ def test_integer_wav_bit_depths(tmp_path: Path, width: int) -> None:
 
 def test_float_wav_and_stereo_mix(tmp_path: Path) -> None:
     left, right = _tone(300, 0.5, 22050, 0.9), _tone(300, 0.5, 22050, 0.9)
-    _encode(tmp_path / "same.wav", "pcm_f32le", np.stack([left, right]), 22050, fmt="flt")
+    encode_audio(tmp_path / "same.wav", "pcm_f32le", np.stack([left, right]), 22050, fmt="flt")
     audio = load_audio(tmp_path / "same.wav", sample_rate=None)
     # A plain mean: identical channels keep their level (FFmpeg's float down-mix would give 1.27).
     assert np.abs(audio.samples - left).max() < 1e-5
-    _encode(tmp_path / "opposite.wav", "pcm_f32le", np.stack([left, -right]), 22050, fmt="flt")
+    encode_audio(tmp_path / "opposite.wav", "pcm_f32le", np.stack([left, -right]), 22050, fmt="flt")
     assert np.abs(load_audio(tmp_path / "opposite.wav").samples).max() < 1e-5
 
 
 def test_resampling_keeps_pitch_and_length(tmp_path: Path) -> None:
-    _write_pcm(tmp_path / "a.wav", _tone(440, 2.0, 44100), 44100, 2, channels=1)
+    write_pcm_wav(tmp_path / "a.wav", _tone(440, 2.0, 44100), 44100, 2, channels=1)
     audio = load_audio(tmp_path / "a.wav")  # default 16 kHz
     assert audio.sample_rate == 16000
     assert abs(len(audio.samples) - 32000) <= 32
@@ -92,7 +62,7 @@ def test_resampling_keeps_pitch_and_length(tmp_path: Path) -> None:
 ])  # fmt: skip
 def test_compressed_formats(tmp_path: Path, name: str, codec: str, rate: int) -> None:
     tone = _tone(660, 1.0, rate)
-    _encode(tmp_path / name, codec, np.stack([tone, tone]), rate)
+    encode_audio(tmp_path / name, codec, np.stack([tone, tone]), rate)
     audio = load_audio(tmp_path / name, sample_rate=16000)
     assert audio.sample_rate == 16000
     assert audio.duration == pytest.approx(1.0, abs=0.1)  # codec priming / padding
@@ -101,7 +71,7 @@ def test_compressed_formats(tmp_path: Path, name: str, codec: str, rate: int) ->
 
 
 def test_empty_wav_gives_empty_audio(tmp_path: Path) -> None:
-    _write_pcm(tmp_path / "empty.wav", np.zeros(0), 16000, 2)
+    write_pcm_wav(tmp_path / "empty.wav", np.zeros(0), 16000, 2)
     audio = load_audio(tmp_path / "empty.wav")
     assert len(audio.samples) == 0 and audio.duration == 0.0 and audio.sample_rate == 16000
 
