@@ -1,0 +1,350 @@
+"""Phones from speech audio with pocketsphinx: forced alignment of a transcript, or phone recognition.
+
+Forced alignment (a known transcript) gives the best timing but pocketsphinx fails at it silently
+now and then (see DESIGN.md), so every result is checked and retried with other settings before
+falling back to phone recognition with the bundled phonetic LM, which needs no transcript and
+also works, as "the mouth follows the sound", for other languages. Long audio is decoded as a
+stream of utterances cut at quiet frames, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from math import gcd
+from typing import Any
+
+import numpy as np
+
+from openlpm.audio.phones import ARPABET, Phone, PhoneTimeline
+from openlpm.errors import AudioError
+from openlpm.io.audio import Audio
+
+RATE = 16000  # the en-us acoustic model's sample rate, Hz
+FRAME_S = 0.01  # pocketsphinx frame step, s
+MAX_ALIGN_S = 120.0  # longer audio skips forced alignment (one utterance in memory twice), s
+_UTTERANCE_S = 30.0  # phone recognition decodes utterances of about this length, s
+_CUT_WINDOW_S = 5.0  # an utterance ends at the quietest frame of its last this-many seconds, s
+_SILENT_RMS = 1e-3  # every 10 ms frame below this RMS (-60 dBFS) means silent audio
+_NOISE_RMS = 3e-4  # seeded noise (-70 dBFS) added: digital silence breaks the features
+_LOUD_DB = 30.0  # frames within this of the loudest are speech for the alignment check, dB
+_MAX_SPEECH_IN_SIL = 0.2  # an alignment calling more of the speech frames silence failed
+_MAX_PHONE_S = 0.6  # a word longer than this per phone (+ _WORD_SLACK_S) is implausible, s
+_WORD_SLACK_S = 0.3  # s
+
+# Tried in order until one passes the checks; dither and wider beams rescue alignments that
+# fail without them, and without filler words the search cannot skip words as "<sil>".
+_ALIGN_SETTINGS: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (
+    ("default", ()),
+    ("dither", (("dither", True), ("seed", 1))),
+    ("wide beams", (("beam", 1e-80), ("wbeam", 1e-60), ("pbeam", 1e-80))),
+    ("no fillers", (("fsgusefiller", False),)),
+)
+_RECOGNITION = (("lw", 2.0), ("beam", 1e-20), ("pbeam", 1e-20))
+_PHONE_WORD = "phone_"  # prefix of the dictionary words that stand for one phone
+_LOCK = threading.Lock()  # decoders are stateful and shared: one decode at a time
+
+
+@dataclass(frozen=True)
+class _Segment:
+    label: str  # ARPAbet or SIL
+    start: float  # s
+    end: float  # s
+
+
+def phones_for(audio: Audio, transcript: str | None = None) -> PhoneTimeline:
+    """ARPAbet phones of ``audio``: forced alignment when a transcript is given, else recognition.
+
+    The timeline covers [0, audio.duration]; ``note`` says why alignment fell back, if it did.
+    Empty or silent audio gives one SIL phone with source "silence". Raises :class:`AudioError`
+    if pocketsphinx fails.
+    """
+    duration = audio.duration
+    if duration <= 0 or _is_silent(audio):
+        return PhoneTimeline((Phone("SIL", 0.0, max(duration, FRAME_S)),), source="silence")
+    note = ""
+    if transcript is not None and transcript.strip():
+        segments, why = _forced_alignment(audio, transcript)
+        if segments is not None:
+            return PhoneTimeline(_cover(segments, duration), source="forced-alignment")
+        note = f"forced alignment failed ({why}); used phone recognition"
+    return PhoneTimeline(_cover(_recognize(audio), duration), "phone-recognition", note)
+
+
+# --- forced alignment ------------------------------------------------------------------------
+def transcript_words(transcript: str) -> list[str]:
+    """Lower-case words without punctuation ("Don't stop, Bob!" -> ["don't", "stop", "bob"])."""
+    text = re.sub(r"[^\w\s']|_", " ", transcript.lower())
+    return [w.strip("'") for w in text.split() if w.strip("'")]
+
+
+def _forced_alignment(audio: Audio, transcript: str) -> tuple[list[_Segment] | None, str]:
+    """Aligned phones, or None and why not (said the way the note reads)."""
+    words = transcript_words(transcript)
+    if not words:
+        return None, "the transcript has no words"
+    if audio.duration > MAX_ALIGN_S:
+        return None, f"audio longer than {MAX_ALIGN_S:.0f} s"
+    pcm = np.concatenate(list(_pcm_chunks(audio))).tobytes()
+    loud = _loud_frames(audio)
+    with _LOCK:
+        dictionary = _decoder(())
+        unknown = [w for w in dict.fromkeys(words) if dictionary.lookup_word(w) is None]
+        if unknown:
+            return None, "not in the dictionary: " + ", ".join(unknown[:5])
+        reasons = []
+        for _, options in _ALIGN_SETTINGS:
+            segments, why = _align_once(pcm, words, options, loud)
+            if segments is not None:
+                return segments, ""
+            reasons.append(why)
+    retried = ", ".join(name for name, _ in _ALIGN_SETTINGS[1:])
+    return None, f"{reasons[0]}; also with {retried}"
+
+
+def _align_once(
+    pcm: bytes, words: list[str], options: tuple, loud: np.ndarray
+) -> tuple[list[_Segment] | None, str]:
+    """One alignment attempt (call with ``_LOCK`` held): phones, or None and why not."""
+    decoder = _decoder(options)
+    try:
+        decoder.set_align_text(" ".join(words))
+        _decode(decoder, pcm)
+    except RuntimeError:  # end_utt fails when the search never reaches the final state
+        return None, "the search did not reach the end of the transcript"
+    found = _aligned_words(decoder.seg())
+    why = _implausible(found, words, loud, decoder)
+    if why or found is None:
+        return None, why
+    phones = [p for word, _, _ in found for p in decoder.lookup_word(word).split()]
+    segments = _phone_pass(decoder, pcm) or _phone_word_pass(decoder, pcm, phones)
+    if segments is None:
+        return None, "the phone-level pass failed"
+    return segments, ""
+
+
+def _phone_pass(decoder: Any, pcm: bytes) -> list[_Segment] | None:
+    """pocketsphinx's phone-level second pass over the word alignment just decoded."""
+    try:
+        decoder.set_alignment()
+        _decode(decoder, pcm)
+    except RuntimeError:  # "Alignment failed in frame N" on some utterances
+        return None
+    alignment = decoder.get_alignment()
+    if alignment is None:
+        return None
+    return [
+        _Segment(_arpabet(p.name), p.start * FRAME_S, (p.start + p.duration) * FRAME_S)
+        for word in alignment
+        for p in word
+    ]
+
+
+def _phone_word_pass(decoder: Any, pcm: bytes, phones: list[str]) -> list[_Segment] | None:
+    """The phones aligned as one-phone "words": rescues utterances ``_phone_pass`` fails on."""
+    try:
+        decoder.set_align_text(" ".join(_phone_word(decoder, p) for p in phones))
+        _decode(decoder, pcm)
+    except RuntimeError:
+        return None
+    segments = [
+        _Segment(_arpabet(s.word.removeprefix(_PHONE_WORD)), s.start_frame * FRAME_S,
+                 (s.end_frame + 1) * FRAME_S)
+        for s in decoder.seg() or ()
+    ]  # fmt: skip
+    spoken = [s.label for s in segments if s.label != "SIL"]
+    return segments if spoken == [_arpabet(p) for p in phones] else None
+
+
+def _phone_word(decoder: Any, phone: str) -> str:
+    """A dictionary word pronounced as just ``phone`` (added on first use)."""
+    word = _PHONE_WORD + phone.lower()
+    if decoder.lookup_word(word) is None:
+        decoder.add_word(word, phone, True)
+    return word
+
+
+def _decode(decoder: Any, pcm: bytes) -> None:
+    """Decode one utterance from the same starting state every time (results do not depend on
+    what the cached decoder heard before)."""
+    decoder.reinit_feat()  # resets the cepstral mean and feature buffers (~0.1 ms)
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+
+
+def _aligned_words(seg: Any) -> list[tuple[str, int, int]] | None:
+    """(word, first frame, frames) of the transcript words in a segmentation; None if none."""
+    if seg is None:
+        return None
+    return [
+        (s.word, s.start_frame, s.end_frame - s.start_frame + 1)
+        for s in seg
+        if not (s.word.startswith(("<", "+", "[")) or s.word.endswith("]"))
+    ]
+
+
+def _implausible(found: list | None, words: list[str], loud: np.ndarray, decoder: Any) -> str:
+    """Why an alignment cannot be right ("" if it can): missing words, too long, or speech
+    labelled as silence (fillers absorbed the words the transcript does not match)."""
+    if found is None:
+        return "no segmentation"
+    aligned = [w.split("(")[0] for w, _, _ in found]  # "bought(2)": another pronunciation
+    if aligned != words:
+        return f"only {_matched(aligned, words)} of {len(words)} words aligned"
+    covered = np.zeros(len(loud), bool)
+    for word, start, frames in found:
+        phones = len((decoder.lookup_word(word) or "x").split())
+        if frames * FRAME_S > _WORD_SLACK_S + _MAX_PHONE_S * phones:
+            return f"'{word}' aligned to an implausible {frames * FRAME_S:.1f} s"
+        covered[start : start + frames] = True
+    speech = np.count_nonzero(loud)
+    missed = np.count_nonzero(loud & ~covered) / max(1, speech)
+    if missed > _MAX_SPEECH_IN_SIL:
+        return f"{missed:.0%} of the speech aligned to silence or noise"
+    return ""
+
+
+def _matched(aligned: list[str], words: list[str]) -> int:
+    """How many transcript words appear, in order, in the aligned words."""
+    i = 0
+    for word in aligned:
+        if i < len(words) and word == words[i]:
+            i += 1
+    return i
+
+
+def _loud_frames(audio: Audio) -> np.ndarray:
+    """Per 10 ms frame at 16 kHz: within _LOUD_DB of the loudest frame (speech, not pauses)."""
+    rms = np.concatenate([_frame_rms(c.astype(np.float32) / 32768.0) for c in _pcm_chunks(audio)])
+    db = 20 * np.log10(np.maximum(rms, 1e-9))
+    return db > db.max() - _LOUD_DB
+
+
+# --- phone recognition -----------------------------------------------------------------------
+def _recognize(audio: Audio) -> list[_Segment]:
+    """Phone recognition over utterances of about _UTTERANCE_S, cut at quiet frames."""
+    segments: list[_Segment] = []
+    with _LOCK:
+        decoder = _decoder(_RECOGNITION, allphone=True)
+        for offset, pcm in _utterances(audio):
+            if _frame_rms(pcm.astype(np.float32) / 32768.0).max() < _SILENT_RMS * 2:
+                continue  # only the added noise: nothing to recognise
+            try:
+                _decode(decoder, pcm.tobytes())
+                seg = list(decoder.seg() or ())
+            except RuntimeError as e:
+                raise AudioError(f"pocketsphinx failed to recognise phones: {e}") from e
+            segments += [
+                _Segment(_arpabet(s.word), offset + s.start_frame * FRAME_S,
+                         offset + (s.end_frame + 1) * FRAME_S)
+                for s in seg
+            ]  # fmt: skip
+    return segments
+
+
+def _utterances(audio: Audio) -> Iterator[tuple[float, np.ndarray]]:
+    """(start s, int16 samples) pieces of about _UTTERANCE_S, each ending at a quiet frame."""
+    frame = round(FRAME_S * RATE)
+    pending = np.zeros(0, np.int16)
+    offset = 0
+    for chunk in _pcm_chunks(audio):
+        pending = np.concatenate([pending, chunk])
+        while len(pending) >= (_UTTERANCE_S + _CUT_WINDOW_S) * RATE:
+            lo = round((_UTTERANCE_S - _CUT_WINDOW_S) * RATE) // frame
+            window = pending[lo * frame : round(_UTTERANCE_S * RATE)].astype(np.float32)
+            cut = (lo + int(np.argmin(_frame_rms(window)))) * frame
+            yield offset / RATE, pending[:cut]
+            pending, offset = pending[cut:], offset + cut
+    if len(pending):
+        yield offset / RATE, pending
+
+
+# --- audio -----------------------------------------------------------------------------------
+def _pcm_chunks(audio: Audio, chunk_s: float = 10.0) -> Iterator[np.ndarray]:
+    """16 kHz int16 with seeded noise, resampled piecewise (bounded memory, seamless joins)."""
+    g = gcd(audio.sample_rate, RATE)
+    up, down = RATE // g, audio.sample_rate // g
+    step = max(1, round(chunk_s * audio.sample_rate / down)) * down  # whole output samples
+    margin = max(1, 2000 // down) * down  # resampling filter context on both sides, samples
+    rng = np.random.default_rng(0)
+    x = audio.samples
+    for s in range(0, len(x), step):
+        a, b = max(0, s - margin), min(len(x), s + step + margin)
+        y = _resample(x[a:b], up, down)
+        first = (s - a) * up // down
+        y = y[first : first + -(-(min(step, len(x) - s) * up) // down)]
+        y = y + rng.normal(0.0, _NOISE_RMS, len(y))
+        yield np.round(np.clip(y, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+def _resample(x: np.ndarray, up: int, down: int) -> np.ndarray:
+    if up == down:
+        return x.astype(np.float64)
+    from scipy.signal import resample_poly
+
+    return resample_poly(x, up, down)
+
+
+def _frame_rms(x: np.ndarray, frame: int = round(FRAME_S * RATE)) -> np.ndarray:
+    n = max(1, len(x) // frame)
+    x = np.pad(x[: n * frame], (0, max(0, n * frame - len(x))))
+    return np.sqrt(np.mean(np.square(x.reshape(n, frame), dtype=np.float64), axis=1))
+
+
+def _is_silent(audio: Audio) -> bool:
+    frame = max(1, round(FRAME_S * audio.sample_rate))
+    peak = 0.0
+    for s in range(0, len(audio.samples), frame * 100_000):  # bounded temporaries
+        peak = max(peak, float(_frame_rms(audio.samples[s : s + frame * 100_000], frame).max()))
+    return peak < _SILENT_RMS
+
+
+# --- labels and timelines --------------------------------------------------------------------
+def _arpabet(name: str) -> str:
+    """pocketsphinx phone -> ARPAbet without stress; fillers (+NSN+, +SPN+, <sil>) -> SIL."""
+    label = name.rstrip("012").upper()
+    return label if label in ARPABET else "SIL"
+
+
+def _cover(segments: list[_Segment], duration: float) -> tuple[Phone, ...]:
+    """Phones covering [0, duration]: clipped, gaps filled and neighbouring SILs merged."""
+    phones: list[Phone] = []
+    t = 0.0
+    for seg in sorted(segments, key=lambda s: s.start):
+        start, end = max(seg.start, t), min(seg.end, duration)
+        if end - start < 1e-6:
+            continue
+        if start > t:
+            _append(phones, Phone("SIL", t, start))
+        _append(phones, Phone(seg.label, start, end))
+        t = end
+    if duration - t > 1e-6 or not phones:
+        _append(phones, Phone("SIL", t, max(duration, t + FRAME_S)))
+    return tuple(phones)
+
+
+def _append(phones: list[Phone], phone: Phone) -> None:
+    if phones and phones[-1].label == phone.label == "SIL":
+        phones[-1] = Phone("SIL", phones[-1].start, phone.end)
+    else:
+        phones.append(phone)
+
+
+# --- decoders --------------------------------------------------------------------------------
+@cache
+def _decoder(options: tuple[tuple[str, Any], ...], allphone: bool = False) -> Any:
+    """A decoder with the bundled en-us model and these options (~0.2 s to load; cached)."""
+    import pocketsphinx
+
+    config: dict[str, Any] = {"lm": None, "loglevel": "FATAL", **dict(options)}
+    if allphone:
+        config["allphone"] = pocketsphinx.get_model_path("en-us/en-us-phone.lm.bin")
+    try:
+        return pocketsphinx.Decoder(**config)
+    except (RuntimeError, ValueError) as e:
+        raise AudioError(f"pocketsphinx could not load its en-us model: {e}") from e
+
