@@ -19,6 +19,7 @@ FRAME_RATE = SAMPLE_RATE / HOP  # feature frames per second
 F0_MIN, F0_MAX = 60.0, 420.0  # Hz: the pitch search range
 SILENCE_DB = -45.0  # dB below full scale: quieter frames count as silence
 PAUSE_MIN_S = 0.15  # a silence at least this long is a pause
+_BLOCK = 2000  # feature frames analysed at once (20 s)
 
 
 @dataclass(frozen=True)
@@ -53,30 +54,34 @@ class Prosody:
         """(time, strength 0..1) of pitch accents: voiced pitch peaks above the speaker's median."""
         if self.voiced.sum() < 10:
             return []
+        from scipy.signal import find_peaks
+
         semitones = np.zeros_like(self.f0)
         median = np.median(self.f0[self.voiced])
         semitones[self.voiced] = 12 * np.log2(self.f0[self.voiced] / median)
-        prominence = np.where(self.voiced, semitones, -np.inf) + 3 * self.loudness()
-        peaks = []
-        for i in np.argsort(-prominence):
-            if prominence[i] < 2.5 or len(peaks) >= self.duration / min_gap_s:
-                break
-            if all(abs(i - j) >= min_gap_s * FRAME_RATE for j, _ in peaks):
-                peaks.append((i, float(np.clip((prominence[i] - 2.5) / 4, 0.2, 1.0))))
-        return sorted((i / FRAME_RATE, s) for i, s in peaks)
+        prominence = np.where(self.voiced, semitones + 3 * self.loudness(), -50.0)
+        peaks, props = find_peaks(
+            prominence, height=2.5, distance=max(1, round(min_gap_s * FRAME_RATE))
+        )
+        strength = np.clip((props["peak_heights"] - 2.5) / 4, 0.2, 1.0)
+        return [(float(i / FRAME_RATE), float(v)) for i, v in zip(peaks, strength, strict=True)]
 
 
 def analyse(audio: Audio) -> Prosody:
-    """Prosody of mono audio at any sample rate."""
+    """Prosody of mono audio at any sample rate; memory stays small for hour-long files."""
     x = audio.resampled(SAMPLE_RATE).samples
     n = max(1, int(np.ceil(len(x) / HOP)))
     padded = np.pad(x, (WINDOW // 2, WINDOW // 2 + n * HOP))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, WINDOW)[::HOP][:n]
-    rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
-    rms_db = 20 * np.log10(rms)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, WINDOW)[::HOP][:n]  # a view
+    rms_db = np.empty(n, np.float32)
+    f0 = np.empty(n, np.float32)
+    for a in range(0, n, _BLOCK):  # the FFTs need ~20 KB per frame: go a block at a time
+        block = frames[a : a + _BLOCK].astype(np.float64)
+        rms_db[a : a + _BLOCK] = 10 * np.log10(np.mean(block**2, axis=1) + 1e-12)
+        f0[a : a + _BLOCK] = _pitch(block)
     speech = _smooth_bool(rms_db > _silence_threshold(rms_db), 5)
-    f0 = _pitch(frames) * speech
-    return Prosody(rms_db.astype(np.float32), f0.astype(np.float32), f0 > 0, speech)
+    f0 *= speech
+    return Prosody(rms_db, f0, f0 > 0, speech)
 
 
 def _silence_threshold(rms_db: np.ndarray) -> float:

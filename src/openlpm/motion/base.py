@@ -86,14 +86,16 @@ def _head(put, rng, times, fps, speaking, accents, pauses, options) -> None:
     yaw = B.smooth_noise(rng, len(times), fps, 0.9, 2.5) * scale
     pitch = B.smooth_noise(rng, len(times), fps, 0.7, 1.2) * scale
     roll = B.smooth_noise(rng, len(times), fps, 1.2, 1.2) * scale
+    h = options.head_motion
     for t, strength in accents:  # nod down on the stressed syllable, a touch early
-        pitch -= options.head_motion * options.nod_deg * strength * B.bump(times, t - 0.04, 0.4)
-        yaw += options.head_motion * rng.normal(0, 0.8) * strength * B.bump(times, t, 0.5)
+        B.add_bump(pitch, times, t - 0.04, 0.4, -h * options.nod_deg * strength)
+        B.add_bump(yaw, times, t, 0.5, h * rng.normal(0, 0.8) * strength)
     for start, _end in pauses:  # phrase end: a small tilt and settle
         if start > 0.5:
-            tilt = B.bump(times, start + 0.1, 0.8)
-            roll += options.head_motion * rng.choice([-1, 1]) * rng.uniform(0.8, 1.8) * tilt
-            pitch -= options.head_motion * 1.0 * tilt
+            B.add_bump(
+                roll, times, start + 0.1, 0.8, h * rng.choice([-1, 1]) * rng.uniform(0.8, 1.8)
+            )
+            B.add_bump(pitch, times, start + 0.1, 0.8, -h * 1.0)
     put("headYaw", yaw)
     put("headPitch", pitch)
     put("headRoll", roll)
@@ -103,7 +105,8 @@ def _face(put, rng, times, fps, accents, options) -> None:
     brows = np.zeros_like(times)
     for t, strength in accents:
         if strength > 0.5:
-            brows = np.maximum(brows, 0.45 * strength * B.bump(times, t - 0.05, 0.45))
+            B.add_bump(brows, times, t - 0.05, 0.45, 0.45 * strength)
+    brows = np.minimum(brows, 0.6)
     put("browInnerUp", brows)
     put("browOuterUpLeft", 0.6 * brows)
     put("browOuterUpRight", 0.6 * brows)

@@ -33,6 +33,14 @@ def bump(times: np.ndarray, centre: float, width_s: float) -> np.ndarray:
     return np.sin(np.pi * x) ** 2
 
 
+def add_bump(
+    curve: np.ndarray, times: np.ndarray, centre: float, width_s: float, amount: float
+) -> None:
+    """curve += amount * bump, touching only the frames the pulse covers (long files stay fast)."""
+    lo, hi = np.searchsorted(times, [centre - width_s / 2, centre + width_s / 2])
+    curve[lo:hi] += amount * bump(times[lo:hi], centre, width_s)
+
+
 def blink_times(
     rng: np.random.Generator, duration: float, pauses: list[tuple[float, float]]
 ) -> list[float]:
@@ -56,9 +64,11 @@ def blink_curve(times: np.ndarray, onsets: list[float], fps: float) -> np.ndarra
     out = np.zeros_like(times)
     for onset in onsets:
         shut = np.ceil((onset + BLINK_CLOSE_S) * fps) / fps  # the lids are fully shut on a frame
-        closing = np.clip((times - (shut - BLINK_CLOSE_S)) / BLINK_CLOSE_S, 0, 1)
-        opening = np.clip(1 - (times - (shut + BLINK_HOLD_S)) / BLINK_OPEN_S, 0, 1)
-        out = np.maximum(out, np.minimum(closing, opening) ** 0.7)
+        lo, hi = np.searchsorted(times, [shut - BLINK_CLOSE_S, shut + BLINK_HOLD_S + BLINK_OPEN_S])
+        t = times[lo:hi]
+        closing = np.clip((t - (shut - BLINK_CLOSE_S)) / BLINK_CLOSE_S, 0, 1)
+        opening = np.clip(1 - (t - (shut + BLINK_HOLD_S)) / BLINK_OPEN_S, 0, 1)
+        out[lo:hi] = np.maximum(out[lo:hi], np.minimum(closing, opening) ** 0.7)
     return out
 
 
@@ -72,14 +82,14 @@ def gaze(
     t, end = 0.0, (times[-1] if n else 0.0)
     while t < end:
         hold = rng.uniform(0.8, 2.5)
-        sel = (times >= t) & (times < t + hold)
-        x[sel], y[sel] = rng.normal(0, 0.08), rng.normal(0, 0.05)
+        lo, hi = np.searchsorted(times, [t, t + hold])
+        x[lo:hi], y[lo:hi] = rng.normal(0, 0.08), rng.normal(0, 0.05)
         t += hold
     for start in phrase_starts:
         if rng.random() < 0.5:
-            look = bump(times, start + 0.25, rng.uniform(0.6, 1.1))
-            x += look * rng.choice([-1, 1]) * rng.uniform(0.25, 0.45)
-            y += look * rng.uniform(0.1, 0.3)
+            width = rng.uniform(0.6, 1.1)
+            add_bump(x, times, start + 0.25, width, rng.choice([-1, 1]) * rng.uniform(0.25, 0.45))
+            add_bump(y, times, start + 0.25, width, rng.uniform(0.1, 0.3))
     # Saccades are fast but not instant: one frame of smoothing.
     return gaussian_filter1d(x, 0.6), gaussian_filter1d(y, 0.6)
 
