@@ -1,4 +1,4 @@
-"""Phones from speech audio with pocketsphinx: forced alignment of a transcript, or phone recognition.
+"""Phones from speech audio with pocketsphinx: forced alignment, or phone recognition.
 
 Forced alignment (a known transcript) gives the best timing but pocketsphinx fails at it silently
 now and then (see DESIGN.md), so every result is checked and retried with other settings before
@@ -31,6 +31,7 @@ _CUT_WINDOW_S = 5.0  # an utterance ends at the quietest frame of its last this-
 _SILENT_RMS = 1e-3  # every 10 ms frame below this RMS (-60 dBFS) means silent audio
 _NOISE_RMS = 3e-4  # seeded noise (-70 dBFS) added: digital silence breaks the features
 _LOUD_DB = 30.0  # frames within this of the loudest are speech for the alignment check, dB
+_AUDIBLE_DB = 40.0  # frames within this of the loudest are not silence, dB
 _MAX_SPEECH_IN_SIL = 0.2  # an alignment calling more of the speech frames silence failed
 _MAX_PHONE_S = 0.6  # a word longer than this per phone (+ _WORD_SLACK_S) is implausible, s
 _WORD_SLACK_S = 0.3  # s
@@ -63,15 +64,19 @@ def phones_for(audio: Audio, transcript: str | None = None) -> PhoneTimeline:
     if pocketsphinx fails.
     """
     duration = audio.duration
-    if duration <= 0 or _is_silent(audio):
+    rms = _frame_levels(audio)
+    if duration <= 0 or rms.max() < _SILENT_RMS:
         return PhoneTimeline((Phone("SIL", 0.0, max(duration, FRAME_S)),), source="silence")
+    levels = 20 * np.log10(np.maximum(rms, 1e-9) / rms.max())  # dB relative to the loudest
     note = ""
     if transcript is not None and transcript.strip():
-        segments, why = _forced_alignment(audio, transcript)
+        segments, why = _forced_alignment(audio, transcript, levels)
         if segments is not None:
-            return PhoneTimeline(_cover(segments, duration), source="forced-alignment")
+            phones = _cover(_trim_onsets(segments, levels), duration)
+            return PhoneTimeline(phones, source="forced-alignment")
         note = f"forced alignment failed ({why}); used phone recognition"
-    return PhoneTimeline(_cover(_recognize(audio), duration), "phone-recognition", note)
+    phones = _cover(_trim_onsets(_recognize(audio), levels), duration)
+    return PhoneTimeline(phones, "phone-recognition", note)
 
 
 # --- forced alignment ------------------------------------------------------------------------
@@ -81,7 +86,9 @@ def transcript_words(transcript: str) -> list[str]:
     return [w.strip("'") for w in text.split() if w.strip("'")]
 
 
-def _forced_alignment(audio: Audio, transcript: str) -> tuple[list[_Segment] | None, str]:
+def _forced_alignment(
+    audio: Audio, transcript: str, levels: np.ndarray
+) -> tuple[list[_Segment] | None, str]:
     """Aligned phones, or None and why not (said the way the note reads)."""
     words = transcript_words(transcript)
     if not words:
@@ -89,7 +96,7 @@ def _forced_alignment(audio: Audio, transcript: str) -> tuple[list[_Segment] | N
     if audio.duration > MAX_ALIGN_S:
         return None, f"audio longer than {MAX_ALIGN_S:.0f} s"
     pcm = np.concatenate(list(_pcm_chunks(audio))).tobytes()
-    loud = _loud_frames(audio)
+    loud = levels > -_LOUD_DB
     with _LOCK:
         dictionary = _decoder(())
         unknown = [w for w in dict.fromkeys(words) if dictionary.lookup_word(w) is None]
@@ -217,11 +224,22 @@ def _matched(aligned: list[str], words: list[str]) -> int:
     return i
 
 
-def _loud_frames(audio: Audio) -> np.ndarray:
-    """Per 10 ms frame at 16 kHz: within _LOUD_DB of the loudest frame (speech, not pauses)."""
-    rms = np.concatenate([_frame_rms(c.astype(np.float32) / 32768.0) for c in _pcm_chunks(audio)])
-    db = 20 * np.log10(np.maximum(rms, 1e-9))
-    return db > db.max() - _LOUD_DB
+def _trim_onsets(segments: list[_Segment], levels: np.ndarray) -> list[_Segment]:
+    """Start each phone that follows a pause at its first audible frame.
+
+    Alignment and recognition let the first phone after a pause swallow the quiet frames
+    before it (pocketsphinx's silence needs >= 3 frames); eSpeak's timing, like the ear,
+    starts the phone at the sound.
+    """
+    out: list[_Segment] = []
+    for seg in segments:
+        if seg.label != "SIL" and (not out or out[-1].label == "SIL"):
+            first, last = int(seg.start / FRAME_S), int(seg.end / FRAME_S) - 1
+            audible = np.flatnonzero(levels[first:last] > -_AUDIBLE_DB)
+            if audible.size and audible[0] > 0:
+                seg = _Segment(seg.label, (first + audible[0]) * FRAME_S, seg.end)
+        out.append(seg)
+    return out
 
 
 # --- phone recognition -----------------------------------------------------------------------
@@ -295,12 +313,14 @@ def _frame_rms(x: np.ndarray, frame: int = round(FRAME_S * RATE)) -> np.ndarray:
     return np.sqrt(np.mean(np.square(x.reshape(n, frame), dtype=np.float64), axis=1))
 
 
-def _is_silent(audio: Audio) -> bool:
+def _frame_levels(audio: Audio) -> np.ndarray:
+    """RMS of each 10 ms frame of ``audio`` (at its own rate; bounded temporaries)."""
     frame = max(1, round(FRAME_S * audio.sample_rate))
-    peak = 0.0
-    for s in range(0, len(audio.samples), frame * 100_000):  # bounded temporaries
-        peak = max(peak, float(_frame_rms(audio.samples[s : s + frame * 100_000], frame).max()))
-    return peak < _SILENT_RMS
+    step = frame * 100_000
+    x = audio.samples
+    return np.concatenate(
+        [_frame_rms(x[s : s + step], frame) for s in range(0, len(x), step)] or [np.zeros(1)]
+    )
 
 
 # --- labels and timelines --------------------------------------------------------------------
@@ -347,4 +367,3 @@ def _decoder(options: tuple[tuple[str, Any], ...], allphone: bool = False) -> An
         return pocketsphinx.Decoder(**config)
     except (RuntimeError, ValueError) as e:
         raise AudioError(f"pocketsphinx could not load its en-us model: {e}") from e
-

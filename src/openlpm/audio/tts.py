@@ -33,7 +33,7 @@ _EDGE_SILENCE_S = 0.05  # at least this much SIL before the first and after the 
 _RATE_WPM = (80, 450)  # eSpeak's accepted speaking rates, words per minute
 _CLOSURE_MIN_S = 0.008  # a silent run before a stop at least this long is its closure, s
 _CLOSURE_LEVEL = 64  # |sample| at most this is silence (eSpeak writes exact zeros), int16
-_OCCLUSIVES = frozenset("P B T D K G CH JH M N NG".split())  # oral closure
+_OCCLUSIVES = frozenset({"P", "B", "T", "D", "K", "G", "CH", "JH", "M", "N", "NG"})
 
 
 class _EventId(ctypes.Union):
@@ -109,7 +109,7 @@ _GENERIC: dict[str, str] = {
     "t": "T", "d": "D", "n": "N", "s": "S", "z": "Z", "*": "D", "l": "L", "r": "R", "R": "R",
     "S": "SH", "Z": "ZH", "tS": "CH", "dZ": "JH", "j": "Y", "J": "JH", "c": "K", "L": "L",
     "C": "HH", "k": "K", "g": "G", "q": "K", "N": "NG", "x": "HH", "X": "HH", "Q": "G",
-    "w": "W", "H": "W", "h": "HH", "?": "T",
+    "w": "W", "H": "W", "h": "HH", "?": "T", ";": "Y", "8": "UH", "1": "IH",
 }  # fmt: skip
 _ENGLISH: dict[str, str] = {"a": "AE", "aa": "AE", "a2": "AH", "a#": "AH", "t#": "D"}
 _STRESS_MARKS = "'\",%=!"  # eSpeak prefixes for stress and syllabicity
@@ -142,8 +142,8 @@ def _on_synth(wav: Any, count: int, events: Any) -> int:
     i = 0
     while events[i].type != _EVENT_LIST_TERMINATED:
         event = events[i]
-        if event.type == _EVENT_PHONEME:
-            name = bytes(event.id.string).split(b"\0", 1)[0].decode("utf-8", "replace")
+        name = bytes(event.id.string).split(b"\0", 1)[0].decode("utf-8", "replace")
+        if event.type == _EVENT_PHONEME and not name.startswith("("):  # "(en)": language switch
             _events.append((_event_sample(event), name))
         i += 1
     return 0  # continue
@@ -167,6 +167,7 @@ def _library() -> Any:
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         lib.espeak_Initialize.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int)
         lib.espeak_SetVoiceByName.argtypes = (ctypes.c_char_p,)
+        lib.espeak_SetVoiceByProperties.argtypes = (ctypes.POINTER(_Voice),)
         lib.espeak_SetParameter.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int)
         lib.espeak_Synth.argtypes = (
             ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
@@ -185,17 +186,35 @@ def _library() -> Any:
 
 
 def list_voices() -> list[str]:
-    """Language codes of the installed eSpeak voices ("en-us", "de", "fr", ...), sorted."""
+    """Language codes of the installed eSpeak voices ("en-us", "de", "fr-fr", ...), sorted."""
     with _LOCK:
-        table = _library().espeak_ListVoices(None)
-        codes: set[str] = set()
-        i = 0
-        while table[i]:
-            languages = table[i].contents.languages  # b"\x05en-us", first language only
-            if languages and len(languages) > 1:
-                codes.add(languages[1:].decode("utf-8", "replace"))
-            i += 1
-    return sorted(codes)
+        return sorted(_languages(_library()))
+
+
+def _languages(lib: Any) -> frozenset[str]:
+    """The first language of every voice (call with ``_LOCK`` held)."""
+    table = lib.espeak_ListVoices(None)
+    codes: set[str] = set()
+    i = 0
+    while table[i]:
+        languages = table[i].contents.languages  # b"\x05en-us": priority byte, first language
+        if languages and len(languages) > 1:
+            codes.add(languages[1:].decode("utf-8", "replace"))
+        i += 1
+    return frozenset(codes)
+
+
+def _select_voice(lib: Any, voice: str) -> bool:
+    """Select by voice name, else by a listed language ("en-gb" is not a voice name).
+
+    Only listed languages: eSpeak matches a language by prefix ("no-such-voice" -> Norwegian).
+    """
+    if lib.espeak_SetVoiceByName(voice.encode()) == _EE_OK:
+        return True
+    if voice not in _languages(lib):
+        return False
+    spec = _Voice(languages=voice.encode())
+    return lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) == _EE_OK
 
 
 def synthesize(
@@ -215,7 +234,7 @@ def synthesize(
         raise ValueError(f"pitch and pitch_range must be in 0-100, got {pitch}, {pitch_range}")
     with _LOCK:
         lib = _library()
-        if lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
+        if not _select_voice(lib, voice):
             raise InputError(f"unknown voice {voice!r}; use a language code like 'en-us' or 'de'")
         for param, value in ((_PARAM_RATE, rate_wpm), (_PARAM_PITCH, pitch),
                              (_PARAM_RANGE, pitch_range)):  # fmt: skip
