@@ -8,6 +8,7 @@ goes through ``_LOCK``, and the library is initialised once per process, on firs
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -217,10 +218,15 @@ def _select_voice(lib: Any, voice: str) -> bool:
     return lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) == _EE_OK
 
 
+@functools.lru_cache(maxsize=32)
 def synthesize(
     text: str, voice: str = "en-us", rate_wpm: int = 140, pitch: int = 50, pitch_range: int = 50
 ) -> Speech:
     """Speak ``text`` with eSpeak NG; return the audio and its phone timeline.
+
+    eSpeak's waveform drifts by a few samples from call to call (internal state that survives
+    re-initialisation), so results are cached: the same request returns the same speech, and
+    the same --seed gives the same video. The arrays are read-only for that reason.
 
     ``voice`` is a language code from :func:`list_voices` (or an eSpeak voice name), ``rate_wpm``
     the speaking rate (80-450 words per minute), ``pitch`` and ``pitch_range`` 0-100 (50 is the
@@ -266,6 +272,7 @@ def _speech(pcm: np.ndarray, rate: int, events: list[tuple[int, str]], english: 
     )
     marks = [(s + lead, lab) for s, lab in marks] + [(lead + len(pcm), "SIL")]
     phones = _timeline(marks, len(samples), rate)
+    samples.setflags(write=False)  # shared by the cache
     return Speech(Audio(samples, rate), PhoneTimeline(phones, source="tts"))
 
 

@@ -1,0 +1,106 @@
+"""Speaking, measured on the rendered video: lip closure, sync with the voice, silence, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openlpm.analysis import measure_video
+from openlpm.character import Rig
+from openlpm.io.audio import Audio
+from openlpm.motion.coarticulation import closure_frames
+from openlpm.render import Renderer
+from openlpm.speak import Performance, SpeakOptions, speak_audio, speak_text
+
+LINE = "Bob bought a map; Mama made pumpkin pie."
+CLOSED = 0.02  # inner-lip gap (face heights) under which the lips count as closed
+FPS = 25.0
+
+
+def rendered_gaps(rig: Rig, perf: Performance) -> np.ndarray:
+    renderer = Renderer(rig, 512)
+    measures = measure_video([renderer.render(pose) for pose in perf.track])
+    assert all(m is not None for m in measures), "the face was lost in some frames"
+    return np.array([m.mouth_gap for m in measures])
+
+
+def envelope(audio: Audio, fps: float, n: int) -> np.ndarray:
+    hop = audio.sample_rate / fps
+    return np.array(
+        [
+            np.sqrt(np.mean(audio.samples[int(i * hop) : int((i + 1) * hop)] ** 2) + 1e-12)
+            for i in range(n)
+        ]
+    )
+
+
+def best_lag(a: np.ndarray, b: np.ndarray, max_lag: int = 10) -> int:
+    """The shift of ``a`` against ``b`` (frames) with the highest correlation; + means a lags."""
+    scores = []
+    for lag in range(-max_lag, max_lag + 1):
+        x, y = (a[lag:], b[: len(b) - lag]) if lag >= 0 else (a[:lag], b[-lag:])
+        scores.append(np.corrcoef(x, y)[0, 1])
+    return int(np.argmax(scores)) - max_lag
+
+
+@pytest.fixture(scope="module")
+def base_line() -> Performance:
+    return speak_text(LINE, SpeakOptions(mode="base", fps=FPS))
+
+
+@pytest.mark.slow
+def test_lips_close_on_bilabials_in_the_video(monalisa_rig, base_line):
+    gaps = rendered_gaps(monalisa_rig, base_line)
+    bilabials = [p for p in base_line.phones.phones if p.label in ("P", "B", "M")]
+    assert len(bilabials) >= 10
+    hits = 0
+    for p in bilabials:
+        frames = closure_frames(p.start, p.end, FPS, len(gaps))
+        lo, hi = max(min(frames) - 1, 0), min(max(frames) + 1, len(gaps) - 1)
+        hits += gaps[lo : hi + 1].min() < CLOSED
+    assert hits / len(bilabials) >= 0.9
+    assert gaps.max() > 0.04  # and the mouth does open on the vowels
+
+
+@pytest.mark.slow
+def test_mouth_follows_the_voice_without_delay(monalisa_rig, base_line):
+    gaps = rendered_gaps(monalisa_rig, base_line)
+    env = envelope(base_line.audio, FPS, len(gaps))
+    assert np.corrcoef(gaps, env)[0, 1] > 0.4
+    assert abs(best_lag(gaps, env)) <= 1
+
+
+def test_silence_keeps_the_mouth_shut_and_the_head_alive():
+    silence = Audio(np.zeros(3 * 16000, np.float32), 16000)
+    perf = speak_audio(silence, SpeakOptions(fps=FPS))
+    track = perf.track
+    assert len(track) == 75
+    opening = track.curve("jawOpen") - track.curve("mouthClose")
+    assert opening.max() < 0.01
+    yaw, pitch = track.curve("headYaw"), track.curve("headPitch")
+    assert np.ptp(yaw) + np.ptp(pitch) > 0.3  # not a frozen picture
+    assert np.abs(np.diff(yaw)).max() < 0.5 and np.abs(np.diff(pitch)).max() < 0.5  # no jitter
+    assert any("no speech" in note for note in perf.notes)
+
+
+def test_same_seed_same_performance_and_another_seed_differs(base_line):
+    again = speak_text(LINE, SpeakOptions(mode="base", fps=FPS))
+    other = speak_text(LINE, SpeakOptions(mode="base", fps=FPS, seed=7))
+    assert np.array_equal(again.track.values, base_line.track.values)
+    assert not np.array_equal(other.track.values, base_line.track.values)
+    # The mouth follows the words, so it is the same whatever the seed.
+    assert np.allclose(other.track.curve("jawOpen"), base_line.track.curve("jawOpen"))
+
+
+def test_blinks_and_head_motion_over_a_longer_line():
+    perf = speak_text(
+        "We walked along the river for an hour, talking about the weather, the news and "
+        "the people we used to know. Then we stopped, looked at the water, and went home.",
+        SpeakOptions(fps=FPS),
+    )
+    blink = perf.track.curve("eyeBlinkLeft")
+    onsets = np.sum((blink[1:] >= 0.99) & (blink[:-1] < 0.99))
+    per_minute = onsets / perf.track.duration * 60
+    assert 8 <= per_minute <= 40
+    assert np.std(perf.track.curve("headPitch")) > 0.5
+    assert perf.track.curve("browInnerUp").max() > 0.1
