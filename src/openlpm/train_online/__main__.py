@@ -1,0 +1,161 @@
+"""``python -m openlpm.train_online --out src/openlpm/assets/online_mouth.npz [--minutes N]
+[--speech-dir DIR] [--eval-dir DIR] [--seed 0]``, or ``--evaluate DIR`` to score a weights
+file (``--out``, default the shipped one) against Base on real speech."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+DEFAULT_OUT = Path("src/openlpm/assets/online_mouth.npz")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.evaluate:
+        from openlpm.train_online.evaluate import evaluate_dir, table
+
+        print(table(evaluate_dir(Path(args.evaluate), args.out)))
+        return 0
+    return train(args, argv if argv is not None else sys.argv[1:])
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m openlpm.train_online", description=__doc__)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="weights (.npz) to write/read")
+    p.add_argument("--minutes", type=float, default=40.0, help="minutes of TTS speech to make")
+    p.add_argument("--copies", type=int, default=2, help="augmented versions of each session")
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--speech-dir", help="real speech to add (targets from phone recognition)")
+    p.add_argument("--eval-dir", help="real speech to evaluate on after training")
+    p.add_argument("--evaluate", metavar="DIR", help="only evaluate --out on DIR")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2, help="data-making processes")
+    p.add_argument("--threads", type=int, default=2, help="torch threads (1 on a busy machine)")
+    return p
+
+
+def train(args: argparse.Namespace, argv: list[str]) -> int:
+    import torch
+
+    from openlpm.train_online import fit as F
+    from openlpm.train_online.data import make_examples, sessions_for
+
+    torch.set_num_threads(args.threads)
+    log_lines: list[str] = []
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+        log_lines.append(line)
+
+    t0 = time.time()
+    n_sessions = sessions_for(args.minutes)
+    speech_dir = Path(args.speech_dir) if args.speech_dir else None
+    examples = list(make_examples(n_sessions, args.seed, args.copies, args.workers, speech_dir))
+    t_data = time.time() - t0
+    n_val = max(1, round(len(examples) / args.copies * 0.05)) * args.copies
+    train_ex, val_ex = examples[:-n_val], examples[-n_val:]
+    log(f"data: {len(examples)} examples ({_minutes(examples):.1f} min of audio) in {t_data:.0f} s")
+    options = F.FitOptions(epochs=args.epochs, seed=args.seed)
+    t1 = time.time()
+    model, metrics = F.fit(train_ex, val_ex, options, log)
+    t_fit = time.time() - t1
+    net = F.export(model, options)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    net.save(args.out)
+    diff = F.check_export(model, net, F.Table.of(val_ex, options.past), options)
+    log(f"numpy vs torch: max |difference| {diff:.2e}")
+    if diff > 1e-3:
+        raise SystemExit(f"the numpy export disagrees with torch by {diff}: a bug in export()")
+    evaluation = ""
+    if args.eval_dir:
+        from openlpm.train_online.evaluate import evaluate_dir, table
+
+        evaluation = table(evaluate_dir(Path(args.eval_dir), args.out))
+        print(evaluation)
+    _record(args, argv, examples, train_ex, options, net, metrics, evaluation,
+            (t_data, t_fit, time.time() - t0), log_lines)  # fmt: skip
+    return 0
+
+
+def _minutes(examples: list) -> float:
+    return sum(e.seconds for e in examples) / 60.0
+
+
+def _record(args, argv, examples, train_ex, options, net, metrics, evaluation, times, log) -> None:
+    """Write the training record next to the weights (same name, .md)."""
+    from openlpm.motion.online import OUTPUTS
+
+    params = sum(getattr(net, k).size for k in ("w0", "b0", "w1", "b1", "w2", "b2", "w3", "b3"))
+    voices = Counter(e.voice.split("+")[0] for e in examples[:: args.copies])
+    variants = Counter(e.voice.split("+")[1] if "+" in e.voice else "default"
+                       for e in examples[:: args.copies])  # fmt: skip
+    unique = _minutes(examples[:: args.copies])
+    text = f"""# Online mouth model: training record
+
+Written by `python -m openlpm.train_online`; regenerate with the command below.
+
+## Command
+
+```
+python -m openlpm.train_online {shlex.join(argv)}
+```
+
+seed {args.seed}; torch {__import__("torch").__version__} on CPU, {args.threads} thread(s).
+
+## Data
+
+- {len(examples) // args.copies} sessions of eSpeak NG speech ({unique:.1f} min), each in
+  {args.copies} augmented versions ({_minutes(examples):.1f} min of audio in all);
+  {len(train_ex)} versions trained on, the last 5% of sessions held out for validation.
+- languages / voices (sessions): {", ".join(f"{k} {v}" for k, v in sorted(voices.items()))}
+- voice variants (sessions): {", ".join(f"{k} {v}" for k, v in sorted(variants.items()))}
+- rates 100-240 wpm, pitch 20-80, pitch range 30-90; 1-4 utterances per session of 1-2
+  random sentences (train_online/sentences.py), pauses 0.05-1.2 s.
+- augmentation (train_online/augment.py): gain -25..+6 dB; 6% clean; otherwise reverb
+  (p 0.5, exponentially decaying noise, RT60 0.1-0.6 s), low-pass 2.5-7 kHz or high-pass
+  80-400 Hz (p 0.5), white / pink / babble noise at SNR 5-40 dB (p 0.9); in training, a
+  random spectral tilt and level offset of the features (fit.py `_colour`).
+- real speech: {args.speech_dir or "none"}.
+- targets: Base (`motion/base.py`) at 100 frames/s on the clean audio with the exact TTS phone
+  timing: the mouth channels, closure frames of p/b/m (widened by 20 ms each side), and
+  prosody's speech mask.
+
+## Model
+
+Log-mel features (audio/features.py: 40 bands + energy, 10 ms hop, causal level
+normalisation); per frame a linear projection 41 -> {options.proj}; per video frame the
+projections of {options.past} past frames, the current one and {options.ahead} ahead
+({options.ahead * 10} ms look-ahead), flattened, -> {options.hidden} -> {options.hidden} (ReLU)
+-> {len(OUTPUTS)} outputs ({", ".join(OUTPUTS)}). {params:,} parameters,
+{args.out.stat().st_size / 1e6:.2f} MB (.npz, float32). AdamW, one-cycle lr {options.lr},
+batch {options.batch}, {options.epochs} epochs, dropout {options.dropout}.
+
+## Time
+
+data {times[0] / 60:.1f} min, training {times[1] / 60:.1f} min, total {times[2] / 60:.1f} min
+(2-core CPU).
+
+## Validation (held-out TTS sessions, 100 frames/s)
+
+{chr(10).join(f"- {k}: {v:.3f}" for k, v in metrics.items())}
+
+## Evaluation on real speech ({args.eval_dir or "not run"}), 25 fps
+
+{evaluation or "Run with --eval-dir DIR."}
+
+## Log
+
+```
+{chr(10).join(log)}
+```
+"""
+    args.out.with_suffix(".md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

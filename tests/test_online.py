@@ -1,0 +1,130 @@
+"""Online model: streaming features and motion, look-ahead, bounded state, lip closure."""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from openlpm.audio.features import HOP, N_FEATURES, SAMPLE_RATE, LogMelStream, log_mel
+from openlpm.audio.tts import synthesize
+from openlpm.errors import InputError
+from openlpm.io.audio import Audio
+from openlpm.motion.frame import MotionTrack
+from openlpm.motion.online import MAX_AHEAD, WEIGHTS, OnlineModel
+from openlpm.motion.visemes import viseme_for
+
+FPS = 25.0
+SHUT = 0.02  # lips shut: jawOpen - mouthClose below this
+
+
+@pytest.fixture(scope="module")
+def model() -> OnlineModel:
+    return OnlineModel.load()
+
+
+@pytest.fixture(scope="module")
+def bob():
+    return synthesize("Bob bought a map; Mama made pumpkin pie.")
+
+
+@pytest.fixture(scope="module")
+def bob16(bob) -> np.ndarray:
+    return bob.audio.resampled(SAMPLE_RATE).samples
+
+
+def _stream_all(model: OnlineModel, x: np.ndarray, chunk: int) -> np.ndarray:
+    stream = model.stream(FPS, seed=3)
+    frames = [f for s in range(0, len(x), chunk) for f in stream.push(x[s : s + chunk])]
+    frames += stream.flush()
+    return np.stack([f.vector for f in frames])
+
+
+def test_features_same_for_any_chunking(bob16: np.ndarray) -> None:
+    whole, energy = log_mel(bob16)
+    stream = LogMelStream()
+    parts = [stream.push(bob16[s : s + 640]) for s in range(0, len(bob16), 640)]
+    assert whole.shape == (len(bob16) // HOP, N_FEATURES)
+    assert np.array_equal(whole, np.concatenate([p[0] for p in parts]))
+    assert np.array_equal(energy, np.concatenate([p[1] for p in parts]))
+
+
+def test_features_level_normalised(bob16: np.ndarray) -> None:
+    """-25 dB and +6 dB versions give nearly the same features once the level is found."""
+    ref = log_mel(bob16)[0]
+    for gain_db in (-25.0, 6.0):
+        other = log_mel(bob16 * np.float32(10 ** (gain_db / 20)))[0]
+        assert np.abs(other - ref)[50:].mean() < 0.05  # units of 20 dB: under 1 dB
+
+
+def test_stream_identical_for_any_chunking(model: OnlineModel, bob16: np.ndarray) -> None:
+    ref = _stream_all(model, bob16, 160)
+    for chunk in (640, SAMPLE_RATE):
+        assert np.array_equal(ref, _stream_all(model, bob16, chunk))
+
+
+@pytest.mark.parametrize("seconds, fps", [(1.234, 25.0), (2.0, 25.0), (0.77, 30.0)])
+def test_one_frame_per_video_frame(model: OnlineModel, seconds: float, fps: float) -> None:
+    rng = np.random.default_rng(0)
+    audio = Audio((0.05 * rng.standard_normal(round(seconds * 22050))).astype(np.float32), 22050)
+    track = model.perform(audio, fps=fps)
+    assert len(track) == math.ceil(audio.duration * fps)
+
+
+def test_state_bounded(model: OnlineModel, bob16: np.ndarray) -> None:
+    stream = model.stream(FPS)
+    loop = np.resize(bob16, 62 * SAMPLE_RATE)
+    for s in range(0, 2 * SAMPLE_RATE, 640):
+        stream.push(loop[s : s + 640])
+    early = stream.state_nbytes
+    for s in range(2 * SAMPLE_RATE, len(loop), 640):
+        stream.push(loop[s : s + 640])
+    assert stream.state_nbytes == early
+    assert stream.frames_out == pytest.approx(62 * FPS, abs=3)
+
+
+def test_lookahead_at_most_80ms(model: OnlineModel, bob16: np.ndarray) -> None:
+    """Frame i comes out as soon as audio up to i / fps + 80 ms + one hop is in, not later."""
+    assert model.net.ahead <= MAX_AHEAD
+    stream = model.stream(FPS)
+    pushed = 0
+    for s in range(0, len(bob16), HOP):
+        chunk = bob16[s : s + HOP]
+        pushed += len(chunk)
+        for frame_index in range(stream.frames_out, stream.frames_out + len(stream.push(chunk))):
+            needed = (frame_index / FPS + 0.08) * SAMPLE_RATE + HOP
+            assert pushed <= math.ceil(needed / HOP) * HOP
+
+
+def test_lips_close_on_bilabials(model: OnlineModel, bob) -> None:
+    track = model.perform(bob.audio, fps=FPS)
+    opening = track.curve("jawOpen") - track.curve("mouthClose")
+    bilabials = [p for p in bob.phones.phones if viseme_for(p.label).closes_lips]
+    hits = [
+        (opening[max(0, math.ceil(p.start * FPS) - 1) : math.floor(p.end * FPS) + 2] < SHUT).any()
+        for p in bilabials
+    ]
+    assert len(bilabials) >= 12
+    assert np.mean(hits) >= 0.9, f"closed on {sum(hits)} of {len(hits)} p/b/m"
+    assert opening.max() > 0.15  # and it does open between them
+
+
+def test_silence_closed_mouth_moving_head(model: OnlineModel) -> None:
+    track: MotionTrack = model.perform(Audio(np.zeros(3 * 16000, np.float32), 16000), fps=FPS)
+    assert len(track) == 75
+    assert (track.curve("jawOpen") - track.curve("mouthClose")).max() < SHUT
+    head = np.stack([track.curve(n) for n in ("headYaw", "headPitch", "headRoll")])
+    assert 0.02 < np.abs(np.diff(head, axis=1)).sum(axis=0).mean() < 2.0  # deg per frame
+    assert np.abs(head).max() < 10
+
+
+def test_weights_small_and_checked(tmp_path) -> None:
+    shipped = resources.files("openlpm") / "assets" / WEIGHTS
+    assert shipped.is_file()
+    assert len(shipped.read_bytes()) <= 10_000_000
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, w0=np.zeros(3))
+    with pytest.raises(InputError, match="train_online"):
+        OnlineModel.load(bad)
