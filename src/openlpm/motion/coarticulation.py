@@ -26,9 +26,11 @@ _LIP_OPENERS = (
 )
 
 
-def mouth_curves(timeline: PhoneTimeline, fps: float, n_frames: int) -> np.ndarray:
-    """(n_frames, len(MOUTH_CHANNELS)) weights; frame i is at time i / fps."""
-    times = np.arange(n_frames) / fps
+def mouth_curves(
+    timeline: PhoneTimeline, fps: float, n_frames: int, lead_s: float = 0.0
+) -> np.ndarray:
+    """(n_frames, len(MOUTH_CHANNELS)) weights; frame i shows the mouth of time i / fps + lead_s."""
+    times = np.arange(n_frames) / fps + lead_s
     num = np.zeros((n_frames, len(MOUTH_CHANNELS)))
     den = np.full(n_frames, 1e-6)
     for phone in timeline.phones:
@@ -41,7 +43,7 @@ def mouth_curves(timeline: PhoneTimeline, fps: float, n_frames: int) -> np.ndarr
         num[lo:hi] += d[:, None] * _target(vis)
         den[lo:hi] += d
     curves = num / den[:, None]
-    _close_bilabials(curves, timeline, fps)
+    _close_bilabials(curves, timeline, fps, lead_s)
     return np.clip(curves, 0.0, 1.0)
 
 
@@ -65,12 +67,14 @@ def closure_frames(start: float, end: float, fps: float, n_frames: int) -> list[
     return frames or [min(max(round((start + end) / 2 * fps), 0), n_frames - 1)]
 
 
-def _close_bilabials(curves: np.ndarray, timeline: PhoneTimeline, fps: float) -> None:
+def _close_bilabials(
+    curves: np.ndarray, timeline: PhoneTimeline, fps: float, lead_s: float
+) -> None:
     jaw, close = _INDEX["jawOpen"], _INDEX["mouthClose"]
     openers = [_INDEX[n] for n in _LIP_OPENERS]
     for phone in timeline.phones:
         if not viseme_for(phone.label).closes_lips or len(curves) == 0:
             continue
-        for f in closure_frames(phone.start, phone.end, fps, len(curves)):
+        for f in closure_frames(phone.start - lead_s, phone.end - lead_s, fps, len(curves)):
             curves[f, close] = curves[f, jaw]  # lips together, whatever the jaw does
             curves[f, openers] = 0.0

@@ -44,15 +44,20 @@ class MouthColours:
 
 
 class MouthLayer:
-    def __init__(self, colours: MouthColours, landmarks: np.ndarray) -> None:
+    """Paints only openings that a pose made: lips parted in the image are either closed by the
+    deformer's rest closure (``rest_closed``) or, when barely apart, kept as the image shows
+    them by measuring the opening from their rest positions."""
+
+    def __init__(self, colours: MouthColours, landmarks: np.ndarray, rest_closed: bool) -> None:
         self.c = colours
-        self.up, self.lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
-        self.mouth_width = float(np.linalg.norm(self.up[-1] - self.up[0]))
+        up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
+        half_gap = np.zeros_like(up) if rest_closed else (lo - up) / 2
+        self.up, self.lo = up + half_gap, lo - half_gap  # both on the rest seam when parted
+        self.mouth_width = float(np.linalg.norm(up[-1] - up[0]))
 
     def draw(self, frame: np.ndarray, disp: np.ndarray, tongue_out: float = 0.0) -> None:
         """Paint the interior into ``frame`` (uint8 RGB, modified in place); ``disp`` is the
-        (V, 2) vertex displacement of the pose (lips that part in the image are closed by the
-        deformer's rest closure, so the opening here is always one the pose made)."""
+        (V, 2) vertex displacement of the pose."""
         up, lo = self.up + disp[_UPPER], self.lo + disp[_LOWER]
         gap = lo[:, 1] - up[:, 1]
         if gap.max() < MIN_GAP_PX:

@@ -55,7 +55,7 @@ class Renderer:
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
         colours = MouthColours.from_image(image, lm)
-        self.mouth = MouthLayer(colours, lm)
+        self.mouth = MouthLayer(colours, lm, rest_closed=bool(self.deformer.rest_offset.any()))
 
     @property
     def size(self) -> tuple[int, int]:
