@@ -207,7 +207,8 @@ DEMO_LINE = (
 )
 
 
-def _performance(args: argparse.Namespace, fps: float):  # -> Performance (lazy imports)
+def _performance(args: argparse.Namespace, fps: float, keep_rate: bool = True):  # -> Performance
+    """The performance for --audio or --text; ``keep_rate`` keeps the audio's own rate (video)."""
     from openlpm.io.audio import load_audio
     from openlpm.speak import SpeakOptions, speak_audio, speak_text
 
@@ -218,7 +219,8 @@ def _performance(args: argparse.Namespace, fps: float):  # -> Performance (lazy 
             perf = speak_text(args.text, options, voice=args.voice)
         else:
             say("analysing")
-            perf = speak_audio(load_audio(args.audio, sample_rate=None), options)
+            rate = None if keep_rate else 16000  # curves only: the analysis rate is enough
+            perf = speak_audio(load_audio(args.audio, sample_rate=rate), options)
     for note in perf.notes:
         _note(note)
     return perf
@@ -247,7 +249,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 def _cmd_motion(args: argparse.Namespace) -> int:
     _check_output(args.out, ".csv")
-    perf = _performance(args, args.fps)
+    perf = _performance(args, args.fps, keep_rate=False)
     _write_curves(perf.track, args.out)
     _note(f"wrote {args.out}: {len(perf.track)} frames at {perf.track.fps:g} fps")
     return 0

@@ -12,7 +12,14 @@ import math
 
 import numpy as np
 
-from openlpm.motion.behaviour import BLINK_CLOSE_S, BLINK_HOLD_S, BLINK_OPEN_S, BLINKS_PER_MINUTE
+from openlpm.audio.prosody import PAUSE_MIN_S
+from openlpm.motion.behaviour import (
+    BLINK_CLOSE_S,
+    BLINK_HOLD_S,
+    BLINK_OPEN_S,
+    BLINKS_PER_MINUTE,
+    MIN_BLINK_GAP_S,
+)
 from openlpm.motion.params import PARAM_INDEX, PARAMS
 
 _I = PARAM_INDEX
@@ -87,11 +94,13 @@ class LiveBehaviour:
             if peak > 6.0 and self.t - self.nod_start > 0.6:  # a stressed syllable: nod
                 self.nod_start, self.nod_strength = self.t, min(1.0, (peak - 6.0) / 6.0 + 0.3)
         else:
-            if 0 < self.silent_for <= dt and self.t - self.tilt_start > 2.0:  # phrase end
-                self.tilt_start, self.tilt_sign = self.t, float(self.rng.choice([-1, 1]))
-                if self.rng.random() < 0.6:
-                    self.next_blink = min(self.next_blink, self.t + self.rng.uniform(0.0, 0.2))
             self.silent_for += dt
+            pause_starts = self.silent_for - dt < PAUSE_MIN_S <= self.silent_for
+            if pause_starts and self.t - self.tilt_start > 2.0:  # a phrase ended
+                self.tilt_start, self.tilt_sign = self.t, float(self.rng.choice([-1, 1]))
+                blinked_lately = self.t - self.blink_start < MIN_BLINK_GAP_S
+                if self.rng.random() < 0.6 and not blinked_lately:  # blink at the boundary
+                    self.next_blink = min(self.next_blink, self.t + self.rng.uniform(0.0, 0.2))
 
     def _head(self, out: np.ndarray) -> None:
         scale = 0.5 + 0.5 * self.speaking
@@ -110,7 +119,7 @@ class LiveBehaviour:
         if self.t >= self.next_blink:
             self.blink_start = self.t
             gap = self.rng.gamma(4.0, 60.0 / BLINKS_PER_MINUTE / 4.0)
-            self.next_blink = self.t + max(1.2, gap)
+            self.next_blink = self.t + max(MIN_BLINK_GAP_S, gap)
         s = self.t - self.blink_start
         closing = min(max(s / BLINK_CLOSE_S, 0.0), 1.0)
         opening = min(max(1 - (s - BLINK_CLOSE_S - BLINK_HOLD_S) / BLINK_OPEN_S, 0.0), 1.0)
