@@ -55,7 +55,11 @@ def detect_faces(rgb: np.ndarray) -> list[DetectedFace]:
 
 def pick_face(rgb: np.ndarray, face_index: int = 0) -> DetectedFace:
     """The face to animate: the largest by default, or the N-th largest (0-based)."""
-    faces = detect_faces(rgb)
+    return choose_face(detect_faces(rgb), face_index)
+
+
+def choose_face(faces: list[DetectedFace], face_index: int) -> DetectedFace:
+    """The N-th largest of ``faces``, checked: there is one, and it is big enough to animate."""
     if not faces:
         raise NoFaceError(
             "no face found in the image: use a portrait where one face is clearly visible "

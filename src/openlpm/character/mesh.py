@@ -52,7 +52,11 @@ def smoothstep(edge0, edge1, x: np.ndarray) -> np.ndarray:  # edges: floats or a
     return t * t * (3 - 2 * t)
 
 
-def build_mesh(landmarks: np.ndarray, mask: np.ndarray, face_height: float) -> Mesh:
+def build_mesh(
+    landmarks: np.ndarray, mask: np.ndarray, face_height: float, region: np.ndarray | None = None
+) -> Mesh:
+    """``region`` (optional, like the mask) limits where anything may move: this face's share of
+    a picture with several people."""
     h, w = mask.shape
     grid = _grid_vertices(landmarks, w, h)
     pivot = _head_pivot(landmarks, face_height)
@@ -60,7 +64,7 @@ def build_mesh(landmarks: np.ndarray, mask: np.ndarray, face_height: float) -> M
     face3 = np.column_stack([landmarks[:, :2], _face_depth(landmarks, pivot, face_height)])
     rest = np.vstack([face3, grid3]).astype(np.float32)
     triangles = Delaunay(rest[:, :2].astype(np.float64), qhull_options="QJ").simplices
-    head_map, body_map = _weight_maps(landmarks, mask, face_height)
+    head_map, body_map = _weight_maps(landmarks, mask, face_height, region)
     head = _sample(head_map, rest[:, :2], w, h)
     head[:N_LANDMARKS] = 1.0
     body = _sample(body_map, rest[:, :2], w, h)
@@ -152,7 +156,7 @@ def _face_depth(landmarks: np.ndarray, pivot: np.ndarray, face_height: float) ->
 
 
 def _weight_maps(
-    landmarks: np.ndarray, mask: np.ndarray, face_height: float
+    landmarks: np.ndarray, mask: np.ndarray, face_height: float, region: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     h, w = mask.shape
     s = _WEIGHT_SIDE / max(h, w)
@@ -169,6 +173,8 @@ def _weight_maps(
     head = _spread(head, 0.15 * fh)
     body = _spread(small, 0.1 * fh)
     frame = _border_falloff(sh, sw, fh)
+    if region is not None:
+        frame = frame * cv2.resize(region, (sw, sh), interpolation=cv2.INTER_AREA)
     return head * frame, body * frame
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from openlpm.character.detect import DetectedFace, pick_face
+from openlpm.character.detect import DetectedFace, choose_face, detect_faces
 from openlpm.character.mesh import Mesh, build_mesh
-from openlpm.character.segment import clean_plate, person_mask
+from openlpm.character.segment import clean_plate, own_region, person_mask
 from openlpm.errors import RigError
 
 RIG_FORMAT = 1
@@ -98,13 +98,16 @@ def build_rig(rgb: np.ndarray, face_index: int = 0, progress: Progress | None = 
     say = progress or (lambda _msg: None)
     rgb = _limit_size(rgb)
     say("detecting the face")
-    face = pick_face(rgb, face_index)
+    faces = detect_faces(rgb)
+    face = choose_face(faces, face_index)
     say("segmenting the person")
-    mask = person_mask(rgb, face.landmarks)
+    # Each face owns its part of the picture: animating it never moves another person.
+    region = own_region(rgb.shape[:2], face, [f for f in faces if f is not face])
+    mask = person_mask(rgb, face.landmarks) * region
     say("painting the background plate")
     plate = clean_plate(rgb, mask, face.height)
     say("building the mesh")
-    mesh = build_mesh(face.landmarks, mask, face.height)
+    mesh = build_mesh(face.landmarks, mask, face.height, region)
     return Rig(image=rgb, plate=plate, mask=mask, face=face, mesh=mesh, face_index=face_index)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from openlpm.character.detect import DetectedFace
 from openlpm.character.topology import FACE_OVAL
 
 _PLATE_SIDE = 384  # the plate is inpainted at this size: only slivers of it are ever seen
@@ -22,6 +23,27 @@ def person_mask(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     # Sharpen the model's soft ramp to a 1-2 px anti-aliased edge.
     mask = np.clip((mask - 0.5) * 4 + 0.5, 0, 1)
     return cv2.GaussianBlur(mask, (3, 3), 0)
+
+
+def own_region(
+    shape: tuple[int, int], face: DetectedFace, others: list[DetectedFace]
+) -> np.ndarray:
+    """(H, W) float32: 1 where the image is nearer to ``face`` than to any other face, with a soft
+    border a third of a face wide; all ones when it is alone."""
+    if not others:
+        return np.ones(shape, np.float32)
+    h, w = shape
+    s = min(1.0, 256 / max(h, w))  # a coarse map is enough for a smooth split
+    ys, xs = np.mgrid[0 : round(h * s), 0 : round(w * s)].astype(np.float32) / s
+
+    def reach(f: DetectedFace) -> np.ndarray:
+        cx, cy = f.landmarks[:, :2].mean(0)
+        return np.hypot(xs - cx, ys - cy)
+
+    nearest_other = np.min([reach(f) for f in others], axis=0)
+    soft = 0.3 * face.height
+    region = np.clip((nearest_other - reach(face)) / soft + 0.5, 0, 1)
+    return cv2.resize(region, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
 
 def clean_plate(rgb: np.ndarray, mask: np.ndarray, face_height: float) -> np.ndarray:

@@ -51,6 +51,7 @@ class Renderer:
             image = fill_open_mouth(image, lm)
         self.reference = np.dstack([image, np.round(mask * 255).astype(np.uint8)])
         self._source = self.reference.copy()
+        self._on_backdrop = False
         self.rest_xy = mesh.rest[:, :2].copy()
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
@@ -61,9 +62,13 @@ class Renderer:
     def size(self) -> tuple[int, int]:
         return self.width, self.height
 
-    def render(self, frame: MotionFrame) -> np.ndarray:
-        """(H, W, 3) uint8 RGB."""
+    def render(self, frame: MotionFrame, backdrop: np.ndarray | None = None) -> np.ndarray:
+        """(H, W, 3) uint8 RGB. ``backdrop`` (same size) replaces the reference image outside
+        this character's own work, to layer several characters of one picture (see Scene)."""
         frame = frame.clipped()
+        if backdrop is not None or self._on_backdrop:
+            self._source[..., :3] = self.reference[..., :3] if backdrop is None else backdrop
+            self._on_backdrop = backdrop is not None
         self._draw_eyes(frame)
         out = cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
         disp = self.deformer.displacement(frame)
