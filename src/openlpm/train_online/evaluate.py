@@ -59,7 +59,7 @@ def _score(path: Path, model: OnlineModel, transcript: str | None) -> ClipScore:
 
     audio = load_audio(path)
     phones = phones_for(audio, transcript)
-    teacher = perform(analyse(audio), phones, BaseOptions(fps=FPS))
+    teacher = perform(analyse(audio), phones, BaseOptions(fps=FPS, mouth_lead_s=0.0))
     student = model.perform(audio, fps=FPS)
     n = min(len(teacher), len(student))
     t, s = teacher.values[:n], student.values[:n]
