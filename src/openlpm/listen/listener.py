@@ -1,0 +1,273 @@
+"""The listening performance: how the character behaves while the user speaks, and when idle.
+
+Causal and frame-synchronous (:class:`LiveListener`), so the same code serves a live microphone
+and a file (:func:`listen` just runs it over the file). Calmer than speaking: the mouth stays
+shut (never a false lip movement), the eyes hold contact with an occasional glance away, the
+head nods shortly after each backchannel opportunity (sometimes twice, sometimes with a smile
+or raised brows), blinks cluster at the speaker's pauses, and posture drifts slowly. Every slow
+motion is band-limited noise, never a loop, so hours of idle never visibly repeat.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from openlpm.audio.prosody import HOP, SILENCE_DB, WINDOW, _pitch
+from openlpm.io.audio import Audio
+from openlpm.listen.backchannel import BackchannelDetector, Cue
+from openlpm.listen.vad import SAMPLE_RATE, VadStream
+from openlpm.motion.behaviour import BLINK_CLOSE_S, BLINK_HOLD_S, BLINK_OPEN_S, MIN_BLINK_GAP_S
+from openlpm.motion.frame import MotionTrack
+from openlpm.motion.params import PARAM_INDEX, PARAMS
+
+_I = PARAM_INDEX
+# Blinks per minute, idle .. fully attentive: attention inhibits blinking, and the speaker's
+# pauses add a few back (listeners' blinks cluster there: Nakano et al. 2009).
+BLINKS_PER_MINUTE = (17.0, 11.0)
+NOD_DEG = (4.5, 6.0)  # chin-down depth: reads as >= 2 degrees measured from the pixels
+NOD_WIDTH_S = 0.45  # one down-and-up
+NOD_DELAY_S = (0.2, 0.4)  # from the opportunity to the start of the nod
+DOUBLE_NOD_P = 0.3
+NOD_P = 0.75  # the rest of the opportunities get only a face, or nothing
+MIN_NOD_GAP_S = 2.0  # a nod every opportunity looks like a bobblehead
+SMILE_P, BROW_P = 0.3, 0.3
+REST_SMILE = 0.08
+PAUSE_S = 0.2  # silence that ends the speaker's phrase
+AVERT_EVERY_S = (5.0, 12.0)  # mean gap between glances away: idle .. fully attentive
+
+
+class _Drift:
+    """Band-limited noise, one sample per step: unit white noise through two one-pole
+    low-passes (time constant ``time_s``), scaled to standard deviation ``amplitude``."""
+
+    def __init__(self, rng: np.random.Generator, fps: float, time_s: float, amplitude: float):
+        self.rng, self.a = rng, math.exp(-1.0 / max(time_s * fps, 1.0))
+        a = self.a
+        variance = (1 - a) ** 4 * (1 + a * a) / (1 - a * a) ** 3  # of the cascade, unit input
+        self.gain = amplitude / math.sqrt(variance)
+        self.x = self.y = 0.0
+        for _ in range(int(4 * time_s * fps)):  # start in the stationary state, not frozen at 0
+            self.step()
+
+    def step(self) -> float:
+        self.x = self.a * self.x + (1 - self.a) * self.rng.standard_normal()
+        self.y = self.a * self.y + (1 - self.a) * self.x
+        return self.y * self.gain
+
+
+def _bump(t: float, width: float) -> float:
+    """A 0..1..0 Hann pulse of total width ``width`` starting at t = 0."""
+    x = t / width
+    return math.sin(math.pi * x) ** 2 if 0 < x < 1 else 0.0
+
+
+def _ease(value: float, target: float, dt: float, time_s: float) -> float:
+    return value + (1 - math.exp(-dt / time_s)) * (target - value)
+
+
+# name, time constant (s), amplitude (degrees; face heights for body_*; Hz for breath_rate)
+_DRIFTS: tuple[tuple[str, float, float], ...] = (
+    ("yaw", 0.8, 0.5), ("yaw_slow", 6.0, 1.4),
+    ("pitch", 0.7, 0.35), ("pitch_slow", 8.0, 0.9),
+    ("roll", 1.0, 0.35), ("roll_slow", 7.0, 1.0),
+    ("body_x", 8.0, 0.008), ("body_y", 10.0, 0.004),
+    ("breath_rate", 4.0, 0.03), ("smile", 3.0, 0.02),
+)  # fmt: skip
+
+
+class LiveListener:
+    """Call :meth:`step` once per video frame with what the user's audio did in that frame."""
+
+    def __init__(self, fps: float = 25.0, seed: int = 0) -> None:
+        if not 1 <= fps <= 120:
+            raise ValueError(f"fps must be within 1..120, got {fps}")
+        self.fps, self.dt, self.t = fps, 1.0 / fps, 0.0
+        self.rng = rng = np.random.default_rng(seed)
+        self.detector = BackchannelDetector(fps)
+        self.drift = {name: _Drift(rng, fps, tau, amp) for name, tau, amp in _DRIFTS}
+        self.attention = 0.2  # 0..1: rises while the user speaks
+        self.last_cue: Cue | None = None  # the opportunity heard in the last step, if any
+        self.pulses: list[tuple[str, float, float, float]] = []  # channel, start, width, amount
+        self.last_nod = -math.inf
+        self.talked_s, self.silent_s = 0.0, math.inf
+        self.tilt, self.tilt_target = 0.0, 0.0
+        self.breath_phase = rng.uniform(0, 2 * math.pi)
+        self.blink_start, self.next_blink = -math.inf, rng.uniform(0.5, 3.0)
+        self.gaze, self.fixation, self.next_fixation = (0.0, 0.0), (0.0, 0.0), 0.0
+        self.follow = (0.0, 0.0)  # the head's share of a glance away
+        self.avert, self.avert_until = (0.0, 0.0), -math.inf
+        self.next_avert = rng.uniform(*AVERT_EVERY_S)
+
+    def step(self, vad_prob: float, loudness_db: float = -90.0, f0_hz: float = 0.0) -> np.ndarray:
+        """(len(PARAMS),) float32 pose for this frame; the mouth channels are always 0."""
+        self.t += self.dt
+        self.last_cue = self.detector.step(vad_prob, f0_hz)
+        self._hear(self.detector.speaking, loudness_db)
+        if self.last_cue is not None:
+            self._respond()
+        out = np.zeros(len(PARAMS), np.float32)
+        self._head(out)
+        self._face(out)
+        self._eyes(out)
+        self._body(out)
+        self.pulses = [p for p in self.pulses if self.t < p[1] + p[2]]
+        return out
+
+    def _hear(self, speaking: bool, loudness_db: float) -> None:
+        if speaking:
+            if self.silent_s >= 3.0:  # a new turn: lean into a fresh head tilt
+                self.tilt_target = self.rng.choice([-1.0, 1.0]) * self.rng.uniform(1.0, 2.5)
+            self.talked_s, self.silent_s = self.talked_s + self.dt, 0.0
+            loud = min(max((loudness_db - SILENCE_DB) / 25.0, 0.0), 1.0)
+            self.attention = _ease(self.attention, 0.8 + 0.2 * loud, self.dt, 1.2)
+            return
+        self.silent_s += self.dt
+        pause = self.silent_s - self.dt < PAUSE_S <= self.silent_s
+        if pause and self.talked_s >= 1.0 and self.rng.random() < 0.35:  # blink at a phrase end
+            self._blink_soon(self.rng.uniform(0.0, 0.2))
+        if self.silent_s >= PAUSE_S:
+            self.talked_s = 0.0
+        self.attention = _ease(self.attention, 0.2, self.dt, 6.0)
+
+    def _respond(self) -> None:
+        """A backchannel: a nod (sometimes a double one), maybe a smile or raised brows."""
+        rng, t = self.rng, self.t
+        if t - self.last_nod >= MIN_NOD_GAP_S and rng.random() < NOD_P:
+            start, depth = t + rng.uniform(*NOD_DELAY_S), rng.uniform(*NOD_DEG)
+            self.pulses.append(("pitch", start, NOD_WIDTH_S, -depth))
+            if rng.random() < DOUBLE_NOD_P:
+                self.pulses.append(("pitch", start + 0.9 * NOD_WIDTH_S, 0.4, -0.65 * depth))
+            if rng.random() < 0.2:  # people often blink with a nod
+                self._blink_soon(start - t)
+            self.last_nod = start
+        if rng.random() < SMILE_P:
+            self.pulses.append(("smile", t + rng.uniform(0.1, 0.3), rng.uniform(1.4, 2.2),
+                                rng.uniform(0.12, 0.25)))  # fmt: skip
+        if rng.random() < BROW_P:
+            self.pulses.append(("brow", t + rng.uniform(0.05, 0.2), rng.uniform(0.6, 0.9),
+                                rng.uniform(0.2, 0.35)))  # fmt: skip
+
+    def _pulse(self, channel: str) -> float:
+        return sum(a * _bump(self.t - s, w) for c, s, w, a in self.pulses if c == channel)
+
+    def _head(self, out: np.ndarray) -> None:
+        d, fidget = self.drift, 1.0 - 0.4 * self.attention  # attentive: stiller
+        self.tilt = _ease(self.tilt, self.tilt_target * self.attention, self.dt, 1.0)
+        fx, fy = self.follow
+        out[_I["headYaw"]] = fidget * d["yaw"].step() + d["yaw_slow"].step() + 5.0 * fx
+        out[_I["headPitch"]] = (
+            fidget * d["pitch"].step() + d["pitch_slow"].step() + 3.0 * fy
+            - 1.0 * self.attention + self._pulse("pitch")  # a slight lean in; the nods
+        )  # fmt: skip
+        out[_I["headRoll"]] = fidget * d["roll"].step() + d["roll_slow"].step() + self.tilt
+
+    def _face(self, out: np.ndarray) -> None:
+        smile = max(REST_SMILE + self.drift["smile"].step() + self._pulse("smile"), 0.0)
+        out[_I["mouthSmileLeft"]] = out[_I["mouthSmileRight"]] = smile
+        out[_I["cheekSquintLeft"]] = out[_I["cheekSquintRight"]] = 0.3 * smile
+        brows = 0.05 * self.attention + self._pulse("brow")
+        out[_I["browInnerUp"]] = brows
+        out[_I["browOuterUpLeft"]] = out[_I["browOuterUpRight"]] = 0.6 * brows
+
+    def _body(self, out: np.ndarray) -> None:
+        rate = 0.25 + self.drift["breath_rate"].step()  # breaths per second, wandering
+        self.breath_phase += 2 * math.pi * rate * self.dt
+        breath = -0.006 * (0.5 + 0.5 * math.sin(self.breath_phase))  # - is up: the inhale
+        out[_I["bodyX"]] = self.drift["body_x"].step()
+        out[_I["bodyY"]] = self.drift["body_y"].step() + breath
+
+    def _blink_soon(self, delay_s: float) -> None:
+        earliest = self.blink_start + MIN_BLINK_GAP_S
+        self.next_blink = max(earliest, min(self.next_blink, self.t + delay_s))
+
+    def _eyes(self, out: np.ndarray) -> None:
+        rng, t = self.rng, self.t
+        if t >= self.next_blink:
+            self.blink_start = t
+            idle, attentive = BLINKS_PER_MINUTE
+            rate = idle + (attentive - idle) * self.attention
+            gap = rng.gamma(4.0, 60.0 / rate / 4.0)
+            self.next_blink = t + max(MIN_BLINK_GAP_S, gap)
+        s = t - self.blink_start
+        closing = min(max(s / BLINK_CLOSE_S, 0.0), 1.0)
+        opening = min(max(1 - (s - BLINK_CLOSE_S - BLINK_HOLD_S) / BLINK_OPEN_S, 0.0), 1.0)
+        out[_I["eyeBlinkLeft"]] = out[_I["eyeBlinkRight"]] = min(closing, opening) ** 0.7
+        x, y = self._gaze_target()
+        self.gaze = (_ease(self.gaze[0], x, self.dt, 0.03), _ease(self.gaze[1], y, self.dt, 0.03))
+        averting = t < self.avert_until
+        ax, ay = self.avert if averting else (0.0, 0.0)
+        self.follow = (_ease(self.follow[0], ax, self.dt, 0.35),
+                       _ease(self.follow[1], ay, self.dt, 0.35))  # fmt: skip
+        gx, gy = self.gaze
+        out[_I["eyeLookOutLeft"]] = out[_I["eyeLookInRight"]] = max(gx, 0.0)
+        out[_I["eyeLookInLeft"]] = out[_I["eyeLookOutRight"]] = max(-gx, 0.0)
+        out[_I["eyeLookUpLeft"]] = out[_I["eyeLookUpRight"]] = max(gy, 0.0)
+        out[_I["eyeLookDownLeft"]] = out[_I["eyeLookDownRight"]] = max(-gy, 0.0)
+
+    def _gaze_target(self) -> tuple[float, float]:
+        """Eye contact with small fixational shifts; now and then a glance away (sideways or
+        down, as in thought), less often the more attentive the listener is."""
+        rng, t = self.rng, self.t
+        if t >= self.next_fixation:
+            self.next_fixation = t + rng.uniform(0.6, 2.0)
+            self.fixation = (rng.normal(0, 0.04), rng.normal(-0.02, 0.03))
+        if t >= self.next_avert:
+            self.avert_until = t + rng.uniform(0.6, 1.6) * (1.5 - self.attention)
+            self.avert = (rng.choice([-1.0, 1.0]) * rng.uniform(0.2, 0.45), rng.uniform(-0.35, 0.1))
+            lo, hi = AVERT_EVERY_S
+            mean_gap = lo + (hi - lo) * self.attention
+            self.next_avert = self.avert_until + max(2.0, rng.exponential(mean_gap))
+        return self.avert if t < self.avert_until else self.fixation
+
+
+class Hearing:
+    """Per-video-frame features of the user's 16 kHz audio, causally: push samples as they
+    arrive, get ``(vad_prob, loudness_db, f0_hz)`` for every frame they complete."""
+
+    def __init__(self, fps: float = 25.0) -> None:
+        self.fps = fps
+        self.vad = VadStream()
+        self.prob = 0.0  # the latest VAD probability (chunks and frames do not align)
+        self.frames = 0  # frames emitted
+        self.consumed = 0  # samples consumed into frames
+        self.pending = np.zeros(0, np.float32)
+        self.history = np.zeros(WINDOW, np.float32)  # the last WINDOW samples, for pitch
+
+    def push(self, samples: np.ndarray) -> list[tuple[float, float, float]]:
+        self.pending = np.concatenate([self.pending, np.asarray(samples, np.float32).ravel()])
+        out = []
+        while True:
+            end = round((self.frames + 1) * SAMPLE_RATE / self.fps)  # no drift at any fps
+            size = end - self.consumed
+            if len(self.pending) < size:
+                return out
+            frame, self.pending = self.pending[:size], self.pending[size:]
+            self.consumed, self.frames = end, self.frames + 1
+            out.append(self._features(frame))
+
+    def _features(self, frame: np.ndarray) -> tuple[float, float, float]:
+        probs = self.vad.push(frame)
+        self.prob = probs[-1] if probs else self.prob
+        loudness = 10 * math.log10(float(np.mean(frame.astype(np.float64) ** 2)) + 1e-12)
+        recent = np.concatenate([self.history, frame])
+        self.history = recent[-WINDOW:]
+        hops = max(1, len(frame) // HOP)  # pitch every 10 ms, windows ending inside the frame
+        ends = len(recent) - HOP * np.arange(hops)
+        windows = np.stack([recent[e - WINDOW : e] for e in ends]).astype(np.float64)
+        f0 = _pitch(windows)
+        voiced = f0[f0 > 0]
+        speechy = loudness > SILENCE_DB and 2 * len(voiced) >= hops
+        return self.prob, loudness, float(np.median(voiced)) if speechy else 0.0
+
+
+def listen(user_audio: Audio, fps: float = 25.0, seed: int = 0) -> MotionTrack:
+    """The listener's performance over a recording of the user: exactly what
+    :class:`Hearing` + :class:`LiveListener` give when the same audio streams in live."""
+    samples = user_audio.resampled(SAMPLE_RATE).samples
+    n = max(1, math.ceil(len(samples) * fps / SAMPLE_RATE))
+    padded = np.pad(samples, (0, max(0, round(n * SAMPLE_RATE / fps) - len(samples))))
+    listener = LiveListener(fps, seed)
+    rows = [listener.step(*f) for f in Hearing(fps).push(padded)]
+    return MotionTrack(np.stack(rows), fps)

