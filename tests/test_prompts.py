@@ -1,0 +1,265 @@
+"""Text-prompt motion control: vocabulary, parsing, the embedding matcher, timelines, curves."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.signal import find_peaks
+
+from openlpm.errors import InputError
+from openlpm.motion.frame import MotionTrack
+from openlpm.motion.params import PARAM_INDEX, PARAMS, RANGES
+from openlpm.motion.visemes import MOUTH_CHANNELS
+from openlpm.prompts import (
+    VOCABULARY,
+    PromptPlan,
+    Step,
+    apply_plan,
+    load_timeline,
+    parse_prompt,
+    schedule,
+    total_duration,
+)
+from openlpm.prompts.evaluate import evaluate, read_paraphrases
+from openlpm.prompts.parse import normalize
+from openlpm.prompts.vocabulary import ACTIONS, EMOTIONS
+
+PARAPHRASES = Path(__file__).parent / "fixtures" / "paraphrases.tsv"
+# The mouth's opening channels: lip sync's alone (mouthPucker/Funnel only round the lips).
+LIP_CHANNELS = [c for c in MOUTH_CHANNELS if c not in ("mouthPucker", "mouthFunnel")]
+FPS = 25.0
+
+
+def performance(seconds: float = 8.0, seed: int = 1) -> MotionTrack:
+    """A stand-in performance: smooth random curves everywhere, speech-like lips, one blink."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * FPS)
+    values = np.zeros((n, len(PARAMS)), np.float32)
+    t = np.arange(n) / FPS
+    for name in LIP_CHANNELS:
+        values[:, PARAM_INDEX[name]] = 0.2 + 0.15 * np.sin(2 * np.pi * rng.uniform(2, 5) * t)
+    for name in ("headYaw", "headPitch", "headRoll"):
+        values[:, PARAM_INDEX[name]] = np.sin(2 * np.pi * 0.2 * t + rng.uniform(0, 6))
+    values[:, PARAM_INDEX["mouthSmileLeft"]] = values[:, PARAM_INDEX["mouthSmileRight"]] = 0.1
+    return MotionTrack(values, FPS)
+
+
+def curve(track: MotionTrack, name: str) -> np.ndarray:
+    return track.curve(name).astype(float)
+
+
+def span(plan: PromptPlan, track: MotionTrack, index: int = 0, start: float = 0.3) -> slice:
+    cue = schedule(plan, start, track.duration)[index]
+    return slice(int(cue.start * FPS), int(np.ceil(cue.end * FPS)))
+
+
+# --- vocabulary and paraphrases ---
+
+
+def test_vocabulary_covers_the_required_actions_and_emotions() -> None:
+    names = {e.name for e in VOCABULARY}
+    assert len(VOCABULARY) >= 30
+    assert {e.name for e in EMOTIONS} >= {
+        "happy", "sad", "angry", "surprised", "fearful", "disgusted", "thoughtful", "shy",
+        "excited", "calm", "neutral",
+    }  # fmt: skip
+    assert names >= {
+        "nod", "shake head", "tilt head left", "tilt head right", "wink left", "wink right",
+        "blink", "raise eyebrows", "frown", "smile", "grin", "laugh", "pout", "look left",
+        "look right", "look up", "look down", "look away", "look at the viewer", "close eyes",
+    }  # fmt: skip
+    from openlpm.prompts.actions import ACTIONS as PAINTERS
+
+    assert set(PAINTERS) == {e.name for e in ACTIONS}
+
+
+def test_paraphrases_are_disjoint_from_the_example_phrasings() -> None:
+    pairs = read_paraphrases(PARAPHRASES)
+    assert len(pairs) >= 120
+    examples = {normalize(x) for e in VOCABULARY for x in (e.name, e.description, *e.examples)}
+    assert not [p for p, _ in pairs if normalize(p) in examples]
+
+
+@pytest.mark.slow
+def test_paraphrase_accuracy_is_at_least_90_percent() -> None:
+    result = evaluate(PARAPHRASES)
+    assert result.accuracy >= 0.9, result.failures
+
+
+# --- parsing ---
+
+
+def test_counts_and_intensity() -> None:
+    (nod,) = parse_prompt("nods twice").steps
+    assert (nod.name, nod.count) == ("nod", 2)
+    assert parse_prompt("blinks 3 times").steps[0].count == 3
+    assert parse_prompt("shakes her head a few times").steps[0].count == 3
+    assert parse_prompt("gives two quick nods").steps[0].count == 2
+    happy = parse_prompt("very happy").emotion
+    assert happy is not None and happy.intensity == pytest.approx(1.3)
+
+
+def test_order_and_intensity_words() -> None:
+    plan = parse_prompt("smiles slightly, then looks to the left")
+    assert [s.name for s in plan.steps] == ["smile", "look left"]
+    assert plan.steps[0].intensity == pytest.approx(0.5)
+    assert not plan.steps[1].parallel and plan.not_understood == ()
+
+
+def test_and_plays_together_only_when_the_parts_differ() -> None:
+    together = parse_prompt("smiles and nods").steps
+    assert [s.name for s in together] == ["smile", "nod"] and together[1].parallel
+    apart = parse_prompt("looks left and looks right").steps
+    assert [s.name for s in apart] == ["look left", "look right"] and not apart[1].parallel
+    assert parse_prompt("nods while smiling").steps[1].parallel
+
+
+def test_sides_are_the_characters_own_and_wink_defaults_to_left() -> None:
+    assert parse_prompt("winks").steps[0].name == "wink left"
+    assert parse_prompt("winks with her right eye").steps[0].name == "wink right"
+    assert parse_prompt("tilts her head to the right").steps[0].name == "tilt head right"
+
+
+def test_negated_clauses_are_not_understood() -> None:
+    plan = parse_prompt("nods, but doesn't smile")
+    assert [s.name for s in plan.steps] == ["nod"]
+    assert plan.not_understood == ("but doesn't smile",)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["asdf qwerty", "il sourit", "er nickt zweimal", "sonríe"])
+def test_nonsense_and_other_languages_give_an_empty_plan(text: str) -> None:
+    plan = parse_prompt(text)
+    assert plan.steps == () and plan.not_understood == (normalize(text),)
+
+
+def test_importing_the_package_does_not_load_the_model() -> None:
+    code = "import sys, openlpm.prompts; print('sentence_transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# --- timelines ---
+
+
+def test_timeline_cues() -> None:
+    plan = load_timeline(
+        [
+            {"at": 2.5, "do": "nod"},
+            {"from": 4, "to": 7, "emotion": "happy"},
+            {"at": 8, "do": "look left", "for": 1.5},
+        ]
+    )
+    assert [(s.name, s.at, s.duration) for s in plan.steps] == [
+        ("nod", 2.5, None),
+        ("happy", 4.0, 3.0),
+        ("look left", 8.0, 1.5),
+    ]
+    cues = schedule(plan, 0.3, 10.0)
+    assert [(c.start, c.end) for c in cues[1:]] == [(4.0, 7.0), (8.0, 9.5)]
+
+
+@pytest.mark.parametrize(
+    ("cues", "message"),
+    [
+        ({"at": 1, "do": "nod"}, "JSON list"),
+        ([{"at": 1, "do": "nod", "speed": 2}], "unknown key(s) ['speed']"),
+        ([{"at": -1, "do": "nod"}], '"at" must be a number of seconds >= 0'),
+        ([{"at": 3, "do": "nod"}, {"at": 1, "do": "smile"}], "order they start"),
+        ([{"at": 1, "do": "nodd"}], 'did you mean "nod"'),
+        ([{"at": 1, "do": "happy"}], "is an emotion"),
+        ([{"from": 5, "to": 2, "emotion": "sad"}], '"to" (2) must be after "from" (5)'),
+        ([{"from": 1, "to": 2, "emotion": "hapy"}], 'did you mean "happy"'),
+        ([{"at": 1}], 'needs "do"'),
+        ([{"at": 1, "do": "nod", "count": 0}], '"count" must be a whole number'),
+    ],
+)
+def test_timeline_errors_say_what_to_fix(cues: object, message: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_timeline(cues)  # type: ignore[arg-type]
+    assert message in str(info.value)
+
+
+def test_timeline_files(tmp_path: Path) -> None:
+    good = tmp_path / "cues.json"
+    good.write_text(json.dumps([{"at": 1, "do": "blink"}]))
+    assert load_timeline(good).steps[0].name == "blink"
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"at": 1, "do": "nod"},]')
+    with pytest.raises(InputError, match="not valid JSON"):
+        load_timeline(bad)
+    with pytest.raises(InputError, match="cannot read"):
+        load_timeline(tmp_path / "missing.json")
+
+
+# --- curves ---
+
+
+def test_nod_twice_gives_two_pitch_dips() -> None:
+    track = performance()
+    plan = PromptPlan((Step("nod", 2),))
+    pitch = curve(apply_plan(plan, track), "headPitch")[span(plan, track)]
+    dips, _ = find_peaks(-pitch, height=3.0)
+    assert len(dips) == 2
+
+
+def test_look_left_turns_head_and_eyes_to_the_characters_left() -> None:
+    track = performance()
+    plan = PromptPlan((Step("look left"),))
+    out, mid = apply_plan(plan, track), int(1.0 * FPS)
+    assert curve(out, "headYaw")[mid] > 5 and curve(out, "eyeLookOutLeft")[mid] > 0.3
+    assert curve(out, "eyeLookInRight")[mid] > 0.3 and curve(out, "eyeLookInLeft")[mid] == 0
+
+
+def test_wink_closes_one_eye_only_even_over_a_blink() -> None:
+    track = performance()
+    plan = PromptPlan((Step("wink left"),))
+    sl = span(plan, track)
+    track.values[sl, PARAM_INDEX["eyeBlinkRight"]] = 0.8  # the performance blinks meanwhile
+    out = apply_plan(plan, track)
+    assert curve(out, "eyeBlinkLeft")[sl].max() == pytest.approx(1.0)
+    mid = slice(sl.start + 2, sl.stop - 2)
+    assert curve(out, "eyeBlinkRight")[mid].max() < 0.05
+
+
+def test_smile_and_surprise_raise_their_channels() -> None:
+    track = performance()
+    smiled = apply_plan(PromptPlan((Step("smile"),)), track)
+    mid = int(1.0 * FPS)
+    assert curve(smiled, "mouthSmileLeft")[mid] > curve(track, "mouthSmileLeft")[mid] + 0.3
+    surprised = apply_plan(parse_prompt("surprised"), track)
+    for name in ("browInnerUp", "eyeWideLeft", "eyeWideRight"):
+        assert curve(surprised, name)[mid] > 0.5
+
+
+def test_emotion_colours_until_the_next_one_with_smooth_ramps() -> None:
+    track = performance()
+    plan = PromptPlan((Step("sad"), Step("nod"), Step("happy")))
+    out = apply_plan(plan, track, start=0.3)
+    frown, smile = curve(out, "mouthFrownLeft"), curve(out, "mouthSmileLeft")
+    assert frown[int(0.6 * FPS)] > 0.4 and frown[-1] == 0
+    assert smile[-1] > 0.5  # the last emotion holds to the end
+    assert np.abs(np.diff(frown)).max() < 0.1  # ramps, no jumps
+
+
+def test_every_action_and_emotion_leaves_lip_sync_alone_and_stays_in_range() -> None:
+    track = performance(seconds=60.0)
+    plan = PromptPlan(tuple(Step(e.name, parallel=e.kind == "emotion") for e in VOCABULARY))
+    assert total_duration(plan) < track.duration
+    out = apply_plan(plan, track, seed=3)
+    for name in LIP_CHANNELS:
+        np.testing.assert_array_equal(out.curve(name), track.curve(name), err_msg=name)
+    for i, name in enumerate(PARAMS):
+        low, high = RANGES[name]
+        assert low <= out.values[:, i].min() and out.values[:, i].max() <= high, name
+    assert not np.array_equal(out.values, track.values)
+
+
+def test_an_empty_plan_changes_nothing() -> None:
+    track = performance()
+    np.testing.assert_array_equal(apply_plan(PromptPlan(), track).values, track.values)
