@@ -171,20 +171,13 @@ def _cmd_rig(args: argparse.Namespace) -> int:
 def _cmd_puppet(args: argparse.Namespace) -> int:
     from openlpm.io.audio import load_audio
     from openlpm.motion.curves import read_curves
-    from openlpm.puppet import render_video
 
     _check_output(args.out, ".mp4")
     motion = args.motion or bundled("example_curves.csv")
     track = read_curves(motion, fps=args.fps)
     audio = load_audio(args.audio, sample_rate=48000) if args.audio else None
     rig = _load_rig(args)
-    with _frame_bar("rendering") as bar:
-        result = render_video(rig, track, args.out, size=args.size, audio=audio, progress=bar)
-    _note(
-        f"wrote {result.path}: {result.frames} frames, "
-        f"{result.width}x{result.height}, {result.duration:.2f} s"
-    )
-    return 0
+    return _render(rig, track, audio, args)
 
 
 def _cmd_poses(args: argparse.Namespace) -> int:
@@ -227,7 +220,6 @@ def _performance(args: argparse.Namespace, fps: float, keep_rate: bool = True): 
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from openlpm.puppet import render_video
 
     _check_output(args.out, ".mp4")
     if args.motion_out:
@@ -236,10 +228,15 @@ def _cmd_render(args: argparse.Namespace) -> int:
     rig = _load_rig(args)
     if args.motion_out:
         _write_curves(perf.track, args.motion_out)
+    return _render(rig, perf.track, perf.audio, args)
+
+
+def _render(rig, track, audio, args: argparse.Namespace) -> int:
+    """Render ``track`` to args.out with a progress bar, then say what was written."""
+    from openlpm.puppet import render_video
+
     with _frame_bar("rendering") as bar:
-        result = render_video(
-            rig, perf.track, args.out, size=args.size, audio=perf.audio, progress=bar
-        )
+        result = render_video(rig, track, args.out, size=args.size, audio=audio, progress=bar)
     _note(
         f"wrote {result.path}: {result.frames} frames, "
         f"{result.width}x{result.height}, {result.duration:.2f} s"
