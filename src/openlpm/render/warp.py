@@ -47,10 +47,10 @@ class Warp:
         cy = np.arange(self.ch, dtype=np.float32) * f + (f - 1) / 2
         gx, gy = np.meshgrid(cx, cy)
         self.coarse_x, self.coarse_y = gx, gy  # (ch, cw) full-resolution positions
-        self.coarse_xy = np.stack([gx, gy], -1)
-        self.frame_hold = _frame_hold(self.coarse_xy, width, height)
+        coarse_xy = np.stack([gx, gy], -1)  # only needed to build the two maps below
+        self.frame_hold = _frame_hold(coarse_xy, width, height)
         self.spread = _barycentric_matrix(
-            rest_xy, triangles, self.coarse_xy.reshape(-1, 2), (self.ch, self.cw), f
+            rest_xy, triangles, coarse_xy.reshape(-1, 2), (self.ch, self.cw), f
         )
         self.identity_x, self.identity_y = np.meshgrid(
             np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
