@@ -110,3 +110,19 @@ def write_wav(path: str | os.PathLike[str], audio: Audio) -> None:
         out.setsampwidth(2)
         out.setframerate(audio.sample_rate)
         out.writeframes(pcm.tobytes())
+
+
+def mix_audio(tracks: list[Audio]) -> Audio:
+    """The sum of ``tracks`` from time 0, at the highest of their rates, as long as the longest;
+    scaled down only where needed so the sum never clips."""
+    if not tracks:
+        raise ValueError("mix_audio needs at least one track")
+    rate = max(t.sample_rate for t in tracks)
+    parts = [t.resampled(rate).samples for t in tracks]
+    out = np.zeros(max(len(p) for p in parts), np.float32)
+    for part in parts:
+        out[: len(part)] += part
+    peak = float(np.abs(out).max(initial=0.0))
+    if peak > 1.0:
+        out /= peak
+    return Audio(out, rate)

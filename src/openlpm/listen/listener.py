@@ -265,9 +265,21 @@ class Hearing:
 def listen(user_audio: Audio, fps: float = 25.0, seed: int = 0) -> MotionTrack:
     """The listener's performance over a recording of the user: exactly what
     :class:`Hearing` + :class:`LiveListener` give when the same audio streams in live."""
+    return listen_with_activity(user_audio, fps, seed)[0]
+
+
+def listen_with_activity(
+    user_audio: Audio, fps: float = 25.0, seed: int = 0, duration: float | None = None
+) -> tuple[MotionTrack, np.ndarray]:
+    """:func:`listen`, plus a (frames,) bool array: whether the listener heard the user speak
+    in each frame. ``duration`` (seconds) pads the user's audio with silence (idle)."""
     samples = user_audio.resampled(SAMPLE_RATE).samples
-    n = max(1, math.ceil(len(samples) * fps / SAMPLE_RATE))
+    seconds = max(len(samples) / SAMPLE_RATE, duration or 0.0)
+    n = max(1, math.ceil(seconds * fps - 1e-9))
     padded = np.pad(samples, (0, max(0, round(n * SAMPLE_RATE / fps) - len(samples))))
     listener = LiveListener(fps, seed)
-    rows = [listener.step(*f) for f in Hearing(fps).push(padded)]
-    return MotionTrack(np.stack(rows), fps)
+    rows, heard = [], []
+    for features in Hearing(fps).push(padded):
+        rows.append(listener.step(*features))
+        heard.append(listener.detector.speaking)
+    return MotionTrack(np.stack(rows), fps), np.array(heard, bool)
