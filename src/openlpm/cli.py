@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     _image_args(render)
     _speech_args(render)
+    render.add_argument(
+        "--audio2", help="a second character's speech: the image's second face says it"
+    )
+    render.add_argument(
+        "--faces", type=_faces, help="with --audio2: which two faces, e.g. 0,2 (default 0,1)"
+    )
     render.add_argument("--motion-out", help="also write the motion curves to this CSV")
     _video_args(render)
     render.add_argument("-o", "--out", required=True, help="MP4 file to write")
@@ -97,9 +103,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _speech_args(p: argparse.ArgumentParser) -> None:
-    what = p.add_mutually_exclusive_group(required=True)
+    what = p.add_mutually_exclusive_group()
     what.add_argument("--audio", help="the character's speech (WAV, MP3, OGG, M4A, ...)")
     what.add_argument("--text", help="a line to say with the built-in TTS (eSpeak NG)")
+    p.add_argument("--listen", help="the user's speech: the character listens to it")
+    p.add_argument("--prompt", help='motion in words: "smiles warmly, then nods twice"')
+    p.add_argument("--timeline", help='timed cues (JSON): [{"at": 2.5, "do": "nod"}, ...]')
     p.add_argument("--transcript", help="the words spoken in --audio (better lip sync)")
     p.add_argument("--voice", default="en-us", help="TTS voice for --text (default en-us)")
     p.add_argument(
@@ -131,6 +140,18 @@ def _size(text: str) -> int:
     if not 64 <= value <= 4096:
         raise argparse.ArgumentTypeError(f"size must be between 64 and 4096 pixels, got {value}")
     return value
+
+
+def _faces(text: str) -> tuple[int, int]:
+    try:
+        faces = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        faces = ()
+    if len(faces) != 2 or min(faces) < 0 or faces[0] == faces[1]:
+        raise argparse.ArgumentTypeError(
+            f"give two different face numbers like 0,1 (0 = the largest face), got {text!r}"
+        )
+    return faces  # type: ignore[return-value]
 
 
 def _fps(text: str) -> float:
@@ -177,7 +198,7 @@ def _cmd_puppet(args: argparse.Namespace) -> int:
     track = read_curves(motion, fps=args.fps)
     audio = load_audio(args.audio, sample_rate=48000) if args.audio else None
     rig = _load_rig(args)
-    return _render(rig, track, audio, args)
+    return _render([rig], [track], audio, args)
 
 
 def _cmd_poses(args: argparse.Namespace) -> int:
@@ -200,43 +221,121 @@ DEMO_LINE = (
 )
 
 
-def _performance(args: argparse.Namespace, fps: float, keep_rate: bool = True):  # -> Performance
-    """The performance for --audio or --text; ``keep_rate`` keeps the audio's own rate (video)."""
-    from openlpm.io.audio import load_audio
-    from openlpm.speak import SpeakOptions, speak_audio, speak_text
+def _direction(args: argparse.Namespace, fps: float, keep_rate: bool = True):  # -> Direction
+    """What args ask the character to do; ``keep_rate`` keeps the audio's own rate (video)."""
+    from openlpm.direct import Direction
+    from openlpm.speak import SpeakOptions
 
-    options = SpeakOptions(mode=args.mode, fps=fps, seed=args.seed, transcript=args.transcript)
-    with _status("listening to the speech") as say:
-        if args.text is not None:
-            say("synthesizing")
-            perf = speak_text(args.text, options, voice=args.voice)
-        else:
-            say("analysing")
-            rate = None if keep_rate else 16000  # curves only: the analysis rate is enough
-            perf = speak_audio(load_audio(args.audio, sample_rate=rate), options)
+    rate = None if keep_rate else 16000  # curves only: the analysis rate is enough
+    speech = args.text if args.text is not None else _audio(args.audio, "--audio", rate)
+    return Direction(
+        speech=speech,
+        user=_audio(args.listen, "--listen", rate),
+        prompt=args.prompt,
+        timeline=args.timeline,
+        speak=SpeakOptions(mode=args.mode, fps=fps, seed=args.seed, transcript=args.transcript),
+        voice=args.voice,
+    )
+
+
+def _audio(path: str | None, flag: str, rate: int | None):  # -> Audio | None
+    from openlpm.io.audio import load_audio
+
+    if path is None:
+        return None
+    audio = load_audio(path, sample_rate=rate)
+    if len(audio.samples) == 0:
+        raise InputError(f"{flag} {path} has no samples: give a recording with sound in it")
+    return audio
+
+
+def _performance(args: argparse.Namespace, fps: float, keep_rate: bool = True):  # -> Performance
+    from openlpm.direct import direct
+
+    direction = _direction(args, fps, keep_rate)
+    with _status("preparing the performance") as say:
+        say("speaking, listening, prompts")
+        perf = direct(direction)
     for note in perf.notes:
         _note(note)
     return perf
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-
     _check_output(args.out, ".mp4")
     if args.motion_out:
         _check_output(args.motion_out, ".csv")
+    if args.audio2 is not None or args.faces is not None:
+        return _render_dialogue(args)
     perf = _performance(args, args.fps)
     rig = _load_rig(args)
     if args.motion_out:
         _write_curves(perf.track, args.motion_out)
-    return _render(rig, perf.track, perf.audio, args)
+    return _render([rig], [perf.track], perf.audio, args)
 
 
-def _render(rig, track, audio, args: argparse.Namespace) -> int:
-    """Render ``track`` to args.out with a progress bar, then say what was written."""
-    from openlpm.puppet import render_video
+def _render_dialogue(args: argparse.Namespace) -> int:
+    """Two faces of one picture, each saying its own audio and listening to the other."""
+    from dataclasses import replace
+
+    from openlpm.direct import direct_dialogue
+
+    if args.audio2 is None:
+        raise InputError("--faces picks the faces of a dialogue: give --audio2 too (or use --face)")
+    if args.rig or not args.image:
+        raise InputError("--audio2 needs --image with two faces (a rig folder holds one character)")
+    if args.listen:
+        raise InputError("--listen cannot go with --audio2: the characters listen to each other")
+    if args.audio is None and args.text is None:
+        raise InputError("--audio2 is the second character's speech: give the first's (--audio)")
+    first = _direction(args, args.fps)
+    speech2 = _audio(args.audio2, "--audio2", None)
+    second = replace(first, speech=speech2, prompt=None, timeline=None)
+    rigs = _load_rigs(args.image, args.faces or (0, 1))
+    with _status("preparing the dialogue") as say:
+        say("two performances")
+        perfs, mix = direct_dialogue([first, second])
+    for note in perfs[0].notes:
+        _note(note)
+    if args.prompt or args.timeline:
+        _note("--prompt and --timeline steer the first character (the one saying --audio)")
+    if args.motion_out:
+        _write_curves(perfs[0].track, args.motion_out)
+    return _render(rigs, [p.track for p in perfs], mix, args)
+
+
+def _load_rigs(image_path: str, faces: tuple[int, ...]):  # -> list[Rig]
+    from openlpm.character.detect import detect_faces
+    from openlpm.character.rig import analysis_size, build_rig
+    from openlpm.io.images import load_image
+
+    image = analysis_size(load_image(image_path))
+    with _status("analysing the characters") as say, _native_stderr_muted():
+        say("detecting faces")
+        found = len(detect_faces(image))
+    if found < 2:
+        raise InputError(
+            f"--audio2 needs a picture with two faces, and {image_path} has {found}: "
+            "give a picture of two people (or drop --audio2)"
+        )
+    if max(faces) >= found:
+        raise InputError(
+            f"--faces {','.join(map(str, faces))} asks for face {max(faces)}, but "
+            f"{image_path} has {found} faces (0..{found - 1}, largest first)"
+        )
+    with _status("analysing the characters") as say, _native_stderr_muted():
+        return [build_rig(image, face_index=i, progress=say) for i in faces]
+
+
+def _render(rigs, tracks, audio, args: argparse.Namespace) -> int:
+    """Render the characters (one track each) to args.out with a progress bar, then say what
+    was written."""
+    from openlpm.puppet import render_scene_video
 
     with _frame_bar("rendering") as bar:
-        result = render_video(rig, track, args.out, size=args.size, audio=audio, progress=bar)
+        result = render_scene_video(
+            rigs, tracks, args.out, size=args.size, audio=audio, progress=bar
+        )
     _note(
         f"wrote {result.path}: {result.frames} frames, "
         f"{result.width}x{result.height}, {result.duration:.2f} s"
@@ -256,6 +355,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     ns = argparse.Namespace(
         image=None, rig=None, face=0, text=DEMO_LINE, audio=None, transcript=None,
         voice="en-us", mode=args.mode, seed=0, motion_out=None, size=512, fps=25.0, out=args.out,
+        listen=None, prompt=None, timeline=None, audio2=None, faces=None,
     )  # fmt: skip
     return _cmd_render(ns)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +12,7 @@ from openlpm.character.rig import Rig
 from openlpm.io.audio import Audio
 from openlpm.io.video import VideoWriter
 from openlpm.motion.frame import MotionTrack
-from openlpm.render.renderer import Renderer
+from openlpm.render.scene import Scene
 
 FrameProgress = Callable[[int, int], None]
 
@@ -49,12 +49,32 @@ def render_video(
     progress: FrameProgress | None = None,
 ) -> PuppetResult:
     """Render every pose of ``track`` and write an H.264 MP4 (with ``audio`` muxed in)."""
-    if audio is not None:
-        track = padded_to(track, audio.duration)
-    renderer = Renderer(rig, size)
-    with VideoWriter(out_path, renderer.width, renderer.height, track.fps, audio=audio) as writer:
-        for i, pose in enumerate(track):
-            writer.write(renderer.render(pose))
+    return render_scene_video([rig], [track], out_path, size, audio, progress)
+
+
+def render_scene_video(
+    rigs: Sequence[Rig],
+    tracks: Sequence[MotionTrack],
+    out_path: str | os.PathLike[str],
+    size: int = 512,
+    audio: Audio | None = None,
+    progress: FrameProgress | None = None,
+) -> PuppetResult:
+    """Several characters of one picture, one track each (the tracks are padded to the
+    longest, and to the audio); one H.264 MP4 with ``audio`` muxed in."""
+    if len(rigs) != len(tracks) or not rigs:
+        raise ValueError(f"one track per character: {len(rigs)} rigs, {len(tracks)} tracks")
+    fps = tracks[0].fps
+    if any(abs(t.fps - fps) > 1e-9 for t in tracks):
+        raise ValueError(f"the tracks have different frame rates: {[t.fps for t in tracks]}")
+    seconds = max([t.duration for t in tracks] + [audio.duration if audio else 0.0])
+    tracks = [padded_to(t, seconds) for t in tracks]
+    scene = Scene(rigs, size)
+    width, height = scene.size
+    n = len(tracks[0])
+    with VideoWriter(out_path, width, height, fps, audio=audio) as writer:
+        for i in range(n):
+            writer.write(scene.render([t[i] for t in tracks]))
             if progress:
-                progress(i + 1, len(track))
-    return PuppetResult(str(out_path), len(track), renderer.width, renderer.height, track.fps)
+                progress(i + 1, n)
+    return PuppetResult(str(out_path), n, width, height, fps)

@@ -96,7 +96,7 @@ class Rig:
 def build_rig(rgb: np.ndarray, face_index: int = 0, progress: Progress | None = None) -> Rig:
     """Analyse a portrait: face landmarks, person mask, clean plate and deformable mesh."""
     say = progress or (lambda _msg: None)
-    rgb = _limit_size(rgb)
+    rgb = analysis_size(rgb)
     say("detecting the face")
     faces = detect_faces(rgb)
     face = choose_face(faces, face_index)
@@ -111,7 +111,8 @@ def build_rig(rgb: np.ndarray, face_index: int = 0, progress: Progress | None = 
     return Rig(image=rgb, plate=plate, mask=mask, face=face, mesh=mesh, face_index=face_index)
 
 
-def _limit_size(rgb: np.ndarray) -> np.ndarray:
+def analysis_size(rgb: np.ndarray) -> np.ndarray:
+    """The image at most MAX_RIG_SIDE on its long side: what the rig is built from."""
     h, w = rgb.shape[:2]
     scale = MAX_RIG_SIDE / max(h, w)
     if scale >= 1:
