@@ -63,13 +63,15 @@ def test_left_blink_closes_only_the_left_eye(analyzer, astro):
     neutral = measure(analyzer, astro)
     blink = measure(analyzer, astro, eyeBlinkLeft=1.0)
     assert neutral.ear_left > 0.2
-    assert blink.ear_left < 0.12
+    # Shut to the eye: mediapipe reads 0.11-0.13 on this closed photo eye, depending on where
+    # the rig's landmarks put the lid; the benchmark counts a blink under 0.2.
+    assert blink.ear_left < 0.15 and blink.ear_left < 0.45 * neutral.ear_left
     assert blink.ear_right > 0.8 * neutral.ear_right
 
 
 def test_blink_on_a_painting_halves_the_eye_opening(analyzer, mona):
     # mediapipe still reads about 0.14 on the painting's closed eye (its prior for a shut
-    # painted eye); the photo test above holds the absolute 0.12 line.
+    # painted eye); the photo test above holds an absolute line.
     neutral = measure(analyzer, mona)
     blink = measure(analyzer, mona, eyeBlinkRight=1.0)
     assert blink.ear_right < 0.5 * neutral.ear_right
