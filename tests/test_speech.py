@@ -215,3 +215,10 @@ def test_tts_is_thread_safe() -> None:
         assert got.labels() == want.labels()
         starts = [p.start for p in got.phones]
         assert starts == pytest.approx([p.start for p in want.phones], abs=0.002)
+
+
+def test_the_timeline_ends_at_the_last_sample_even_just_after_a_phone() -> None:
+    from openlpm.audio.align import _cover, _Segment
+
+    phones = _cover([_Segment("AA", 0.0, 1.0), _Segment("SIL", 1.0, 1.38)], duration=1.3896)
+    assert phones[-1].label == "SIL" and phones[-1].end == 1.3896  # not a 10 ms frame past it

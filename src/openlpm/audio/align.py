@@ -342,8 +342,10 @@ def _cover(segments: list[_Segment], duration: float) -> tuple[Phone, ...]:
             _append(phones, Phone("SIL", t, start))
         _append(phones, Phone(seg.label, start, end))
         t = end
-    if duration - t > 1e-6 or not phones:
-        _append(phones, Phone("SIL", t, max(duration, t + FRAME_S)))
+    if not phones:
+        return (Phone("SIL", 0.0, max(duration, FRAME_S)),)
+    if duration - t > 1e-6:  # up to the last sample, never past it
+        _append(phones, Phone("SIL", t, duration))
     return tuple(phones)
 
 
