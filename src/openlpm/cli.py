@@ -13,8 +13,11 @@ from importlib import resources
 from pathlib import Path
 
 from openlpm import __version__
+from openlpm.bench.cli import add_parser as add_bench_parser
 from openlpm.errors import InputError, OpenLPMError
+from openlpm.server.cli import add_parser as add_serve_parser
 from openlpm.speak import MODES
+from openlpm.stream.cli import add_parsers as add_stream_parsers
 
 EXIT_USAGE = 2
 
@@ -72,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     poses.set_defaults(run=_cmd_poses)
 
     render = sub.add_parser(
-        "render", help="the main job: speech (audio or text) -> a talking video"
+        "render", help="the main job: speech, listening and prompts -> a performance video"
     )
     _image_args(render)
     _speech_args(render)
@@ -99,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--mode", choices=MODES, default="base", help="base (offline) or online")
     demo.set_defaults(run=_cmd_demo)
+    add_serve_parser(sub)  # `openlpm serve`
+    add_bench_parser(sub)  # `openlpm bench`
+    add_stream_parsers(sub)  # `openlpm live`, `openlpm export`
     return p
 
 

@@ -1,0 +1,182 @@
+"""Figures of one speaking video, shared by the speaking group and the human reference."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from openlpm.audio.phones import PhoneTimeline
+from openlpm.bench.analyze import FaceSeries, VideoAnalysis
+from openlpm.bench.metrics.eyes import blinks
+from openlpm.bench.metrics.head import head_stats, motion_energy, nods
+from openlpm.bench.metrics.lips import closure, false_motion, pause_mask
+from openlpm.bench.metrics.signals import envelope, nanmean, nanmedian
+from openlpm.bench.metrics.sync import SyncResult, acceptable, av_sync
+from openlpm.bench.results import Metric, Row, Value
+from openlpm.io.audio import Audio
+
+
+@dataclass(frozen=True)
+class SpeechFigures:
+    correlation: float | None
+    offset_ms: float | None
+    confidence: float | None
+    sync_ok: float | None  # 1 within ITU-R BT.1359's acceptable window, else 0
+    closure: float | None
+    closure_chance: float | None
+    closure_beyond: float | None
+    false_motion: float | None
+    blinks_per_min: float
+    nods_per_min: float
+    yaw_std: float | None
+    pitch_std: float | None
+    roll_std: float | None
+    head_velocity: float | None
+    energy: float | None
+    detection: float
+    identity: float | None  # median distance to the reference
+
+    def values(self) -> dict[str, Value]:
+        return asdict(self)
+
+
+SPEECH_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "correlation",
+        "aperture~envelope r",
+        "",
+        "higher",
+        2,
+        "Pearson correlation of the inner-lip gap with the speech loudness, zero shift",
+    ),
+    Metric(
+        "offset_ms",
+        "A/V offset",
+        "ms",
+        "zero",
+        0,
+        "shift of best aperture~envelope correlation; + = audio leads (median over clips)",
+    ),
+    Metric(
+        "confidence",
+        "sync conf.",
+        "",
+        "higher",
+        3,
+        "peak minus median correlation over -10..+10 frames (SyncNet's confidence)",
+    ),
+    Metric(
+        "sync_ok",
+        "in ITU window",
+        "",
+        "higher",
+        2,
+        "share of clips with the offset inside ITU-R BT.1359's acceptable -185..+90 ms",
+    ),
+    Metric(
+        "closure",
+        "p/b/m closed",
+        "",
+        "higher",
+        2,
+        "share of p/b/m phones with the lips closed within the phone +-1 frame",
+    ),
+    Metric(
+        "closure_chance",
+        "closed elsewhere",
+        "",
+        "",
+        2,
+        "the same test on all other phones: what closing by chance gives",
+    ),
+    Metric(
+        "closure_beyond",
+        "closure beyond chance",
+        "",
+        "higher",
+        2,
+        "p/b/m closure minus closure elsewhere",
+    ),
+    Metric(
+        "false_motion",
+        "open in pauses",
+        "",
+        "lower",
+        3,
+        "share of frames inside speech pauses (>= 0.3 s) with the mouth open",
+    ),
+    Metric("blinks_per_min", "blinks", "/min", "human", 1, "eye aspect ratio dips"),
+    Metric("nods_per_min", "nods", "/min", "human", 1, "chin-down dips of the head pitch"),
+    Metric("yaw_std", "yaw std", "deg", "human", 2, "head yaw from solvePnP on the landmarks"),
+    Metric("pitch_std", "pitch std", "deg", "human", 2, ""),
+    Metric("head_velocity", "head speed", "deg/s", "human", 1, "mean angular speed"),
+    Metric(
+        "energy",
+        "motion energy",
+        "fh/s",
+        "human",
+        3,
+        "mean landmark speed in face heights per second",
+    ),
+    Metric("detection", "face found", "", "higher", 3, "share of frames with a face detected"),
+    Metric(
+        "identity",
+        "identity dist.",
+        "",
+        "lower",
+        3,
+        "dlib 128-D descriptor distance to the portrait (same person < 0.6), median",
+    ),
+)
+
+
+def speech_figures(
+    analysis: VideoAnalysis, audio: Audio, phones: PhoneTimeline | None
+) -> tuple[SpeechFigures, SyncResult]:
+    s = analysis.series
+    env = envelope(audio, s.fps, len(s))
+    sync = av_sync(s.gap, env, s.fps)
+    closed = closure(phones, s.gap, s.fps) if phones is not None else None
+    head = head_stats(s.yaw, s.pitch, s.roll, s.fps, s.gap, s.ear)
+    minutes = s.duration / 60
+    figures = SpeechFigures(
+        correlation=sync.correlation,
+        offset_ms=sync.offset_ms,
+        confidence=sync.confidence,
+        sync_ok=None if sync.offset_ms is None else float(acceptable(sync.offset_ms)),
+        closure=closed.rate if closed else None,
+        closure_chance=closed.chance if closed else None,
+        closure_beyond=closed.beyond_chance if closed else None,
+        false_motion=false_motion(s.gap, pause_mask(audio, s.fps, len(s))),
+        blinks_per_min=blinks(s.ear_left, s.ear_right, s.fps).per_minute,
+        nods_per_min=len(nods(s.pitch, s.fps, s.gap, s.ear)) / minutes if minutes else 0.0,
+        yaw_std=head.yaw_std,
+        pitch_std=head.pitch_std,
+        roll_std=head.roll_std,
+        head_velocity=head.velocity,
+        energy=motion_energy(s.jump, s.fps),
+        detection=s.detection_rate,
+        identity=identity_median(analysis),
+    )
+    return figures, sync
+
+
+def identity_median(analysis: VideoAnalysis) -> float | None:
+    trace = analysis.identity
+    return None if trace is None else nanmedian(trace.distances)
+
+
+def aggregate(label: str, items: list[dict[str, Value]], medians: tuple[str, ...] = ()) -> Row:
+    """One table row: the mean of every figure over the items (median for ``medians``)."""
+    keys = dict.fromkeys(k for it in items for k in it)
+    values: dict[str, Value] = {}
+    for k in keys:
+        numbers = [it.get(k) for it in items]
+        numbers = [float(x) for x in numbers if isinstance(x, int | float)]
+        values[k] = (nanmedian if k in medians else nanmean)(numbers) if numbers else None
+    return Row(label, values, len(items))
+
+
+def active(series: FaceSeries) -> bool:
+    return bool(np.isfinite(series.gap).any())

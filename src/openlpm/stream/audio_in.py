@@ -1,0 +1,175 @@
+"""Audio into a session: PCM bytes checked and decoded, resampled as a stream, buffered.
+
+Every push is validated here (the one place a bad chunk is refused, with a message that says
+what was wrong). Resampling is streaming (libswresample through PyAV): chunks of any size
+join without clicks, and the filter's ~1 ms delay is the only latency it adds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+import av
+import numpy as np
+
+from openlpm.errors import StreamInputError
+from openlpm.stream.options import MAX_INPUT_RATE
+
+QUEUED_AHEAD_S = 0.5  # input that waited longer was queued ahead of time, not delayed
+
+
+def decode_pcm16(data: object, sample_rate: object, max_bytes: int) -> np.ndarray:
+    """Mono signed 16-bit little-endian PCM bytes -> float32 samples in [-1, 1)."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise StreamInputError(
+            f"audio must be bytes of mono 16-bit PCM, got {type(data).__name__}; "
+            "convert numpy samples with (x * 32767).astype('<i2').tobytes()"
+        )
+    check_rate(sample_rate)
+    raw = memoryview(data).cast("B")
+    if len(raw) % 2:
+        raise StreamInputError(
+            f"audio is {len(raw)} bytes, an odd count: 16-bit PCM has 2 bytes per sample"
+        )
+    if len(raw) > max_bytes:
+        raise StreamInputError(f"one audio chunk may be at most {max_bytes} bytes, got {len(raw)}")
+    return np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0
+
+
+def check_samples(samples: object, sample_rate: object) -> np.ndarray:
+    """Float samples (any float array, mono) -> 1-D float32 clipped to [-1, 1]."""
+    check_rate(sample_rate)
+    x = np.asarray(samples)
+    if x.ndim != 1 or x.dtype.kind != "f":
+        raise StreamInputError(f"samples must be 1-D float (mono), got {x.dtype} {x.shape}")
+    if not np.isfinite(x).all():
+        raise StreamInputError("samples contain NaN or infinity")
+    return np.clip(x.astype(np.float32), -1.0, 1.0)
+
+
+def check_rate(sample_rate: object) -> int:
+    if (
+        isinstance(sample_rate, bool)
+        or not isinstance(sample_rate, int | np.integer)
+        or not 4000 <= sample_rate <= MAX_INPUT_RATE
+    ):
+        raise StreamInputError(
+            f"sample_rate must be an integer 4000..{MAX_INPUT_RATE} Hz, got {sample_rate!r}"
+        )
+    return int(sample_rate)
+
+
+class Resampler:
+    """A streaming resampler to ``rate`` Hz; the input rate may change between chunks."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._from = 0
+        self._swr: av.AudioResampler | None = None
+
+    def __call__(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        if sample_rate == self.rate and self._swr is None:
+            return samples
+        out = []
+        if sample_rate != self._from:  # a new input rate: flush the old filter's tail
+            out += self._drain()
+            self._from = sample_rate
+            self._swr = None
+            if sample_rate == self.rate:
+                return np.concatenate([*out, samples])
+            self._swr = av.AudioResampler(format="flt", layout="mono", rate=self.rate)
+        if len(samples):
+            frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
+            frame.sample_rate = sample_rate
+            out += [f.to_ndarray().reshape(-1) for f in self._swr.resample(frame)]
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+    def _drain(self) -> list[np.ndarray]:
+        if self._swr is None:
+            return []
+        return [f.to_ndarray().reshape(-1) for f in self._swr.resample(None)]
+
+
+class AudioBuffer:
+    """A thread-safe FIFO of samples, each chunk stamped with when it was pushed.
+
+    ``take`` removes samples from the front and reports the push time of the oldest chunk
+    among them that was pushed less than QUEUED_AHEAD_S ago: audio streamed in real time
+    waits far less, so its wait is the engine's latency; audio that waited longer was queued
+    ahead of its playback on purpose (a whole TTS line pushed at once) and is not latency.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._chunks: deque[tuple[np.ndarray, float]] = deque()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self._size
+
+    def put(self, samples: np.ndarray, pushed_at: float) -> bool:
+        """Append; False (nothing added) when it would exceed the capacity."""
+        with self._lock:
+            if self._size + len(samples) > self.capacity:
+                return False
+            if len(samples):
+                self._chunks.append((samples, pushed_at))
+                self._size += len(samples)
+            return True
+
+    def put_dropping_oldest(self, samples: np.ndarray, pushed_at: float) -> int:
+        """Append, discarding the oldest samples beyond the capacity; returns how many."""
+        cut = max(0, len(samples) - self.capacity)
+        samples = samples[cut:]
+        with self._lock:
+            self._chunks.append((samples, pushed_at))
+            self._size += len(samples)
+            excess = max(0, self._size - self.capacity)
+            self._pop(excess)
+            return cut + excess
+
+    def take(self, n: int, now: float) -> tuple[np.ndarray, float | None]:
+        """Up to ``n`` samples from the front, and the oldest recent push time among them."""
+        with self._lock:
+            count = min(n, self._size)
+            fresh = [t for t in self._push_times(count) if now - t < QUEUED_AHEAD_S]
+            samples = self._pop(count)
+        return samples, (min(fresh) if fresh else None)
+
+    def oldest_push(self) -> float | None:
+        with self._lock:
+            return self._chunks[0][1] if self._chunks else None
+
+    def clear(self) -> int:
+        with self._lock:
+            dropped = self._size
+            self._chunks.clear()
+            self._size = 0
+            return dropped
+
+    def _push_times(self, n: int) -> list[float]:
+        """Push times of the chunks the first ``n`` samples come from."""
+        times, covered = [], 0
+        for chunk, t in self._chunks:
+            if covered >= n:
+                break
+            times.append(t)
+            covered += len(chunk)
+        return times
+
+    def _pop(self, n: int) -> np.ndarray:
+        parts, left = [], n
+        while left > 0:
+            chunk, t = self._chunks[0]
+            if len(chunk) <= left:
+                parts.append(chunk)
+                self._chunks.popleft()
+                left -= len(chunk)
+            else:
+                parts.append(chunk[:left])
+                self._chunks[0] = (chunk[left:], t)
+                left = 0
+        self._size -= n
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)

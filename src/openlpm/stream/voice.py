@@ -1,0 +1,115 @@
+"""AgentVoice: the agent's audio -> the speaking pose, paired with the sound it matches.
+
+The engine takes exactly one frame of agent sound per clock tick from a playout buffer (so
+speech pushed faster than real time, e.g. a whole TTS line, plays at its own pace) and feeds
+it to the Online model. The model answers frame j once it has heard 80 ms past it, so the
+sound of frame j is held back until its pose comes out: voice and lips leave together,
+``delay_frames`` ticks (80 ms at 25 fps) after the sound left the buffer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+import numpy as np
+
+from openlpm.errors import BufferFullError
+from openlpm.listen.vad import SAMPLE_RATE, VadStream
+from openlpm.motion.frame import MotionFrame
+from openlpm.motion.online import OnlineModel
+from openlpm.stream.audio_in import AudioBuffer, Resampler
+from openlpm.stream.options import SessionOptions
+
+SPEECH_PROB = 0.5  # Silero probability above which the agent counts as speaking
+MAX_READY = 4  # poses waiting beyond this are surplus (fps not dividing 100 Hz): skipped
+
+
+def chunk_length(tick: int, rate: int, fps: float) -> int:
+    """Samples of tick ``tick`` at ``rate``: exact over any number of ticks (no drift)."""
+    return round((tick + 1) * rate / fps) - round(tick * rate / fps)
+
+
+class AgentVoice:
+    """Push agent audio from any thread; call :meth:`step` once per tick from the engine."""
+
+    def __init__(self, model: OnlineModel, options: SessionOptions) -> None:
+        self.rate, self.fps = options.audio_rate, options.fps
+        self.realtime = options.realtime
+        self.buffer = AudioBuffer(int(options.max_agent_buffer_s * self.rate))
+        self._to_rate = Resampler(self.rate)
+        self._push_lock = threading.Lock()  # the resampler is stateful: one push at a time
+        self._to_model = Resampler(SAMPLE_RATE)
+        self._stream = model.stream(options.fps, options.seed)
+        self._vad = VadStream()
+        self._speech = False
+        self._pending: deque[tuple[np.ndarray, bool]] = deque()  # sound whose pose is not out
+        self._ready: deque[tuple[np.ndarray, np.ndarray, bool]] = deque()  # pose, sound, speech
+        self._last_pose = MotionFrame.neutral().vector
+        self._tick = 0
+        self._bursting = False
+        self.delay_frames = self._prime()
+
+    def push(self, samples: np.ndarray, sample_rate: int, now: float) -> None:
+        with self._push_lock:
+            x = self._to_rate(samples, sample_rate)
+            if not self.buffer.put(x, now):
+                held = len(self.buffer) / self.rate
+                raise BufferFullError(
+                    f"the agent audio buffer is full ({held:.1f} s waiting to play); "
+                    "push more once it has played out, or raise max_agent_buffer_s"
+                )
+
+    def clear(self) -> float:
+        """Drop the agent audio not yet taken (barge-in); seconds dropped."""
+        return self.buffer.clear() / self.rate
+
+    def _prime(self) -> int:
+        """Feed silence until the first pose comes out; returns the delay in ticks between
+        a sound leaving the buffer and leaving with its pose. Where 100 Hz features divide
+        into frames, each tick then gives exactly one pose; otherwise one spare pose stays
+        queued to absorb the ticks that give none."""
+        exact = (SAMPLE_RATE / self.fps).is_integer() and (100 / self.fps).is_integer()
+        spare = 0 if exact else 1
+        while len(self._ready) <= spare:
+            self._advance(np.zeros(chunk_length(self._tick, self.rate, self.fps), np.float32))
+            self._tick += 1
+        self._ready.popleft()  # a pose of the priming silence
+        return len(self._pending) + len(self._ready)
+
+    def step(self, now: float) -> tuple[np.ndarray, np.ndarray, bool, float | None]:
+        """This tick: (speaking pose vector, agent sound to play, speech active, input time)."""
+        n = chunk_length(self._tick, self.rate, self.fps)
+        samples, pushed_at = self._take(n, now)
+        self._advance(np.pad(samples, (0, n - len(samples))))
+        self._tick += 1
+        while len(self._ready) > MAX_READY:
+            self._ready.popleft()
+        if not self._ready:  # a late pose (jitter): hold the last one, play silence
+            return self._last_pose, np.zeros(n, np.float32), self._speech, pushed_at
+        pose, sound, speech = self._ready.popleft()
+        self._last_pose = pose
+        return pose, sound, speech, pushed_at
+
+    def _take(self, n: int, now: float) -> tuple[np.ndarray, float | None]:
+        """A frame of sound; a partial frame only inside a burst (a late chunk), or once it
+        waited a frame (the tail of an utterance): a new burst never starts on a sliver."""
+        available = len(self.buffer)
+        oldest = self.buffer.oldest_push()
+        waited = oldest is not None and now - oldest >= 1.0 / self.fps
+        if available >= n or (available and (self._bursting or waited or not self.realtime)):
+            samples, pushed_at = self.buffer.take(n, now)
+        else:
+            samples, pushed_at = np.zeros(0, np.float32), None
+        self._bursting = len(samples) > 0
+        return samples, pushed_at
+
+    def _advance(self, sound: np.ndarray) -> None:
+        heard = self._to_model(sound, self.rate)
+        probs = self._vad.push(heard)
+        if probs:
+            self._speech = max(probs) > SPEECH_PROB
+        self._pending.append((sound, self._speech))
+        for motion in self._stream.push(heard):
+            played, speech = self._pending.popleft() if self._pending else (sound * 0, False)
+            self._ready.append((motion.vector, played, speech))

@@ -1,0 +1,158 @@
+"""The engine's motion half, driven frame by frame: audio and prompts in, ticks out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openlpm.audio.tts import synthesize
+from openlpm.errors import BufferFullError, StreamInputError
+from openlpm.motion.online import OnlineModel
+from openlpm.prompts import parse_prompt
+from openlpm.stream.audio_in import AudioBuffer, Resampler, decode_pcm16
+from openlpm.stream.options import SessionOptions
+from openlpm.stream.pipeline import MotionPipeline
+
+FPS = 25
+OPTIONS = SessionOptions(render=False, realtime=False)
+
+
+class Harness:
+    """Sends audio and prompts into a pipeline and collects what comes out, tick by tick."""
+
+    def __init__(self, options: SessionOptions = OPTIONS) -> None:
+        self.pipeline = MotionPipeline(options)
+        self.ticks: list = []
+
+    def run(self, frames: int) -> list:
+        out = [self.pipeline.step(0.0) for _ in range(frames)]
+        self.ticks += out
+        return out
+
+    def curve(self, name: str, ticks: list | None = None) -> np.ndarray:
+        return np.array([t.pose[name] for t in (self.ticks if ticks is None else ticks)])
+
+
+@pytest.fixture(scope="module")
+def line():
+    return synthesize("Hello there, my friend. How are you doing today?").audio
+
+
+def test_speech_in_moves_the_mouth_in_sync_and_plays_every_sample(line):
+    h = Harness()
+    h.pipeline.push_agent(line.samples, line.sample_rate)
+    n = int(line.duration * FPS) + 20
+    ticks = h.run(n)
+    sound = np.concatenate([t.agent_audio for t in ticks])
+    assert all(len(t.agent_audio) == 960 for t in ticks)  # 24 kHz / 25 fps, exactly
+    delay = h.pipeline.delay_frames
+    assert delay == 2  # the Online model's 80 ms look-ahead at 25 fps
+    # the voice plays back whole, delayed by the look-ahead (resampled 22.05 -> 24 kHz)
+    played = sound[delay * 960 :]
+    expected = line.resampled(24000).samples
+    m = min(len(played), len(expected)) - 100
+    assert np.corrcoef(played[:m], expected[:m])[0, 1] > 0.99
+    # the lips are the Online model's own, frame for frame, once the delay is taken out
+    ref = OnlineModel.load().perform(line).curve("jawOpen")
+    jaw = h.curve("jawOpen")[delay : delay + len(ref)]
+    assert np.corrcoef(jaw, ref[: len(jaw)])[0, 1] > 0.99
+    assert jaw.max() > 0.25
+    speaking = np.array([t.speaking for t in ticks])
+    assert speaking[: int(line.duration * FPS)].mean() > 0.6
+    assert not speaking[-10:].any() and h.curve("jawOpen")[-10:].max() < 0.02
+
+
+def test_idle_is_alive_with_the_mouth_shut():
+    h = Harness()
+    ticks = h.run(10 * FPS)
+    assert h.curve("jawOpen").max() == 0.0
+    assert not any(t.speaking or t.listening for t in ticks)
+    assert h.curve("eyeBlinkLeft").max() > 0.8  # blinks
+    assert np.ptp(h.curve("headYaw")) > 0.5  # the head drifts
+    assert all(not t.agent_audio.any() for t in ticks)
+
+
+def test_user_speech_makes_it_listen_without_moving_the_lips(line):
+    h = Harness()
+    h.run(FPS)
+    h.pipeline.push_user(line.samples, line.sample_rate)
+    ticks = h.run(int(line.duration * FPS) + FPS)
+    listening = np.array([t.listening for t in ticks])
+    assert listening.mean() > 0.4
+    assert h.curve("jawOpen", ticks).max() < 0.02
+
+
+def test_prompts_act_once_and_emotions_persist():
+    h = Harness()
+    h.run(5)
+    h.pipeline.prompt(parse_prompt("look left"))
+    left = h.run(2 * FPS)
+    assert max(t.pose["headYaw"] for t in left) > 8  # +yaw: the character's left
+    after = h.run(2 * FPS)
+    assert abs(after[-1].pose["headYaw"]) < 5  # the action is over
+    h.pipeline.prompt(parse_prompt("happy"))
+    happy = h.run(6 * FPS)
+    smile = h.curve("mouthSmileLeft", happy)
+    assert smile[-1] > 0.4 and smile[FPS:].min() > 0.35  # still smiling 6 s later
+    h.pipeline.prompt(parse_prompt("sad"))
+    sad = h.run(2 * FPS)
+    assert h.curve("mouthFrownLeft", sad)[-1] > 0.3
+    assert h.curve("mouthSmileLeft", sad)[-1] < 0.3  # the old mood faded out
+
+
+def test_timing_of_ticks_fps_30_stays_in_sync(line):
+    """fps that do not divide the 100 Hz features: one pose per tick all the same."""
+    h = Harness(SessionOptions(render=False, realtime=False, fps=30))
+    h.pipeline.push_agent(line.samples, line.sample_rate)
+    ticks = h.run(int(line.duration * 30) + 30)
+    sound = np.concatenate([t.agent_audio for t in ticks])
+    assert len(sound) == round(len(ticks) * 24000 / 30)
+    assert h.curve("jawOpen").max() > 0.25
+
+
+def test_bad_audio_is_refused_with_a_clear_error():
+    with pytest.raises(StreamInputError, match="bytes"):
+        decode_pcm16([1, 2, 3], 16000, 1000)
+    with pytest.raises(StreamInputError, match="odd"):
+        decode_pcm16(b"\x00\x01\x02", 16000, 1000)
+    with pytest.raises(StreamInputError, match="sample_rate"):
+        decode_pcm16(b"\x00\x01", 0, 1000)
+    with pytest.raises(StreamInputError, match="sample_rate"):
+        decode_pcm16(b"\x00\x01", 44100.0, 1000)
+    with pytest.raises(StreamInputError, match="at most"):
+        decode_pcm16(bytes(2000), 16000, 1000)
+    assert decode_pcm16(b"\x00\x80\xff\x7f", 8000, 10).tolist() == [-1.0, 32767 / 32768]
+    h = Harness()
+    with pytest.raises(StreamInputError, match="1-D float"):
+        h.pipeline.push_agent(np.zeros((2, 10)), 16000)
+    with pytest.raises(StreamInputError, match="NaN"):
+        h.pipeline.push_agent(np.array([np.nan], np.float32), 16000)
+
+
+def test_the_agent_buffer_is_bounded():
+    h = Harness(SessionOptions(render=False, realtime=False, max_agent_buffer_s=1.0))
+    h.pipeline.push_agent(np.zeros(16000, np.float32), 16000)
+    with pytest.raises(BufferFullError, match="full"):
+        h.pipeline.push_agent(np.zeros(1600, np.float32), 16000)
+    assert h.pipeline.voice.clear() == pytest.approx(1.0, abs=0.01)
+
+
+def test_streaming_resampler_joins_chunks_without_clicks():
+    t = np.arange(22050) / 22050
+    tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    r = Resampler(16000)
+    out = np.concatenate([r(tone[i : i + 441], 22050) for i in range(0, len(tone), 441)])
+    assert abs(len(out) - 16000) < 64
+    core = out[200:-200]
+    assert np.abs(np.diff(core)).max() < 0.2  # a 440 Hz sine: smooth, no seams
+
+
+def test_audio_buffer_reports_the_wait_of_streamed_input_only():
+    b = AudioBuffer(100)
+    assert b.put(np.ones(30, np.float32), 1.0) and b.put(np.ones(30, np.float32), 1.3)
+    assert not b.put(np.ones(50, np.float32), 1.4)  # would exceed the capacity
+    samples, pushed = b.take(40, now=1.45)
+    assert len(samples) == 40 and pushed == 1.0  # the oldest chunk it took from
+    samples, pushed = b.take(40, now=1.9)  # queued ahead (0.6 s ago): not latency
+    assert len(samples) == 20 and pushed is None
+    assert b.put_dropping_oldest(np.ones(150, np.float32), 4.0) == 50 and len(b) == 100
