@@ -22,6 +22,7 @@ from openlpm.stream.audio_in import AudioBuffer, Resampler
 from openlpm.stream.options import SessionOptions
 
 SPEECH_PROB = 0.5  # Silero probability above which the agent counts as speaking
+RESAMPLER_HOLDBACK_S = 0.003  # libswresample's filter delay is ~1-2 ms
 MAX_READY = 4  # poses waiting beyond this are surplus (fps not dividing 100 Hz): skipped
 
 
@@ -80,8 +81,12 @@ class AgentVoice:
     def step(self, now: float) -> tuple[np.ndarray, np.ndarray, bool, float | None]:
         """This tick: (speaking pose vector, agent sound to play, speech active, input time)."""
         n = chunk_length(self._tick, self.rate, self.fps)
+        starting = not self._bursting
         samples, pushed_at = self._take(n, now)
-        self._advance(np.pad(samples, (0, n - len(samples))))
+        # a burst's first frame short by the resampler's hold-back starts with that much
+        # silence (no gap inside the speech); a late chunk mid-burst is padded at its end
+        pad = (n - len(samples), 0) if starting else (0, n - len(samples))
+        self._advance(np.pad(samples, pad))
         self._tick += 1
         while len(self._ready) > MAX_READY:
             self._ready.popleft()
@@ -97,7 +102,10 @@ class AgentVoice:
         available = len(self.buffer)
         oldest = self.buffer.oldest_push()
         waited = oldest is not None and now - oldest >= 1.0 / self.fps
-        if available >= n or (available and (self._bursting or waited or not self.realtime)):
+        # a resampler from another rate keeps a few samples of filter state back: a frame
+        # short by no more than that is complete, or every utterance would wait a tick
+        nearly = available >= n - int(RESAMPLER_HOLDBACK_S * self.rate)
+        if nearly or (available and (self._bursting or waited or not self.realtime)):
             samples, pushed_at = self.buffer.take(n, now)
         else:
             samples, pushed_at = np.zeros(0, np.float32), None
