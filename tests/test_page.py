@@ -11,11 +11,9 @@ Set OPENLPM_SCREENSHOTS=<folder> to keep screenshots of the page (docs/ has a fe
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,15 +68,7 @@ def mic_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server() -> Iterator[ServerProcess]:
     _need_browser()
     with ServerProcess() as srv:
-        deadline = time.monotonic() + 180
-        while not _info(srv.url)["warm"] and time.monotonic() < deadline:
-            time.sleep(0.2)
-        yield srv
-
-
-def _info(url: str) -> dict:
-    with urllib.request.urlopen(url + "/api/info", timeout=10) as response:
-        return json.load(response)
+        yield srv.wait_warm()
 
 
 @pytest.fixture(scope="module")

@@ -31,11 +31,6 @@ from openlpm.server.process import ServerProcess
 MAX_SESSIONS = 4
 
 
-def _info(url: str) -> dict:
-    with urllib.request.urlopen(url + "/api/info", timeout=10) as response:
-        return json.load(response)
-
-
 def wait_until(check, timeout: float = 30.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -47,7 +42,7 @@ def wait_until(check, timeout: float = 30.0, what: str = "condition") -> None:
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     with ServerProcess(["--max-sessions", str(MAX_SESSIONS)]) as srv:
-        wait_until(lambda: _info(srv.url)["warm"], 180, "the server's warm-up")
+        srv.wait_warm()
         yield srv
 
 
@@ -81,7 +76,7 @@ def test_page_and_info_are_served(server: ServerProcess) -> None:
     with urllib.request.urlopen(server.url + "/", timeout=10) as response:
         page = response.read().decode()
     assert "openlpm" in page and "/static/app.js" in page
-    info = _info(server.url)
+    info = server.info()
     assert [c["id"] for c in info["characters"]] == ["astronaut", "monalisa"]
     assert info["max_sessions"] == MAX_SESSIONS and not info["token_required"]
     with urllib.request.urlopen(server.url + "/characters/monalisa", timeout=10) as response:
@@ -258,7 +253,7 @@ def test_a_message_over_the_hard_cap_ends_only_its_connection(server: ServerProc
 
 
 def test_twenty_connections_at_once_get_a_clear_refusal(server: ServerProcess) -> None:
-    wait_until(lambda: _info(server.url)["sessions"] == 0, 30, "earlier sessions to end")
+    wait_until(lambda: server.info()["sessions"] == 0, 30, "earlier sessions to end")
 
     async def go() -> None:
         started = time.monotonic()
@@ -277,7 +272,7 @@ def test_twenty_connections_at_once_get_a_clear_refusal(server: ServerProcess) -
         assert elapsed < 10  # refused at once, not left hanging
 
     run(go())
-    wait_until(lambda: _info(server.url)["sessions"] == 0, 30, "the sessions to end")
+    wait_until(lambda: server.info()["sessions"] == 0, 30, "the sessions to end")
 
 
 async def _first_message(client: LiveClient) -> dict:
@@ -358,7 +353,7 @@ def test_abrupt_disconnects_leave_no_session_task_or_thread(server: ServerProces
     threads = []
     for _ in range(3):
         run(one())
-        wait_until(lambda: _info(server.url)["sessions"] == 0, 15, "the session to end")
+        wait_until(lambda: server.info()["sessions"] == 0, 15, "the session to end")
         time.sleep(0.5)
         threads.append(server.threads())
     assert threads[2] <= threads[0], f"threads after each disconnect: {threads}"

@@ -8,9 +8,7 @@ independently of the motion the server rendered.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -37,15 +35,7 @@ OPEN_GAP = 0.04  # open vowels measure 0.05-0.15
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     with ServerProcess() as srv:
-        deadline = time.monotonic() + 180
-        while not _info(srv.url)["warm"] and time.monotonic() < deadline:
-            time.sleep(0.2)
-        yield srv
-
-
-def _info(url: str) -> dict:
-    with urllib.request.urlopen(url + "/api/info", timeout=10) as response:
-        return json.load(response)
+        yield srv.wait_warm()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from pathlib import Path
 from openlpm import __version__
 from openlpm.bench.cli import add_parser as add_bench_parser
 from openlpm.errors import InputError, OpenLPMError
+from openlpm.io.quiet import native_stderr_muted
 from openlpm.server.cli import add_parser as add_serve_parser
 from openlpm.speak import MODES
 from openlpm.stream.cli import add_parsers as add_stream_parsers
@@ -177,7 +178,7 @@ def _load_rig(args: argparse.Namespace):  # -> Rig (imports kept lazy: mediapipe
     if args.image is None:
         _note(f"no --image given: using the bundled example {image_path.name}")
     image = load_image(image_path)
-    with _status("analysing the character") as say, _native_stderr_muted():
+    with _status("analysing the character") as say, native_stderr_muted():
         return build_rig(image, face_index=args.face, progress=say)
 
 
@@ -316,7 +317,7 @@ def _load_rigs(image_path: str, faces: tuple[int, ...]):  # -> list[Rig]
     from openlpm.io.images import load_image
 
     image = analysis_size(load_image(image_path))
-    with _status("analysing the characters") as say, _native_stderr_muted():
+    with _status("analysing the characters") as say, native_stderr_muted():
         say("detecting faces")
         found = len(detect_faces(image))
     if found < 2:
@@ -329,7 +330,7 @@ def _load_rigs(image_path: str, faces: tuple[int, ...]):  # -> list[Rig]
             f"--faces {','.join(map(str, faces))} asks for face {max(faces)}, but "
             f"{image_path} has {found} faces (0..{found - 1}, largest first)"
         )
-    with _status("analysing the characters") as say, _native_stderr_muted():
+    with _status("analysing the characters") as say, native_stderr_muted():
         return [build_rig(image, face_index=i, progress=say) for i in faces]
 
 
@@ -398,23 +399,6 @@ def _status(title: str) -> Iterator[Callable[[str], None]]:
         return
     with console.status(title) as status:
         yield lambda msg: status.update(f"{title}: {msg}")
-
-
-@contextmanager
-def _native_stderr_muted() -> Iterator[None]:
-    """Silence what mediapipe's C++ side prints on file descriptor 2 (TFLite/XNNPACK info
-    lines) while it runs; Python-level errors still reach the user through exceptions."""
-    import os
-
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 @contextmanager

@@ -46,7 +46,7 @@ def run_command(args: argparse.Namespace) -> int:
     from openlpm.bench.progress import terminal_progress
     from openlpm.bench.report import write_report
     from openlpm.bench.runner import run_bench
-    from openlpm.cli import _native_stderr_muted
+    from openlpm.io.quiet import native_stderr_muted
 
     _check_installed(args.systems)
     options = BenchOptions(
@@ -62,7 +62,7 @@ def run_command(args: argparse.Namespace) -> int:
     with (
         os.fdopen(os.dup(2), "w", buffering=1) as bar_file,
         terminal_progress(bar_file) as progress,
-        _native_stderr_muted(),
+        native_stderr_muted(),
     ):
         result = run_bench(options, progress)
     paths = write_report(result, options.out)

@@ -34,7 +34,7 @@ _STRIP_ROWS = 512  # alpha compositing works in strips to bound float temporarie
 
 
 @dataclass(frozen=True)
-class _Header:
+class ImageHeader:
     kind: str  # "png", "jpeg" or "other"
     width: int = 0  # 0 when unknown (decoded by OpenCV without a pre-check)
     height: int = 0
@@ -52,7 +52,7 @@ def load_image(path: str | os.PathLike[str], max_side: int = 2048) -> np.ndarray
         raise ValueError(f"max_side must be positive, got {max_side}")
     name = Path(path).name
     data = _read_bytes(Path(path))
-    header = _parse_header(data, name)
+    header = read_header(data, name)
     if header.width * header.height > MAX_PIXELS:
         raise _too_big(name, header.width, header.height)
     bgr = _decode(data, header, max_side, name)
@@ -95,12 +95,14 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
-def _parse_header(data: bytes, name: str) -> _Header:
+def read_header(data: bytes, name: str) -> ImageHeader:
+    """Kind and size of PNG/JPEG ``data`` from its header alone (a size check before any
+    decoding: decompression bombs); :class:`ImageError` if it is truncated."""
     if data.startswith(_PNG_SIG):
         return _png_header(data, name)
     if data.startswith(b"\xff\xd8"):
         return _jpeg_header(data, name)
-    return _Header("other")
+    return ImageHeader("other")
 
 
 def _truncated(name: str, kind: str) -> ImageError:
@@ -116,7 +118,7 @@ def _too_big(name: str, width: int, height: int) -> ImageError:
     )
 
 
-def _png_header(data: bytes, name: str) -> _Header:
+def _png_header(data: bytes, name: str) -> ImageHeader:
     """Walk the PNG chunks: the image is complete only if the ``IEND`` chunk is reached."""
     if len(data) < 33 or data[12:16] != b"IHDR":
         raise _truncated(name, "PNG")
@@ -126,13 +128,13 @@ def _png_header(data: bytes, name: str) -> _Header:
     while pos + 8 <= len(data):
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         if kind == b"IEND":
-            return _Header("png", width, height, alpha)
+            return ImageHeader("png", width, height, alpha)
         alpha = alpha or kind == b"tRNS"
         pos += 12 + length
     raise _truncated(name, "PNG")
 
 
-def _jpeg_header(data: bytes, name: str) -> _Header:
+def _jpeg_header(data: bytes, name: str) -> ImageHeader:
     """Walk the JPEG marker segments to the frame size; the file must end its scan with EOI."""
     pos, size, n = 2, None, len(data)
     while pos + 4 <= n:
@@ -154,12 +156,12 @@ def _jpeg_header(data: bytes, name: str) -> _Header:
             # 0xFFD9 cannot occur inside entropy-coded data (0xFF is byte-stuffed there).
             if data.find(b"\xff\xd9", pos) < 0:
                 raise _truncated(name, "JPEG")
-            return _Header("jpeg", *size)
+            return ImageHeader("jpeg", *size)
         pos += 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
     raise _truncated(name, "JPEG")
 
 
-def _decode(data: bytes, header: _Header, max_side: int, name: str) -> np.ndarray:
+def _decode(data: bytes, header: ImageHeader, max_side: int, name: str) -> np.ndarray:
     """Decode to BGR uint8 (H, W, 3), alpha already composited over white."""
     buf = np.frombuffer(data, dtype=np.uint8)
     flags = cv2.IMREAD_UNCHANGED if header.alpha or header.kind == "other" else cv2.IMREAD_COLOR
@@ -174,7 +176,7 @@ def _decode(data: bytes, header: _Header, max_side: int, name: str) -> np.ndarra
     return _to_bgr8(img)
 
 
-def _jpeg_flags(header: _Header, max_side: int) -> int:
+def _jpeg_flags(header: ImageHeader, max_side: int) -> int:
     """The coarsest libjpeg DCT scaling that still leaves at least max_side on the long side."""
     long_side = max(header.width, header.height)
     for factor, flag in _REDUCED:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import os
-import sys
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
@@ -19,6 +16,7 @@ import numpy as np
 from openlpm.character.rig import Rig, build_rig
 from openlpm.errors import ImageError, NoFaceError, ProtocolError
 from openlpm.io.images import load_image
+from openlpm.io.quiet import native_stderr_muted
 from openlpm.server.uploads import decode_image_upload
 
 BUNDLED = (("astronaut", "Astronaut", "astronaut.jpg"), ("monalisa", "Mona Lisa", "monalisa.jpg"))
@@ -94,25 +92,9 @@ def _rig_from_path(path: Path) -> Rig:
 
 def _rig_from_image(rgb: np.ndarray) -> Rig:
     try:
-        with _native_stderr_muted():
+        with native_stderr_muted():
             return build_rig(rgb)
     except NoFaceError as e:
         raise ProtocolError("no_face", str(e)) from e
     except ImageError as e:
         raise ProtocolError("bad_image", str(e)) from e
-
-
-@contextlib.contextmanager
-def _native_stderr_muted() -> Iterator[None]:
-    """Silence the TFLite/XNNPACK lines mediapipe's C++ side prints on fd 2 at every graph
-    creation. Process-wide for the 1-2 s of a build: the server logs little, and errors travel
-    as exceptions, not as text on stderr."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)

@@ -6,6 +6,7 @@ GIL, and a test must talk to the server over a real socket, as a browser does.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -70,6 +72,20 @@ class ServerProcess:
 
     def threads(self) -> int:
         return _status_field(self.pid, "Threads")
+
+    def info(self) -> dict:
+        """The server's ``/api/info`` (sessions, warm, limits, ...)."""
+        with urllib.request.urlopen(self.url + "/api/info", timeout=10) as response:
+            return json.load(response)
+
+    def wait_warm(self, timeout_s: float = 180.0) -> ServerProcess:
+        """Block until the server has loaded its models (the first session starts at once)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.info()["warm"]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the server did not warm up in {timeout_s:g} s")
+            time.sleep(0.2)
+        return self
 
     def stop(self) -> int | None:
         if self._proc is None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from openlpm.errors import AudioError, ImageError, ProtocolError
 from openlpm.io.audio import Audio, load_audio
-from openlpm.io.images import _parse_header, load_image  # header-only size check, no decoding
+from openlpm.io.images import load_image, read_header
 
 
 @contextmanager
@@ -36,7 +36,7 @@ def _as_file(data: bytes) -> Iterator[Path]:
 def decode_image_upload(data: bytes, max_pixels: int) -> np.ndarray:
     """RGB uint8 of an uploaded PNG or JPEG; :class:`ProtocolError` ``bad_image`` otherwise."""
     try:
-        header = _parse_header(data, "the uploaded image")
+        header = read_header(data, "the uploaded image")
     except ImageError as e:
         raise ProtocolError("bad_image", str(e)) from e
     if header.kind == "other":

@@ -180,10 +180,10 @@ def _live_session(args: argparse.Namespace) -> Any:
         if not args.record.lower().endswith(".mp4"):
             raise InputError(f"--record should end in .mp4, got {args.record}")
         sinks.append(Mp4Sink(args.record, args.fps, options.audio_rate))
-    from openlpm.cli import _native_stderr_muted  # mediapipe's info lines, while it builds
+    from openlpm.io.quiet import native_stderr_muted
 
     try:
-        with _native_stderr_muted():
+        with native_stderr_muted():
             return Session(image=args.image, options=options, sinks=sinks)
     except BaseException:
         for sink in sinks:  # no partial outputs left behind
