@@ -30,7 +30,7 @@ class BaseOptions:
     seed: int = 0
     head_motion: float = 1.0  # scales head drift, nods and tilts
     smile: float = 0.12  # resting smile
-    nod_deg: float = 3.0  # chin-down pulse on a strong pitch accent
+    nod_deg: float = 4.0  # chin-down pulse on a strong pitch accent
     jaw_loudness: float = 0.6  # how much loudness opens the jaw beyond the viseme
     # The mouth shows the sound this much ahead: lips lead speech, and a viewer forgives video
     # ahead of sound far more than behind it (ITU-R BT.1359: -125 ms vs +45 ms).
@@ -87,9 +87,9 @@ def perform(
 
 def _head(put, rng, times, fps, speaking, accents, pauses, options) -> None:
     scale = options.head_motion * (0.5 + 0.5 * speaking)
-    yaw = B.smooth_noise(rng, len(times), fps, 0.9, 2.5) * scale
-    pitch = B.smooth_noise(rng, len(times), fps, 0.7, 1.2) * scale
-    roll = B.smooth_noise(rng, len(times), fps, 1.2, 1.2) * scale
+    yaw = B.smooth_noise(rng, len(times), fps, 0.9, B.HEAD_DRIFT_DEG[0]) * scale
+    pitch = B.smooth_noise(rng, len(times), fps, 0.7, B.HEAD_DRIFT_DEG[1]) * scale
+    roll = B.smooth_noise(rng, len(times), fps, 1.2, B.HEAD_DRIFT_DEG[2]) * scale
     h = options.head_motion
     for t, strength in accents:  # nod down on the stressed syllable, a touch early
         B.add_bump(pitch, times, t - 0.04, 0.4, -h * options.nod_deg * strength)

@@ -18,6 +18,7 @@ from openlpm.motion.behaviour import (
     BLINK_HOLD_S,
     BLINK_OPEN_S,
     BLINKS_PER_MINUTE,
+    HEAD_DRIFT_DEG,
     MIN_BLINK_GAP_S,
 )
 from openlpm.motion.params import PARAM_INDEX, PARAMS
@@ -48,9 +49,10 @@ class LiveBehaviour:
         self.fps = fps
         self.rng = np.random.default_rng(seed)
         self.t = 0.0
-        self.yaw = _Smooth(self.rng, fps, 0.9, 2.5)
-        self.pitch = _Smooth(self.rng, fps, 0.7, 1.2)
-        self.roll = _Smooth(self.rng, fps, 1.2, 1.2)
+        yaw, pitch, roll = HEAD_DRIFT_DEG  # as the Base model moves
+        self.yaw = _Smooth(self.rng, fps, 0.9, yaw)
+        self.pitch = _Smooth(self.rng, fps, 0.7, pitch)
+        self.roll = _Smooth(self.rng, fps, 1.2, roll)
         self.smile = _Smooth(self.rng, fps, 2.0, 0.04)
         self.breath_phase = self.rng.uniform(0, 2 * math.pi)
         self.speaking = 0.0  # smoothed 0..1
@@ -109,7 +111,7 @@ class LiveBehaviour:
         )  # rises from 0 when heard
         tilt = _bump(self.t - self.tilt_start - 0.4, 0.8)
         out[_I["headYaw"]] = self.yaw.step() * scale
-        out[_I["headPitch"]] = self.pitch.step() * scale - 3.0 * nod - 1.0 * tilt
+        out[_I["headPitch"]] = self.pitch.step() * scale - 4.0 * nod - 1.0 * tilt
         out[_I["headRoll"]] = self.roll.step() * scale + 1.3 * self.tilt_sign * tilt
         brows = 0.45 * nod if self.nod_strength > 0.5 else 0.0
         out[_I["browInnerUp"]] = brows
