@@ -156,3 +156,15 @@ def test_audio_buffer_reports_the_wait_of_streamed_input_only():
     samples, pushed = b.take(40, now=1.9)  # queued ahead (0.6 s ago): not latency
     assert len(samples) == 20 and pushed is None
     assert b.put_dropping_oldest(np.ones(150, np.float32), 4.0) == 50 and len(b) == 100
+
+
+def test_speech_at_another_rate_starts_on_the_first_tick() -> None:
+    """Resampling 16 -> 24 kHz holds a few samples back in the filter: the first frame of an
+    utterance is then a little short, and must still play at once, not a tick (40 ms) later."""
+    from openlpm.stream.voice import AgentVoice
+
+    voice = AgentVoice(OnlineModel.load(), SessionOptions(render=False, realtime=True))
+    t = np.arange(640) / 16000  # one 40 ms frame at 16 kHz
+    voice.push((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000, now=0.0)
+    _, _, _, pushed_at = voice.step(now=0.0)
+    assert pushed_at == 0.0
