@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-LABEL_W = 110  # pixels of label column
+LABEL_W = 190  # pixels of label column
 PAD = 4
 
 
@@ -25,7 +25,7 @@ def contact_sheet(path: Path, rows: Sequence[tuple[str, Sequence[tuple[float, np
     )
     for r, (label, thumbs) in enumerate(rows):
         y = PAD + r * (h + PAD)
-        _text(sheet, label[:14], 4, y + h // 2)
+        _text(sheet, label[:26], 4, y + h // 2, scale=0.4)
         for c, (t, img) in enumerate(thumbs):
             x = LABEL_W + PAD + c * (w + PAD)
             sheet[y : y + img.shape[0], x : x + img.shape[1]] = img
@@ -34,5 +34,6 @@ def contact_sheet(path: Path, rows: Sequence[tuple[str, Sequence[tuple[float, np
 
 
 def _text(img: np.ndarray, text: str, x: int, y: int, scale: float = 0.45, colour=(0, 0, 0)):
-    cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
+    if sum(colour) > 382:  # light text over a picture: a dark outline keeps it readable
+        cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
