@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from openlpm.motion.behaviour import ease
 from openlpm.motion.params import PARAM_INDEX, PARAMS
 from openlpm.motion.visemes import MOUTH_CHANNELS
 
@@ -34,10 +35,6 @@ MOUTH = np.array([PARAM_INDEX[n] for n in MOUTH_CHANNELS])
 LIDS = np.array([PARAM_INDEX["eyeBlinkLeft"], PARAM_INDEX["eyeBlinkRight"]])
 GAZE = np.array([i for i, n in enumerate(PARAMS) if n.startswith("eyeLook")])
 BROWS = np.array([PARAM_INDEX[n] for n in ("browInnerUp", "browOuterUpLeft", "browOuterUpRight")])
-
-
-def _approach(value: float, target: float, dt: float, time_s: float) -> float:
-    return value + (1 - math.exp(-dt / time_s)) * (target - value)
 
 
 class DuplexMixer:
@@ -63,9 +60,9 @@ class DuplexMixer:
         self.since_agent = 0.0 if agent_speaking else self.since_agent + self.dt
         active = self.since_agent < HANGOVER_S
         time_s = ATTACK_S if active else RELEASE_S
-        self.speaking = _approach(self.speaking, float(active), self.dt, time_s)
+        self.speaking = ease(self.speaking, float(active), self.dt, time_s)
         both = active and user_speaking
-        self.overlap = _approach(self.overlap, float(both), self.dt, OVERLAP_S)
+        self.overlap = ease(self.overlap, float(both), self.dt, OVERLAP_S)
 
         w = self.speaking
         out = w * speak + (1 - w) * listen

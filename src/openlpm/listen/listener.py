@@ -18,7 +18,13 @@ from openlpm.audio.prosody import HOP, SILENCE_DB, WINDOW, _pitch
 from openlpm.io.audio import Audio
 from openlpm.listen.backchannel import BackchannelDetector, Cue
 from openlpm.listen.vad import SAMPLE_RATE, VadStream
-from openlpm.motion.behaviour import BLINK_CLOSE_S, BLINK_HOLD_S, BLINK_OPEN_S, MIN_BLINK_GAP_S
+from openlpm.motion.behaviour import (
+    BLINK_CLOSE_S,
+    BLINK_HOLD_S,
+    BLINK_OPEN_S,
+    MIN_BLINK_GAP_S,
+    ease,
+)
 from openlpm.motion.frame import MotionTrack
 from openlpm.motion.params import PARAM_INDEX, PARAMS
 
@@ -61,10 +67,6 @@ def _bump(t: float, width: float) -> float:
     """A 0..1..0 Hann pulse of total width ``width`` starting at t = 0."""
     x = t / width
     return math.sin(math.pi * x) ** 2 if 0 < x < 1 else 0.0
-
-
-def _ease(value: float, target: float, dt: float, time_s: float) -> float:
-    return value + (1 - math.exp(-dt / time_s)) * (target - value)
 
 
 # name, time constant (s), amplitude (degrees; face heights for body_*; Hz for breath_rate)
@@ -121,7 +123,7 @@ class LiveListener:
                 self.tilt_target = self.rng.choice([-1.0, 1.0]) * self.rng.uniform(1.0, 2.5)
             self.talked_s, self.silent_s = self.talked_s + self.dt, 0.0
             loud = min(max((loudness_db - SILENCE_DB) / 25.0, 0.0), 1.0)
-            self.attention = _ease(self.attention, 0.8 + 0.2 * loud, self.dt, 1.2)
+            self.attention = ease(self.attention, 0.8 + 0.2 * loud, self.dt, 1.2)
             return
         self.silent_s += self.dt
         pause = self.silent_s - self.dt < PAUSE_S <= self.silent_s
@@ -129,7 +131,7 @@ class LiveListener:
             self._blink_soon(self.rng.uniform(0.0, 0.2))
         if self.silent_s >= PAUSE_S:
             self.talked_s = 0.0
-        self.attention = _ease(self.attention, 0.2, self.dt, 6.0)
+        self.attention = ease(self.attention, 0.2, self.dt, 6.0)
 
     def _respond(self) -> None:
         """A backchannel: a nod (sometimes a double one), maybe a smile or raised brows."""
@@ -154,7 +156,7 @@ class LiveListener:
 
     def _head(self, out: np.ndarray) -> None:
         d, fidget = self.drift, 1.0 - 0.4 * self.attention  # attentive: stiller
-        self.tilt = _ease(self.tilt, self.tilt_target * self.attention, self.dt, 1.0)
+        self.tilt = ease(self.tilt, self.tilt_target * self.attention, self.dt, 1.0)
         fx, fy = self.follow
         out[_I["headYaw"]] = fidget * d["yaw"].step() + d["yaw_slow"].step() + 5.0 * fx
         out[_I["headPitch"]] = (
@@ -195,11 +197,11 @@ class LiveListener:
         opening = min(max(1 - (s - BLINK_CLOSE_S - BLINK_HOLD_S) / BLINK_OPEN_S, 0.0), 1.0)
         out[_I["eyeBlinkLeft"]] = out[_I["eyeBlinkRight"]] = min(closing, opening) ** 0.7
         x, y = self._gaze_target()
-        self.gaze = (_ease(self.gaze[0], x, self.dt, 0.03), _ease(self.gaze[1], y, self.dt, 0.03))
+        self.gaze = (ease(self.gaze[0], x, self.dt, 0.03), ease(self.gaze[1], y, self.dt, 0.03))
         averting = t < self.avert_until
         ax, ay = self.avert if averting else (0.0, 0.0)
-        self.follow = (_ease(self.follow[0], ax, self.dt, 0.35),
-                       _ease(self.follow[1], ay, self.dt, 0.35))  # fmt: skip
+        self.follow = (ease(self.follow[0], ax, self.dt, 0.35),
+                       ease(self.follow[1], ay, self.dt, 0.35))  # fmt: skip
         gx, gy = self.gaze
         out[_I["eyeLookOutLeft"]] = out[_I["eyeLookInRight"]] = max(gx, 0.0)
         out[_I["eyeLookInLeft"]] = out[_I["eyeLookOutRight"]] = max(-gx, 0.0)

@@ -7,12 +7,20 @@ white noise), so motion is smooth and never loops.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 BLINKS_PER_MINUTE = 20.0  # people blink 15-30 times a minute in conversation
 MIN_BLINK_GAP_S = 1.2
 BLINK_CLOSE_S, BLINK_HOLD_S, BLINK_OPEN_S = 0.07, 0.04, 0.13
+
+
+def ease(value: float, target: float, dt: float, time_s: float) -> float:
+    """One step of ``dt`` seconds of a first-order approach of ``value`` to ``target`` with
+    time constant ``time_s``: the smoothing every causal, frame-by-frame behaviour uses."""
+    return value + (1 - math.exp(-dt / time_s)) * (target - value)
 
 
 # Yaw, pitch, roll drift while speaking (degrees, std of the commanded curve). Set against

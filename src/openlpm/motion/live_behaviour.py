@@ -20,6 +20,7 @@ from openlpm.motion.behaviour import (
     BLINKS_PER_MINUTE,
     HEAD_DRIFT_DEG,
     MIN_BLINK_GAP_S,
+    ease,
 )
 from openlpm.motion.params import PARAM_INDEX, PARAMS
 
@@ -81,8 +82,7 @@ class LiveBehaviour:
         return out
 
     def _hear(self, loudness_db: float, speaking: bool, dt: float) -> None:
-        k = 1 - math.exp(-dt / 0.3)
-        self.speaking += k * (float(speaking) - self.speaking)
+        self.speaking = ease(self.speaking, float(speaking), dt, 0.3)
         if speaking:
             if self.silent_for >= 0.4 and self.rng.random() < 0.5:  # a phrase starts: glance away
                 self.glance_start = self.t
@@ -92,7 +92,7 @@ class LiveBehaviour:
                 )
             self.silent_for = 0.0
             peak = loudness_db - self.level
-            self.level += (1 - math.exp(-dt / 1.5)) * (loudness_db - self.level)
+            self.level = ease(self.level, loudness_db, dt, 1.5)
             if peak > 6.0 and self.t - self.nod_start > 0.6:  # a stressed syllable: nod
                 self.nod_start, self.nod_strength = self.t, min(1.0, (peak - 6.0) / 6.0 + 0.3)
         else:
