@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
 from openlpm.errors import InputError
 from openlpm.io.audio import Audio
 from openlpm.speak import Performance, SpeakOptions, speak_audio, speak_text
@@ -58,12 +56,10 @@ def direct(d: Direction) -> Performance:
     agent = _speaking(d)
     plans, notes = _plans(d)
     need = max((_plan_length(p) for p in plans), default=0.0)
-    user = d.user
-    if agent is None and user is None:  # prompt only: the character idles while it acts
-        user = Audio(np.zeros(1, np.float32), 16000)
+    if agent is None and d.user is None:  # prompt only: the character idles while it acts
         need = max(need, IDLE_S)
-    if agent is None or user is not None or need > agent.track.duration:
-        perf = converse(agent, user, fps, seed, duration=need)
+    if agent is None or d.user is not None or need > agent.track.duration:
+        perf = converse(agent, d.user, fps, seed, duration=need)
     else:
         perf = agent
     return _steered(perf, plans, seed, notes)

@@ -33,9 +33,10 @@ def converse(
     duration: float | None = None,
 ) -> Performance:
     """The character speaks ``agent`` (see :mod:`openlpm.speak`) and listens to ``user``; either
-    may be None (listen only, speak only). The result lasts the longer of the two (or
-    ``duration`` seconds, if longer) and carries both sounds mixed."""
-    if agent is None and user is None:
+    may be None (listen only, speak only), or both, with a ``duration`` (idle). The result
+    lasts the longer of the two (or ``duration`` seconds, if longer) and carries both sounds
+    mixed."""
+    if agent is None and user is None and not duration:
         raise InputError("nothing to perform: give the character's speech, the user's, or both")
     if agent is not None and abs(agent.track.fps - fps) > 1e-9:
         raise ValueError(f"the agent's track is at {agent.track.fps} fps, not {fps}")
@@ -53,7 +54,7 @@ def converse(
         mixer.step(speak[i], heard_track.values[i], bool(agent_on[i]), bool(user_on[i]))
         for i in range(n)
     ]
-    sounds = [a for a in (agent.audio if agent else None, user) if a is not None]
+    sounds = [a for a in (agent.audio if agent else None, user) if a is not None] or [_SILENT]
     notes = list(agent.notes) if agent else []
     if agent and user and abs(agent.audio.duration - user.duration) > 0.5:
         longer = "user's" if user.duration > agent.audio.duration else "character's"
