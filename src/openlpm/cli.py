@@ -313,25 +313,24 @@ def _render_dialogue(args: argparse.Namespace) -> int:
 
 def _load_rigs(image_path: str, faces: tuple[int, ...]):  # -> list[Rig]
     from openlpm.character.detect import detect_faces
-    from openlpm.character.rig import analysis_size, build_rig
+    from openlpm.character.rig import analysis_size, rig_for
     from openlpm.io.images import load_image
 
     image = analysis_size(load_image(image_path))
     with _status("analysing the characters") as say, native_stderr_muted():
         say("detecting faces")
-        found = len(detect_faces(image))
-    if found < 2:
-        raise InputError(
-            f"--audio2 needs a picture with two faces, and {image_path} has {found}: "
-            "give a picture of two people (or drop --audio2)"
-        )
-    if max(faces) >= found:
-        raise InputError(
-            f"--faces {','.join(map(str, faces))} asks for face {max(faces)}, but "
-            f"{image_path} has {found} faces (0..{found - 1}, largest first)"
-        )
-    with _status("analysing the characters") as say, native_stderr_muted():
-        return [build_rig(image, face_index=i, progress=say) for i in faces]
+        found = detect_faces(image)
+        if len(found) < 2:
+            raise InputError(
+                f"--audio2 needs a picture with two faces, and {image_path} has {len(found)}: "
+                "give a picture of two people (or drop --audio2)"
+            )
+        if max(faces) >= len(found):
+            raise InputError(
+                f"--faces {','.join(map(str, faces))} asks for face {max(faces)}, but "
+                f"{image_path} has {len(found)} faces (0..{len(found) - 1}, largest first)"
+            )
+        return [rig_for(image, found, i, progress=say) for i in faces]
 
 
 def _render(rigs, tracks, audio, args: argparse.Namespace) -> int:

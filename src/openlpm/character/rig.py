@@ -98,7 +98,15 @@ def build_rig(rgb: np.ndarray, face_index: int = 0, progress: Progress | None = 
     say = progress or (lambda _msg: None)
     rgb = analysis_size(rgb)
     say("detecting the face")
-    faces = detect_faces(rgb)
+    return rig_for(rgb, detect_faces(rgb), face_index, say)
+
+
+def rig_for(
+    rgb: np.ndarray, faces: list[DetectedFace], face_index: int, progress: Progress | None = None
+) -> Rig:
+    """The rig of one of ``faces`` (``detect_faces`` of ``rgb``, already at
+    :func:`analysis_size`): several characters of one picture need one detection."""
+    say = progress or (lambda _msg: None)
     face = choose_face(faces, face_index)
     say("segmenting the person")
     # Each face owns its part of the picture: animating it never moves another person.
