@@ -7,6 +7,8 @@ into a one-line message and exit code 2. Third-party errors are wrapped with ``r
      └── InputError            the user's input is unusable (message says how to fix it)
           ├── ImageError       not an image, truncated, too small
           ├── NoFaceError      no usable face in the image (or --face out of range)
+          ├── ReferenceImageError  an expression reference that is not an image, shows no face,
+          │                    another face, or no expression the character does not show
           ├── MotionFormatError  a motion CSV with unknown columns, bad values or times
           ├── AudioError       unreadable or undecodable audio
           ├── RigError         a saved rig folder that cannot be loaded
@@ -29,6 +31,10 @@ class ImageError(InputError):
 
 class NoFaceError(InputError):
     """No usable face was found in the image."""
+
+
+class ReferenceImageError(InputError):
+    """An expression reference (``--ref``) cannot be used for this character."""
 
 
 class MotionFormatError(InputError):

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -16,6 +17,9 @@ from openlpm.character.detect import DetectedFace, choose_face, detect_faces
 from openlpm.character.mesh import Mesh, build_mesh
 from openlpm.character.segment import clean_plate, own_region, person_mask
 from openlpm.errors import RigError
+
+if TYPE_CHECKING:
+    from openlpm.character.reference import Reference
 
 RIG_FORMAT = 1
 MAX_RIG_SIDE = 1024  # analysis and the stored images never need more than this
@@ -31,6 +35,8 @@ class Rig:
     face: DetectedFace
     mesh: Mesh
     face_index: int = 0
+    # Expression references (character.reference), aligned to this image; not saved by save().
+    references: tuple[Reference, ...] = ()
 
     @property
     def size(self) -> tuple[int, int]:

@@ -15,15 +15,18 @@ import cv2
 import numpy as np
 
 from openlpm.character.rig import Rig
-from openlpm.character.topology import LEFT_EYE, RIGHT_EYE
+from openlpm.character.topology import LEFT_EYE, LIP_INNER_LOWER, LIP_INNER_UPPER, RIGHT_EYE
 from openlpm.motion.frame import MotionFrame
 from openlpm.motion.params import PARAM_INDEX
 from openlpm.render.deform import Deformer
 from openlpm.render.eyes import EyeLayer, EyePose
-from openlpm.render.mouth import MouthColours, MouthLayer, fill_open_mouth
+from openlpm.render.mouth import MIN_GAP_PX, MouthColours, MouthLayer, fill_open_mouth
+from openlpm.render.references import ReferenceTextures
 from openlpm.render.warp import CoarseField, Warp
 
 DEFAULT_SIZE = 512
+_INNER_UPPER = list(LIP_INNER_UPPER)
+_INNER_LOWER = list(LIP_INNER_LOWER)
 
 
 def output_size(width: int, height: int, size: int) -> tuple[int, int]:
@@ -57,6 +60,12 @@ class Renderer:
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
         colours = MouthColours.from_image(image, lm)
         self.mouth = MouthLayer(colours, lm, rest_closed=bool(self.deformer.rest_offset.any()))
+        self.refs = (
+            ReferenceTextures(rig.references, dsize, image, lm, self.eyes)
+            if rig.references
+            else None
+        )
+        self._smiling = False
 
     @property
     def size(self) -> tuple[int, int]:
@@ -69,6 +78,7 @@ class Renderer:
         if backdrop is not None or self._on_backdrop:
             self._source[..., :3] = self.reference[..., :3] if backdrop is None else backdrop
             self._on_backdrop = backdrop is not None
+        self._draw_smile(frame, backdrop)
         self._draw_eyes(frame)
         out = cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
         disp = self.deformer.displacement(frame)
@@ -83,7 +93,24 @@ class Renderer:
         )
         out[y0:y1, x0:x1] = self._over_plate(warped, field, box)
         self.mouth.draw(out, disp, frame["tongueOut"])
+        if self.refs is not None and self.refs.interior is not None:
+            up = self.mouth.up + disp[_INNER_UPPER]
+            lo = self.mouth.lo + disp[_INNER_LOWER]
+            self.refs.interior.draw(out, up, lo, MIN_GAP_PX)
         return out
+
+    def _draw_smile(self, frame: MotionFrame, backdrop: np.ndarray | None) -> None:
+        """A smile reference's folds, blended into the source by the smile weights."""
+        smile = self.refs.smile if self.refs is not None else None
+        if smile is None:
+            return
+        left, right = frame["mouthSmileLeft"], frame["mouthSmileRight"]
+        if not (left or right or self._smiling):
+            return
+        x0, y0, x1, y1 = smile.box
+        base = (self.reference[..., :3] if backdrop is None else backdrop)[y0:y1, x0:x1]
+        self._source[y0:y1, x0:x1, :3] = smile.blend(base.astype(np.float32), left, right)
+        self._smiling = bool(left or right)
 
     def _draw_eyes(self, frame: MotionFrame) -> None:
         for side, eye in self.eyes.items():
@@ -92,9 +119,11 @@ class Renderer:
             if pose == EyePose():
                 self._source[y0:y1, x0:x1, :3] = self.reference[y0:y1, x0:x1, :3]
             else:
-                self._source[y0:y1, x0:x1, :3] = np.clip(eye.draw(pose) + 0.5, 0, 255).astype(
-                    np.uint8
-                )
+                drawn = eye.draw(pose)
+                lid = self.refs.eyelids.get(side) if self.refs is not None else None
+                if lid is not None:
+                    drawn = lid.blend(drawn, pose.blink)
+                self._source[y0:y1, x0:x1, :3] = np.clip(drawn + 0.5, 0, 255).astype(np.uint8)
 
     def _over_plate(
         self, warped: np.ndarray, field: CoarseField, box: tuple[int, int, int, int]

@@ -1,0 +1,170 @@
+"""Expression references: more pictures of the same character, each showing a state the main
+image does not (the mouth open with teeth, the eyes closed, a smile, the head turned).
+
+A reference is detected, checked to show the character's face (:mod:`.identity`), classified
+by what its landmarks measure against the main image's (mouth gap, eye aspect ratio, corner
+lift and mouth width, head yaw), and aligned to the rig by a similarity transform fitted on
+the rigid landmarks, so its pixels lie where the rig's do. The renderer then takes the
+matching state's texture from it (:mod:`openlpm.render.references`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from openlpm.analysis.face_measure import FaceMeasurement, measure_landmarks
+from openlpm.character.detect import MIN_FACE_PX, detect_faces
+from openlpm.character.identity import RIGID, Likeness, compare
+from openlpm.errors import ImageError, ReferenceImageError
+
+MOUTH_OPEN = "mouth open"
+EYES_CLOSED = "eyes closed"
+SMILE = "smile"
+HEAD_TURN = "head turn"
+
+OPEN_GAP = 0.04  # inner-lip gap (face heights) of an open mouth (the human range's open frames)
+OPEN_GAIN = 0.02  # ... and this much more open than the main image
+CLOSED_EYE = 0.6  # eye aspect ratio below this share of the main image's: closed
+SMILE_LIFT = 0.012  # corners raised this much more (face heights) than in the main image
+SMILE_WIDTH = 1.1  # or the mouth this much wider
+TURN_DEG = 8.0  # head yaw this much different
+
+if TYPE_CHECKING:
+    from openlpm.character.rig import Rig
+
+ImageSource = str | os.PathLike[str] | np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """One accepted reference, in the rig's image coordinates."""
+
+    name: str
+    image: np.ndarray  # (H, W, 3) uint8 RGB, the rig image's size, aligned to it
+    landmarks: np.ndarray  # (478, 3) float32 pixels in the rig image
+    states: frozenset[str]
+    measured: FaceMeasurement  # in the reference's own picture
+    likeness: Likeness
+
+    def describe(self) -> str:
+        return f"{self.name}: {', '.join(sorted(self.states))}"
+
+
+def with_references(rig: Rig, sources: Sequence[ImageSource]) -> Rig:
+    """``rig`` with the references in ``sources`` (paths or RGB arrays) checked and added."""
+    if not sources:
+        return rig
+    refs = [load_reference(s, rig.image, rig.face.landmarks) for s in sources]
+    return dataclasses.replace(rig, references=rig.references + tuple(refs))
+
+
+def load_reference(source: ImageSource, rig_image: np.ndarray, rig_landmarks: np.ndarray,
+                   name: str | None = None) -> Reference:  # fmt: skip
+    """Check, classify and align one reference for the character in ``rig_image``.
+
+    Raises :class:`ReferenceImageError` (one line, saying what to do) for a file that is not an
+    image, a picture without a face, another person's face, or one that shows nothing new.
+    """
+    from openlpm.character.rig import analysis_size
+
+    label = name or (Path(source).name if not isinstance(source, np.ndarray) else "reference")
+    rgb = analysis_size(_read(source, label))
+    faces = detect_faces(rgb)
+    if not faces:
+        raise ReferenceImageError(
+            f"the reference {label} shows no face: give another picture of the character's "
+            "face (the mouth open, the eyes closed, a smile or a slight head turn)"
+        )
+    face = faces[0]
+    if face.height < MIN_FACE_PX:
+        raise ReferenceImageError(
+            f"the face in the reference {label} is only {face.height:.0f} px tall; "
+            f"at least {MIN_FACE_PX} px are needed: use a larger or closer-cropped picture"
+        )
+    like = compare(rig_image, rig_landmarks, rgb, face.landmarks)
+    if not like.same:
+        raise ReferenceImageError(
+            f"the reference {label} shows a different face than the character (likeness "
+            f"{like.score():.2f}, above the limit 1.0): give a picture of the same character"
+        )
+    measured = measure_landmarks(face.landmarks, (rgb.shape[1], rgb.shape[0]))
+    main = measure_landmarks(rig_landmarks, (rig_image.shape[1], rig_image.shape[0]))
+    states = classify(measured, main)
+    if not states:
+        raise ReferenceImageError(
+            f"the reference {label} shows nothing the character image does not already show "
+            f"(mouth gap {measured.mouth_gap:.3f}, eyes open, no smile, yaw {measured.yaw:+.0f}"
+            " deg): give one with the mouth open, the eyes closed, a smile or the head turned"
+        )
+    image, landmarks = _aligned(rgb, face.landmarks, rig_image.shape[:2], rig_landmarks)
+    return Reference(label, image, landmarks, states, measured, like)
+
+
+def classify(ref: FaceMeasurement, main: FaceMeasurement) -> frozenset[str]:
+    """The states ``ref`` shows that the main image ``main`` does not."""
+    states = set()
+    if ref.mouth_gap >= OPEN_GAP and ref.mouth_gap - main.mouth_gap >= OPEN_GAIN:
+        states.add(MOUTH_OPEN)
+    if max(ref.ear_left / max(main.ear_left, 1e-3), ref.ear_right / max(main.ear_right, 1e-3)) < (
+        CLOSED_EYE
+    ):
+        states.add(EYES_CLOSED)
+    lift = _upper_lip_lift(ref) - _upper_lip_lift(main)
+    if lift >= SMILE_LIFT or ref.mouth_width / max(main.mouth_width, 1e-3) >= SMILE_WIDTH:
+        states.add(SMILE)
+    if abs(ref.yaw - main.yaw) >= TURN_DEG:
+        states.add(HEAD_TURN)
+    return frozenset(states)
+
+
+def _upper_lip_lift(m: FaceMeasurement) -> float:
+    """Mouth corners above the upper inner lip (face heights): unlike the lip centre, the
+    upper lip stays put when the jaw drops, so an open mouth does not read as a smile."""
+    pts = m.landmarks[:, :2].astype(np.float64)
+    down = pts[152] - pts[10]
+    down /= np.linalg.norm(down)
+    return float(((pts[13] - pts[[61, 291]]) @ down).mean() / m.face_height)
+
+
+def _read(source: ImageSource, label: str) -> np.ndarray:
+    from openlpm.io.images import load_image
+
+    if isinstance(source, np.ndarray):
+        if source.ndim != 3 or source.shape[2] != 3 or source.dtype != np.uint8:
+            raise ReferenceImageError(
+                f"the reference {label} must be an (H, W, 3) uint8 RGB array, got "
+                f"{source.shape} {source.dtype}"
+            )
+        return np.ascontiguousarray(source)
+    try:
+        return load_image(source)
+    except ImageError as e:
+        raise ReferenceImageError(f"the reference {label} cannot be used: {e}") from e
+
+
+def _aligned(
+    rgb: np.ndarray, landmarks: np.ndarray, size: tuple[int, int], rig_landmarks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reference moved onto the rig's face by the similarity that best maps its rigid
+    landmarks onto the rig's; (image at the rig's size, landmarks in rig pixels)."""
+    src = landmarks[list(RIGID), :2].astype(np.float32)
+    dst = rig_landmarks[list(RIGID), :2].astype(np.float32)
+    matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+    if matrix is None:  # degenerate points: fall back to no motion
+        matrix = np.float32([[1, 0, 0], [0, 1, 0]])
+    h, w = size
+    image = cv2.warpAffine(rgb, matrix, (w, h), flags=cv2.INTER_CUBIC,
+                           borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    moved = landmarks.astype(np.float32).copy()
+    moved[:, :2] = landmarks[:, :2] @ matrix[:, :2].T + matrix[:, 2]
+    moved[:, 2] *= scale
+    return image, moved

@@ -1,0 +1,285 @@
+"""Expression references at render time: each accepted reference (character.reference) is the
+texture of the state it shows, blended in by that state's motion weight.
+
+- eyes closed -> eyelids: the reference's eye region, fitted to the rig's by the landmarks
+  around the eye (not the lids), replaces the drawn lid as eyeBlink goes from 0.5 to 1;
+- smile -> smile folds: the reference's cheeks and nasolabial folds, moved back to the rig's
+  rest layout (piecewise-affine on the landmarks), blended in by mouthSmileLeft/Right before
+  the mesh warp, so the rig's own smile shape carries them to where the reference had them;
+- mouth open -> the interior (see :class:`ReferenceInterior`), drawn after the warp inside
+  the current inner-lip contour.
+
+Everything here works in the renderer's output pixels. Colours are matched to the main image
+on the skin around each patch (gain per channel), so another photo's exposure does not show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from openlpm.character import topology as T
+from openlpm.character.mesh import smoothstep
+from openlpm.character.reference import EYES_CLOSED, MOUTH_OPEN, SMILE, Reference
+from openlpm.render.eyes import EyeLayer
+from openlpm.render.piecewise import landmark_map
+
+# Landmarks around each eye that closing it does not move: corners, under-eye, cheekbone, nose.
+_EYE_FRAME = {
+    "Right": (33, 133, 117, 118, 119, 120, 143, 121, 6, 168),
+    "Left": (263, 362, 346, 347, 348, 349, 372, 350, 6, 168),
+}
+_LIPS_OUTER = list(T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1])
+_SMILE_AREA = (
+    *T.CHEEK_RIGHT, *T.CHEEK_LEFT, *T.NOSE_WING_RIGHT, *T.NOSE_WING_LEFT,
+    152, 148, 377, 176, 400, 17, 200, 208, 428, 212, 432, 202, 422,
+)  # fmt: skip
+_GAIN_RANGE = (0.6, 1.6)
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """A reference resized to the output: image (float32 RGB) and landmarks in output pixels."""
+
+    image: np.ndarray
+    landmarks: np.ndarray
+
+    @classmethod
+    def of(cls, ref: Reference, size: tuple[int, int]) -> Scaled:
+        w, h = size
+        h0, w0 = ref.image.shape[:2]
+        sx, sy = w / w0, h / h0
+        interp = cv2.INTER_AREA if sx < 1 else cv2.INTER_CUBIC
+        image = cv2.resize(ref.image, (w, h), interpolation=interp).astype(np.float32)
+        lm = ref.landmarks * np.float32([sx, sy, (sx + sy) / 2])
+        return cls(image, lm)
+
+
+class ReferenceTextures:
+    """The textures of a character's references at one output size."""
+
+    def __init__(
+        self,
+        refs: Sequence[Reference],
+        size: tuple[int, int],
+        image: np.ndarray,
+        landmarks: np.ndarray,
+        eyes: dict[str, EyeLayer],
+    ) -> None:
+        opened = _best(refs, MOUTH_OPEN, lambda r: r.measured.mouth_gap)
+        shut = _best(refs, EYES_CLOSED, lambda r: -(r.measured.ear_left + r.measured.ear_right))
+        smiling = _best(refs, SMILE, lambda r: r.measured.mouth_width)
+        self.interior = ReferenceInterior(Scaled.of(opened, size)) if opened is not None else None
+        closed = Scaled.of(shut, size) if shut is not None else None
+        self.eyelids = (
+            {side: Eyelid(closed, eye, landmarks, side) for side, eye in eyes.items()}
+            if closed is not None
+            else {}
+        )
+        self.smile = SmileFolds(Scaled.of(smiling, size), image, landmarks) if smiling else None
+
+
+def _best(refs: Sequence[Reference], state: str, key) -> Reference | None:
+    showing = [r for r in refs if state in r.states]
+    return max(showing, key=key) if showing else None
+
+
+def _gain(target: np.ndarray, source: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Per-channel gain that brings ``source``'s weighted mean colour to ``target``'s."""
+    total = max(float(weight.sum()), 1e-6)
+    want = (target * weight[..., None]).reshape(-1, 3).sum(0) / total
+    have = (source * weight[..., None]).reshape(-1, 3).sum(0) / total
+    return np.clip(want / np.maximum(have, 1.0), *_GAIN_RANGE).astype(np.float32)
+
+
+class Eyelid:
+    """A closed eye from a reference, in the eye layer's box (rest layout)."""
+
+    def __init__(self, ref: Scaled, eye: EyeLayer, landmarks: np.ndarray, side: str) -> None:
+        x0, y0, x1, y1 = eye.box
+        frame = list(_EYE_FRAME[side])
+        matrix, _ = cv2.estimateAffine2D(
+            ref.landmarks[frame, :2].astype(np.float32), landmarks[frame, :2].astype(np.float32)
+        )
+        if matrix is None:
+            matrix = np.float32([[1, 0, 0], [0, 1, 0]])
+        matrix = matrix.astype(np.float32)
+        matrix[:, 2] -= (x0, y0)
+        size = (x1 - x0, y1 - y0)
+        patch = cv2.warpAffine(ref.image, matrix, size, flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        self.mask = _eye_mask(eye, size)
+        ring = self.mask * (1 - _opening(eye, size))  # skin around the eye, in both pictures
+        self.patch = patch * _gain(eye.skin, patch, ring)
+
+    def blend(self, drawn: np.ndarray, blink: float) -> np.ndarray:
+        """``drawn`` (the eye layer's box for this pose) with the closed lid blended in."""
+        weight = float(np.clip(2 * blink - 1, 0, 1))  # the closing half of a blink
+        if weight <= 0:
+            return drawn
+        alpha = (self.mask * weight)[..., None]
+        return drawn + (self.patch - drawn) * alpha
+
+
+def _opening(eye: EyeLayer, size: tuple[int, int]) -> np.ndarray:
+    h = size[1]
+    ys = np.arange(eye.y0, eye.y0 + h, dtype=np.float32)[:, None]
+    return ((ys >= eye.u[None] - 1) & (ys <= eye.l[None] + 1)).astype(np.float32)
+
+
+def _eye_mask(eye: EyeLayer, size: tuple[int, int]) -> np.ndarray:
+    """1 over the eye and its lids, feathered to 0 before the box edge."""
+    w, h = size
+    cx = (eye.x1 - eye.x0) / 2
+    lid_top = float(eye.u.min()) - eye.y0
+    lid_bottom = float(eye.l.max()) - eye.y0
+    cy = (lid_top + lid_bottom) / 2 - 0.08 * eye.width
+    ax, ay = 0.62 * eye.width, (lid_bottom - lid_top) / 2 + 0.28 * eye.width
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    r = np.hypot((xs - cx) / max(ax, 1), (ys - cy) / max(ay, 1))
+    mask = 1 - smoothstep(0.75, 1.0, r)
+    edge = np.minimum(np.minimum(xs, w - 1 - xs), np.minimum(ys, h - 1 - ys))
+    return (mask * smoothstep(0, 3, edge)).astype(np.float32)
+
+
+class SmileFolds:
+    """A smile's cheeks and folds, moved onto the rig's rest layout."""
+
+    def __init__(self, ref: Scaled, image: np.ndarray, landmarks: np.ndarray) -> None:
+        h, w = image.shape[:2]
+        pts = landmarks[list(_SMILE_AREA), :2]
+        height = float(np.linalg.norm(landmarks[T.FOREHEAD, :2] - landmarks[T.CHIN, :2]))
+        pad = 0.03 * height
+        x0, y0 = np.maximum(np.floor(pts.min(0) - pad).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(pts.max(0) + pad).astype(int), (w, h))
+        self.box = (int(x0), int(y0), int(x1), int(y1))
+        map_x, map_y, inside = landmark_map(landmarks, ref.landmarks, self.box)
+        patch = cv2.remap(ref.image, map_x, map_y, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        local = landmarks[:, :2] - (x0, y0)
+        self.mask = _smile_mask(local, (x1 - x0, y1 - y0), height) * inside
+        base = image[y0:y1, x0:x1].astype(np.float32)
+        self.patch = patch * _gain(base, patch, self.mask)
+        centre = float(landmarks[[T.MOUTH_CORNER_RIGHT, T.MOUTH_CORNER_LEFT], 0].mean()) - x0
+        xs = np.arange(x1 - x0, dtype=np.float32)[None]
+        # The character's left is the image's right (a frontal face).
+        self.left = smoothstep(centre - 0.05 * height, centre + 0.05 * height, xs)
+
+    def blend(self, base: np.ndarray, left: float, right: float) -> np.ndarray:
+        """The box's pixels for smile weights ``left`` / ``right``; ``base`` is what the box
+        shows without the reference (uint8 RGB)."""
+        weight = self.mask * (left * self.left + right * (1 - self.left))
+        out = base + (self.patch - base) * weight[..., None]
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _smile_mask(local: np.ndarray, size: tuple[int, int], height: float) -> np.ndarray:
+    w, h = size
+    mask = np.zeros((h, w), np.uint8)
+    hull = cv2.convexHull(np.round(local[list(_SMILE_AREA)]).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 255)
+    lips = np.zeros_like(mask)
+    cv2.fillPoly(lips, [np.round(local[_LIPS_OUTER]).astype(np.int32)], 255)
+    grow = max(1, round(0.02 * height))
+    lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    shrink = max(1, round(0.03 * height))
+    mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * shrink + 1,) * 2))
+    mask = cv2.bitwise_and(mask, cv2.bitwise_not(lips)).astype(np.float32) / 255
+    return cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.015 * height))
+
+
+class ReferenceInterior:
+    """An open mouth's interior (teeth, tongue, cavity) from a reference, drawn inside the
+    current inner-lip contour.
+
+    A point of the current opening is found in the reference by its place along the mouth
+    (0 at one corner, 1 at the other) and its distance below the upper lip: the upper teeth
+    hang from the upper lip, the lower teeth ride on the lower one, so when the mouth is less
+    open than in the reference its middle is hidden, not squeezed; when more open, stretched.
+    """
+
+    def __init__(self, ref: Scaled) -> None:
+        self.image = ref.image
+        lm = ref.landmarks[:, :2].astype(np.float64)
+        self.ref_up = lm[list(T.LIP_INNER_UPPER)]
+        self.ref_lo = lm[list(T.LIP_INNER_LOWER)]
+
+    def draw(self, frame: np.ndarray, up: np.ndarray, lo: np.ndarray, min_gap: float) -> None:
+        """Paint into ``frame`` (uint8 RGB, in place) inside the contour of inner lips ``up``
+        and ``lo`` (11 points each, image-left corner first, output pixels)."""
+        if (lo[:, 1] - up[:, 1]).max() < min_gap:
+            return
+        poly = np.vstack([up, lo[::-1]])
+        h, w = frame.shape[:2]
+        x0, y0 = np.maximum(np.floor(poly.min(0)).astype(int) - 2, 0)
+        x1, y1 = np.minimum(np.ceil(poly.max(0)).astype(int) + 3, (w, h))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        pts = np.round((poly - (x0, y0)) * 16).astype(np.int32)
+        cv2.fillPoly(mask, [pts], 255, cv2.LINE_AA, shift=4)
+        map_x, map_y = self._source_map(up, lo, (x0, y0, x1, y1))
+        interior = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        inside = mask.astype(np.float32)[..., None] / 255
+        roi = frame[y0:y1, x0:x1].astype(np.float32)
+        frame[y0:y1, x0:x1] = np.clip(roi + (interior - roi) * inside + 0.5, 0, 255).astype(
+            np.uint8
+        )
+
+    def _source_map(
+        self, up: np.ndarray, lo: np.ndarray, box: tuple[int, int, int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        x0, y0, x1, y1 = box
+        gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+        cur = _MouthFrame(up, lo)
+        u, v = cur.to_uv(gx, gy)
+        top, bottom = cur.contours(u)
+        ref = _MouthFrame(self.ref_up, self.ref_lo)
+        ref_top, ref_bottom = ref.contours(u)
+        gap = np.maximum(bottom - top, 1e-3)
+        ref_gap = np.maximum(ref_bottom - ref_top, 1e-3)
+        below_top = v - top
+        hidden = np.where(below_top < gap / 2, ref_top + below_top, ref_bottom - (bottom - v))
+        stretched = ref_top + below_top * ref_gap / gap
+        ref_v = np.where(gap <= ref_gap, hidden, stretched)
+        sx, sy = ref.to_xy(u, ref_v)
+        return sx.astype(np.float32), sy.astype(np.float32)
+
+
+class _MouthFrame:
+    """Coordinates along a mouth: u from the image-left corner (0) to the other (1), v the
+    distance (pixels) below the corner-to-corner line."""
+
+    def __init__(self, up: np.ndarray, lo: np.ndarray) -> None:
+        self.origin = up[0]
+        along = up[-1] - up[0]
+        self.width = max(float(np.linalg.norm(along)), 1e-3)
+        self.ex = along / self.width
+        self.ey = np.array([-self.ex[1], self.ex[0]])
+        self.up_uv = self._uv_points(up)
+        self.lo_uv = self._uv_points(lo)
+
+    def _uv_points(self, pts: np.ndarray) -> np.ndarray:
+        d = pts - self.origin
+        uv = np.column_stack([d @ self.ex / self.width, d @ self.ey])
+        return uv[np.argsort(uv[:, 0])]
+
+    def to_uv(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dx, dy = x - self.origin[0], y - self.origin[1]
+        return (dx * self.ex[0] + dy * self.ex[1]) / self.width, dx * self.ey[0] + dy * self.ey[1]
+
+    def to_xy(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        along = u * self.width
+        x = self.origin[0] + along * self.ex[0] + v * self.ey[0]
+        y = self.origin[1] + along * self.ex[1] + v * self.ey[1]
+        return x, y
+
+    def contours(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """v of the upper and lower inner lip at each u."""
+        top = np.interp(u, self.up_uv[:, 0], self.up_uv[:, 1])
+        bottom = np.interp(u, self.lo_uv[:, 0], self.lo_uv[:, 1])
+        return top, np.maximum(bottom, top)
