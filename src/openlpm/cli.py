@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         "puppet", help="animate a character from motion curves (CSV) into an MP4"
     )
     _image_args(puppet)
+    _ref_args(puppet)
     puppet.add_argument(
         "--motion", help="motion curves CSV (docs/motion-format.md); default: a bundled example"
     )
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
     poses = sub.add_parser("poses", help="contact sheet: every motion parameter at its extremes")
     _image_args(poses)
+    _ref_args(poses)
     poses.add_argument(
         "--size", type=_size, default=512, help="render size before cropping (default 512)"
     )
@@ -79,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         "render", help="the main job: speech, listening and prompts -> a performance video"
     )
     _image_args(render)
+    _ref_args(render)
     _speech_args(render)
     render.add_argument(
         "--audio2", help="a second character's speech: the image's second face says it"
@@ -135,6 +138,17 @@ def _image_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _ref_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ref",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="another picture of the same character showing an expression (the mouth open "
+        "with teeth, the eyes closed, a smile): its texture is used for that state; repeatable",
+    )
+
+
 def _video_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--size", type=_size, default=512, help="long side of the video in pixels (default 512)"
@@ -173,13 +187,28 @@ def _load_rig(args: argparse.Namespace):  # -> Rig (imports kept lazy: mediapipe
     from openlpm.io.images import load_image
 
     if args.rig:
-        return Rig.load(args.rig)
+        rig = Rig.load(args.rig)
+        with _status("checking the references") as say, native_stderr_muted():
+            return _with_refs(rig, args, say)
     image_path = args.image or bundled("astronaut.jpg")
     if args.image is None:
         _note(f"no --image given: using the bundled example {image_path.name}")
     image = load_image(image_path)
     with _status("analysing the character") as say, native_stderr_muted():
-        return build_rig(image, face_index=args.face, progress=say)
+        return _with_refs(build_rig(image, face_index=args.face, progress=say), args, say)
+
+
+def _with_refs(rig, args: argparse.Namespace, say: Callable[[str], None]):  # -> Rig
+    from openlpm.character.reference import with_references
+
+    paths = getattr(args, "ref", None) or []
+    if not paths:
+        return rig
+    say("checking the expression references")
+    rig = with_references(rig, paths)
+    for ref in rig.references:
+        _note(f"reference {ref.describe()}")
+    return rig
 
 
 def _cmd_rig(args: argparse.Namespace) -> int:
@@ -287,6 +316,8 @@ def _render_dialogue(args: argparse.Namespace) -> int:
 
     from openlpm.direct import direct_dialogue
 
+    if args.ref:
+        raise InputError("--ref cannot go with --audio2 yet: render one character with its refs")
     if args.audio2 is None:
         raise InputError("--faces picks the faces of a dialogue: give --audio2 too (or use --face)")
     if args.rig or not args.image:
@@ -361,7 +392,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     ns = argparse.Namespace(
         image=None, rig=None, face=0, text=DEMO_LINE, audio=None, transcript=None,
         voice="en-us", mode=args.mode, seed=0, motion_out=None, size=512, fps=25.0, out=args.out,
-        listen=None, prompt=None, timeline=None, audio2=None, faces=None,
+        listen=None, prompt=None, timeline=None, audio2=None, faces=None, ref=[],
     )  # fmt: skip
     return _cmd_render(ns)
 

@@ -45,6 +45,14 @@ def add_parsers(sub: Any) -> None:
     live.add_argument("--livelink-csv", metavar="PATH", help="record a Live Link Face CSV")
     live.add_argument("--record", metavar="OUT.mp4", help="render and record the video + voice")
     live.add_argument("--image", help="character image for --record (default: the astronaut)")
+    live.add_argument(
+        "--ref",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="with --record: another picture of the same character showing an expression "
+        "(mouth open, eyes closed, smile), used as that state's texture; repeatable",
+    )
     live.add_argument("--size", type=int, default=512, help="video size for --record")
     live.add_argument(
         "--duration",
@@ -139,6 +147,8 @@ def run_live(args: argparse.Namespace) -> int:
         raise InputError("--stdin is the character's speech: drop --audio/--text")
     if not (args.vmc or args.jsonl or args.livelink_csv or args.record):
         raise InputError("give at least one output: --vmc, --jsonl, --livelink-csv or --record")
+    if args.ref and not args.record:
+        raise InputError("--ref changes only the video: give --record OUT.mp4 too")
     if args.stdin is not None and not 4000 <= args.stdin <= 192000:
         raise InputError(f"--stdin takes the PCM rate in Hz (4000..192000), got {args.stdin}")
     agent, user, plan = _load_inputs(args)
@@ -184,7 +194,7 @@ def _live_session(args: argparse.Namespace) -> Any:
 
     try:
         with native_stderr_muted():
-            return Session(image=args.image, options=options, sinks=sinks)
+            return Session(image=args.image, references=args.ref, options=options, sinks=sinks)
     except BaseException:
         for sink in sinks:  # no partial outputs left behind
             getattr(sink, "abort", sink.close)()

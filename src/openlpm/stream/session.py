@@ -1,6 +1,6 @@
 """Session: one live character, the public Python API of the engine.
 
-    async with openlpm.Session(image="face.png") as session:
+    async with openlpm.Session(image="face.png", references=["open.png"]) as session:
         session.say("Hello there")                      # or push_agent_audio(pcm16, 24000)
         session.push_user_audio(mic_pcm16, 16000)       # the character listens
         session.prompt("smile")
@@ -50,6 +50,7 @@ class Session:
         image: ImageLike | None = None,
         *,
         rig: Rig | None = None,
+        references: Sequence[ImageLike] = (),
         size: int | None = None,
         fps: float | None = None,
         seed: int | None = None,
@@ -64,7 +65,11 @@ class Session:
         self.options = dataclasses.replace(options or SessionOptions(), **overrides)
         if image is not None and rig is not None:
             raise ValueError("give image or rig, not both")
-        renderer = _renderer(image, rig, self.options.size) if self.options.render else None
+        if references and not self.options.render:
+            raise ValueError("references change only the video: they need render=True")
+        renderer = (
+            _renderer(image, rig, references, self.options.size) if self.options.render else None
+        )
         self.width, self.height = renderer.size if renderer else (0, 0)
         self._pipeline = MotionPipeline(self.options)
         self._outbox = Outbox(self.options.queue_frames)
@@ -228,7 +233,13 @@ def _since(t: float | None) -> float | None:
     return None if t is None else time.monotonic() - t
 
 
-def _renderer(image: ImageLike | None, rig: Rig | None, size: int) -> Renderer:
+def _renderer(
+    image: ImageLike | None, rig: Rig | None, references: Sequence[ImageLike], size: int
+) -> Renderer:
+    """The renderer of ``rig`` (or of a rig built from ``image``) with ``references`` added;
+    a reference that cannot be used raises :class:`~openlpm.errors.ReferenceImageError`."""
+    from openlpm.character.reference import with_references
+
     if rig is None:
         from openlpm.character.rig import build_rig
         from openlpm.io.images import load_image
@@ -239,7 +250,7 @@ def _renderer(image: ImageLike | None, rig: Rig | None, size: int) -> Renderer:
             image = bundled("astronaut.jpg")
         rgb = image if isinstance(image, np.ndarray) else load_image(image)
         rig = build_rig(rgb)
-    return Renderer(rig, size)
+    return Renderer(with_references(rig, list(references)), size)
 
 
 async def _in_thread(fn: Callable[[], T]) -> T:

@@ -1,0 +1,194 @@
+"""Expression references (--ref, Session(references=...)): accepted for the same character,
+classified by what they show, used as that state's texture, refused with one clear line
+otherwise. The references are made here from the bundled astronaut: the renderer opens its
+mouth, closes its eyes or makes it smile, and a distinctive texture is painted into the state
+the reference shows; the rendered frames are then measured by re-detecting the face."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from openlpm.analysis import FaceAnalyzer
+from openlpm.character import topology as T
+from openlpm.character.reference import (
+    EYES_CLOSED,
+    MOUTH_OPEN,
+    SMILE,
+    load_reference,
+    with_references,
+)
+from openlpm.cli import bundled, main
+from openlpm.errors import ReferenceImageError
+from openlpm.io.images import load_image, save_image
+from openlpm.motion.frame import MotionFrame
+from openlpm.render.renderer import Renderer
+
+INNER = list(T.LIP_INNER_UPPER + T.LIP_INNER_LOWER[::-1])
+TEETH = (200, 235, 245)  # pale cyan "teeth"
+CAVITY = (20, 150, 90)  # green "tongue and cavity": no real mouth is this colour
+
+
+def _pose(**weights: float) -> MotionFrame:
+    return MotionFrame.neutral().replace(**weights)
+
+
+def _full_size(rig) -> Renderer:
+    """A renderer whose frames have the rig image's own size (its pixels are rig pixels)."""
+    return Renderer(rig, max(rig.size))
+
+
+def _interior_mask(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(landmarks[INNER, :2]).astype(np.int32)], 1)
+    return mask > 0
+
+
+def _well_inside(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The interior without its edge: re-detected lip contours are a pixel or two off."""
+    mask = _interior_mask(image, landmarks).astype(np.uint8)
+    return cv2.erode(mask, np.ones((5, 5), np.uint8)) > 0
+
+
+def _hist(pixels: np.ndarray) -> np.ndarray:
+    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, [18, 8], [0, 180, 0, 256])
+    return cv2.normalize(hist, hist).astype(np.float32)
+
+
+def _interior_hist(analyzer: FaceAnalyzer, image: np.ndarray) -> np.ndarray:
+    lm = analyzer.landmarks(image)
+    assert lm is not None, "the face was lost in the rendered frame"
+    inside = _well_inside(image, lm)
+    assert inside.sum() > 100, "the mouth did not open"
+    return _hist(image[inside])
+
+
+@pytest.fixture(scope="module")
+def open_mouth(astronaut_rig) -> np.ndarray:
+    """The astronaut with the mouth opened by the mesh and a two-tone interior painted in."""
+    frame = _full_size(astronaut_rig).render(_pose(jawOpen=1.0))
+    with FaceAnalyzer() as analyzer:
+        lm = analyzer.landmarks(frame)
+    inside = _interior_mask(frame, lm)
+    ys = np.nonzero(inside)[0]
+    upper = inside & (np.arange(frame.shape[0])[:, None] < ys.min() + 0.3 * np.ptp(ys))
+    out = frame.copy()
+    out[inside] = CAVITY
+    out[upper] = TEETH
+    return out
+
+
+def test_open_mouth_reference_textures_the_interior(astronaut_rig, open_mouth) -> None:
+    rig = with_references(astronaut_rig, [open_mouth])
+    assert rig.references[0].states == {MOUTH_OPEN}
+    with FaceAnalyzer() as analyzer:
+        lm = analyzer.landmarks(open_mouth)
+        target = _hist(open_mouth[_well_inside(open_mouth, lm)])
+        for opening in (0.8, 1.0):  # less open hides the middle: fewer "cavity" pixels
+            pose = _pose(jawOpen=opening)
+            plain = _interior_hist(analyzer, Renderer(astronaut_rig, 512).render(pose))
+            textured = _interior_hist(analyzer, Renderer(rig, 512).render(pose))
+            without = cv2.compareHist(target, plain, cv2.HISTCMP_BHATTACHARYYA)
+            with_ref = cv2.compareHist(target, textured, cv2.HISTCMP_BHATTACHARYYA)
+            assert with_ref < 0.5 * without and with_ref < 0.45, (opening, with_ref, without)
+
+
+def test_a_reference_changes_nothing_at_rest(astronaut_rig, open_mouth) -> None:
+    rig = with_references(astronaut_rig, [open_mouth])
+    pose = _pose(headYaw=5.0, browInnerUp=0.5)
+    same = Renderer(rig, 256).render(pose), Renderer(astronaut_rig, 256).render(pose)
+    assert np.array_equal(*same)
+
+
+def test_closed_eye_reference_becomes_the_lids_as_the_eyes_close(astronaut_rig) -> None:
+    shut = _full_size(astronaut_rig).render(_pose(eyeBlinkLeft=1.0, eyeBlinkRight=1.0))
+    lashes = shut.copy()
+    for eye in (T.LEFT_EYE, T.RIGHT_EYE):  # dark lines across the closed lid: lashes
+        lower = astronaut_rig.face.landmarks[list(eye.lower), :2]
+        for dy in (-2, 0, 2):
+            pts = np.round(lower + np.float32([0, dy])).astype(np.int32)
+            cv2.polylines(lashes, [pts], False, (10, 10, 10), 1)
+    ref = load_reference(lashes, astronaut_rig.image, astronaut_rig.face.landmarks)
+    assert EYES_CLOSED in ref.states and MOUTH_OPEN not in ref.states
+    rig = with_references(astronaut_rig, [lashes])
+    plain, textured = Renderer(astronaut_rig, 512), Renderer(rig, 512)
+
+    def change(blink: float) -> float:
+        pose = _pose(eyeBlinkLeft=blink, eyeBlinkRight=blink)
+        a, b = plain.render(pose).astype(float), textured.render(pose).astype(float)
+        return float(np.abs(a - b).sum())
+
+    assert change(0.0) == 0 and change(0.5) == 0  # the open half of a blink is the drawn lid
+    assert 0 < change(0.75) < change(1.0)  # then the reference's lid blends in
+
+
+def test_smile_reference_blends_in_with_the_smile(astronaut_rig) -> None:
+    smile = _full_size(astronaut_rig).render(_pose(mouthSmileLeft=1.0, mouthSmileRight=1.0))
+    folds = smile.copy()
+    lm = astronaut_rig.face.landmarks
+    for wing, corner in ((T.NOSE_WING_RIGHT[0], 61), (T.NOSE_WING_LEFT[0], 291)):
+        a, b = lm[wing, :2], lm[corner, :2]  # a fold line from the nose wing to the corner
+        shift = np.float32([np.sign(b[0] - a[0]) * 6, 0])
+        pts = np.round([a + shift, b + shift]).astype(np.int32)
+        cv2.line(folds, tuple(pts[0]), tuple(pts[1]), (60, 30, 30), 3)
+    ref = load_reference(folds, astronaut_rig.image, lm)
+    assert SMILE in ref.states
+    rig = with_references(astronaut_rig, [folds])
+    plain, textured = Renderer(astronaut_rig, 512), Renderer(rig, 512)
+
+    def change(weight: float) -> float:
+        pose = _pose(mouthSmileLeft=weight, mouthSmileRight=weight)
+        a, b = plain.render(pose).astype(float), textured.render(pose).astype(float)
+        return float(np.abs(a - b).sum())
+
+    assert change(0.0) == 0
+    assert 0 < change(0.4) < change(1.0)
+
+
+@pytest.fixture(scope="module")
+def refusals(tmp_path_factory, astronaut_rig) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("refs")
+    other = folder / "other_person.png"
+    save_image(other, load_image(bundled("monalisa.jpg")))
+    faceless = folder / "faceless.png"
+    ramp = np.linspace(40, 220, 320, dtype=np.float32)
+    save_image(faceless, np.dstack([np.add.outer(ramp, ramp[:240]).T / 2] * 3).astype(np.uint8))
+    text = folder / "notes.png"
+    text.write_text("this is not an image\n")
+    return {"another face": other, "no face": faceless, "not an image": text}
+
+
+@pytest.mark.parametrize(
+    ("case", "needle"),
+    [("another face", "different face"), ("no face", "shows no face"), ("not an image", "image")],
+)
+def test_unusable_references_are_refused(astronaut_rig, refusals, case, needle) -> None:
+    with pytest.raises(ReferenceImageError, match=needle):
+        with_references(astronaut_rig, [refusals[case]])
+
+
+@pytest.mark.parametrize("case", ["another face", "no face", "not an image"])
+def test_cli_refuses_a_bad_reference_with_exit_2_and_no_output(
+    tmp_path, capsys, refusals, case
+) -> None:
+    out = tmp_path / "out.mp4"
+    argv = ["puppet", "--image", bundled("astronaut.jpg"), "--ref", refusals[case], "-o", out]
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("openlpm: error: the reference"), err
+    assert len([line for line in err if "error" in line]) == 1
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_session_takes_references_and_refuses_bad_ones(astronaut_rig, refusals, open_mouth):
+    from openlpm import Session
+
+    with pytest.raises(ReferenceImageError, match="different face"):
+        Session(rig=astronaut_rig, references=[refusals["another face"]], realtime=False)
+    with Session(rig=astronaut_rig, references=[open_mouth], realtime=False, size=256) as s:
+        frame = next(s.iter_frames(timeout=10))
+        assert frame.image.shape[:2] == (256, 256)
