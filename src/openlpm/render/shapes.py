@@ -23,6 +23,7 @@ _CORNERS = (61, 78, 291, 308)
 _INNER_UP = list(T.LIP_INNER_UPPER)
 _INNER_LO = list(T.LIP_INNER_LOWER)
 OPEN_AT_REST = 0.02  # mean inner-lip gap (face heights) above which the image's mouth is open
+UPPER_CLOSES = 0.3  # share of an image's lip gap that the upper lip travels to close it
 
 
 class ShapeBuilder:
@@ -83,8 +84,8 @@ class ShapeBuilder:
         gap = np.maximum(self.lm[_INNER_LO, 1] - self.lm[_INNER_UP, 1], 0)
         if gap.mean() <= OPEN_AT_REST:
             return np.zeros((self.n, 2))
-        half_gap = self._along_lips(gap) / 2
-        half_gap[np.abs(self.uv[:, 0]) > self.mouth_half] = 0
+        gap_along = self._along_lips(gap)
+        gap_along[np.abs(self.uv[:, 0]) > self.mouth_half] = 0
         seam = self._along_lips((self.lm[_INNER_UP, 1] + self.lm[_INNER_LO, 1]) / 2)
         off_seam = self.uv[:, 1] - seam
         pull = np.exp(-0.5 * (off_seam / 0.05) ** 2)  # the lips move most, the skin less
@@ -92,7 +93,10 @@ class ShapeBuilder:
         lower[_LIPS_UPPER], lower[_LIPS_LOWER] = False, True
         pull[_INNER_UP] = pull[_INNER_LO] = 1.0
         field = np.zeros((self.n, 2))
-        field[:, 1] = np.where(lower, -half_gap, half_gap) * pull
+        # The jaw does most of the closing: the upper lip keeps more of its place (and keeps
+        # showing the upper teeth under it when the mouth opens again).
+        field[:, 1] = np.where(lower, -(1 - UPPER_CLOSES) * gap_along, UPPER_CLOSES * gap_along)
+        field[:, 1] *= pull
         return field
 
     def side(self, sign: float) -> np.ndarray:
