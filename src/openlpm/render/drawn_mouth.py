@@ -150,6 +150,8 @@ def paint_interior(
     shade = np.clip(throat + 0.7 * smoothstep(0.55, 1.05, across), 0, 1)
     img = _mix(palette.cavity, palette.throat, tone(shade))
     img *= (1 - 0.18 * smoothstep(0.85, 1.2, across))[..., None]
+    # Light reaches into a wide opening; a narrow one is in shadow (and reads as parted lips).
+    img *= (0.45 + 0.55 * smoothstep(0.05, 0.4, gap / max(o.half_width, 1.0)))[..., None]
 
     img = _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone)
     if teeth:
@@ -165,7 +167,7 @@ def paint_lip_edge(palette: MouthPalette, o: Opening, img: np.ndarray) -> np.nda
     """The inner surface of the lips over ``img``: a darker, wet band along both edges."""
     ys = np.arange(o.rows, dtype=np.float32)[:, None]
     top, bottom = o.top[None].astype(np.float32), o.bottom[None].astype(np.float32)
-    band = max(0.8, 0.04 * o.half_width)
+    band = max(0.6, 0.03 * o.half_width)
     edge = np.exp(-np.maximum(ys - top, 0) / band) + np.exp(-np.maximum(bottom - ys, 0) / band)
     return _mix(img, palette.wet_lip, _tone(palette.style)(np.clip(edge, 0, 1) * 0.8))
 
@@ -190,7 +192,7 @@ def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, tone):
     # The gum shows at wide openings, in arches over each tooth.
     centre_u, seam_u = _tooth_phase(xs - o.centre, o.half_width, _UPPER_TEETH)
     gum_edge = top + (0.05 + 0.25 * wide) * tooth_h * (0.55 + 0.45 * centre_u) * wide
-    edge = top + np.minimum(tooth_h, 0.55 * gap) + 0.25 * wide * tooth_h
+    edge = top + np.minimum(tooth_h, 0.4 * gap) + 0.25 * wide * tooth_h
     rounded = edge - 0.12 * tooth_h * (1 - centre_u) ** 2  # the biting edge rounds at each side
     upper = np.clip(ys - gum_edge + 0.5, 0, 1) * np.clip(rounded - ys + 0.5, 0, 1)
     gums = np.clip(ys - top + 0.5, 0, 1) * np.clip(gum_edge - ys + 0.5, 0, 1) * (wide > 0)
@@ -198,11 +200,12 @@ def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, tone):
     lit = 1 - 0.3 * smoothstep(0.2, 0.9, across) - 0.08 * (1 - centre_u) ** 2
     lit = lit - 0.25 * np.exp(-np.maximum(ys - top, 0) / max(0.12 * tooth_h, 0.6))  # lip shadow
     gaps_between = 1 - 0.22 * seam_u
+    lit = lit * (0.55 + 0.45 * smoothstep(0.05, 0.35, gap / o.half_width))  # narrow: shadow
     teeth = palette.teeth * tone(np.clip(lit * gaps_between, 0, 1))[..., None]
     img = _mix(img, palette.gums * (0.8 + 0.2 * fade)[..., None], gums * fade)
     img = _mix(img, teeth, upper * fade)
 
-    low_h = np.minimum(0.45 * tooth_h, 0.22 * gap) * smoothstep(0.2, 0.45, gap / o.half_width)
+    low_h = np.minimum(0.45 * tooth_h, 0.2 * gap) * smoothstep(0.3, 0.55, gap / o.half_width)
     _, seam_l = _tooth_phase(xs - o.centre, o.half_width, _LOWER_TEETH)
     lower = np.clip(ys - (bottom - low_h) + 0.5, 0, 1) * np.clip(bottom - ys + 0.5, 0, 1)
     lower *= (low_h > 0.8) * (1 - smoothstep(0.4, 0.7, across))

@@ -138,9 +138,9 @@ def lip_curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
     order = np.argsort(points[:, 0], kind="stable")
     px, py = points[order, 0], points[order, 1].astype(np.float64)
-    # A light [1 2 1] smoothing of the inner points rounds the kinks a deformed mesh leaves.
+    # A light [1 4 1] smoothing of the inner points rounds the kinks a deformed mesh leaves.
     if len(py) >= 3:
-        py = np.concatenate([py[:1], (py[:-2] + 2 * py[1:-1] + py[2:]) / 4, py[-1:]])
+        py = np.concatenate([py[:1], (py[:-2] + 4 * py[1:-1] + py[2:]) / 6, py[-1:]])
     keep = np.concatenate([[True], np.diff(px) > 1e-6])
     px, py = px[keep], py[keep]
     if len(px) < 2:

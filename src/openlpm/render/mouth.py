@@ -22,6 +22,7 @@ from openlpm.render.interior import InteriorSource, lip_curve
 _UPPER = list(T.LIP_INNER_UPPER)
 _LOWER = list(T.LIP_INNER_LOWER)
 MIN_GAP_PX = 0.6  # below this the lips touch: nothing to draw
+EDGE_PX = 0.5
 UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR = 13, 14  # inner-lip middles: where the teeth show
 _SHAPES = len(BLENDSHAPES)
 _JAW = [BLENDSHAPES.index(n) for n in ("jawOpen", "jawLeft", "jawRight", "jawForward")]
@@ -62,7 +63,8 @@ class MouthLayer:
         xs = np.arange(x0, x1, dtype=np.float64)
         top = lip_curve(up, xs)
         bottom = np.maximum(lip_curve(lo, xs), top)
-        inside = _coverage(top - y0, bottom - y0, y1 - y0)
+        # Half a pixel beyond each lip's edge: the warp leaves the edges themselves soft.
+        inside = _coverage(top - y0 - EDGE_PX, bottom - y0 + EDGE_PX, y1 - y0)
         if not inside.any():
             return
         middle = (up[0, 0] + up[-1, 0]) / 2
