@@ -13,7 +13,7 @@ from openlpm.character import topology as T
 from openlpm.motion import MotionFrame
 from openlpm.render import Renderer
 from openlpm.render.drawn_mouth import image_style
-from openlpm.render.interior import InteriorSource
+from openlpm.render.interior import InteriorSource, lip_curve
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +80,10 @@ def test_upper_teeth_stay_with_the_head_while_the_jaw_drops(astro, astronaut_rig
     head), while the lower lip travels."""
     source = InteriorSource.from_image(astronaut_rig.image, astronaut_rig.face.landmarks)
     upper = source.scaled(astro.size).upper > 0.9
-    rows = np.nonzero(upper.any(1))[0]
-    teeth = upper & (np.arange(upper.shape[0])[:, None] >= rows.min() + 2)  # under the lip
+    lm = astro.deformer.rest[: T.N_LANDMARKS, :2]
+    lip = lip_curve(lm[list(T.LIP_INNER_UPPER)], np.arange(upper.shape[1], dtype=float))
+    lip = np.nan_to_num(lip, nan=np.inf)
+    teeth = upper & (np.arange(upper.shape[0])[:, None] >= lip[None] + 2)  # seen in the image
     assert teeth.sum() >= 30
     half, wide = (astro.render(MotionFrame.of(jawOpen=j)).astype(float) for j in (0.5, 1.0))
     assert np.abs(half[teeth] - wide[teeth]).mean() < 6
@@ -136,3 +138,12 @@ def test_black_and_white_image_gets_a_monochrome_interior(analyzer, monalisa_rig
     assert image_style(monalisa_rig.image, monalisa_rig.face.landmarks) == "photo"
     pixels = _opening(analyzer, Renderer(rig, 512), jawOpen=0.8).astype(np.float32)
     assert np.abs(pixels - pixels.mean(1, keepdims=True)).max() <= 6
+
+
+def test_bench_analysis_measures_the_interior_only_when_open(mona):
+    from openlpm.bench.analyze import analyze_frames
+
+    frames = [mona.render(MotionFrame.of(jawOpen=j)) for j in (0.0, 0.8)]
+    trace = analyze_frames(frames, 25.0, identity_every_s=10).interior
+    assert trace is not None and np.isnan(trace.dark[0])
+    assert trace.dark[1] <= 0.2 and trace.saturation[1] > 0.2

@@ -128,11 +128,12 @@ class Opening:
 
 
 def paint_interior(
-    palette: MouthPalette, o: Opening, tongue_out: float, teeth: bool = True
+    palette: MouthPalette, o: Opening, tongue_out: float, teeth: bool = True, smile: float = 0.0
 ) -> np.ndarray:
     """(rows, W, 3) float32 RGB of the drawn interior (the caller masks it to the opening).
 
     ``teeth`` False paints only the cavity and tongue (the image supplies its own teeth).
+    ``smile`` (0..1): a smile's stretched lips bare the upper teeth, and they catch the light.
     """
     w = len(o.top)
     xs = np.arange(w, dtype=np.float32)[None]
@@ -155,7 +156,7 @@ def paint_interior(
 
     img = _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone)
     if teeth:
-        img = _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, tone)
+        img = _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone)
     if palette.style == "mono":  # grey, in the image's own tone (sepia, blue-black, ...)
         grey = img @ np.float32([0.299, 0.587, 0.114])
         tint = palette.wet_lip / max(float(palette.wet_lip.mean()), 1.0)
@@ -186,13 +187,13 @@ def _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone):
     return _mix(img, tongue, inside * (gap > 3))
 
 
-def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, tone):
+def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone):
     """Upper teeth hanging under the upper lip, lower teeth barely above the lower lip."""
     tooth_h = 0.2 * o.half_width  # visible height of the upper incisors
     # The gum shows at wide openings, in arches over each tooth.
     centre_u, seam_u = _tooth_phase(xs - o.centre, o.half_width, _UPPER_TEETH)
     gum_edge = top + (0.05 + 0.25 * wide) * tooth_h * (0.55 + 0.45 * centre_u) * wide
-    edge = top + np.minimum(tooth_h, 0.4 * gap) + 0.25 * wide * tooth_h
+    edge = top + np.minimum(tooth_h, (0.4 + 0.45 * smile) * gap) + 0.25 * wide * tooth_h
     rounded = edge - 0.12 * tooth_h * (1 - centre_u) ** 2  # the biting edge rounds at each side
     upper = np.clip(ys - gum_edge + 0.5, 0, 1) * np.clip(rounded - ys + 0.5, 0, 1)
     gums = np.clip(ys - top + 0.5, 0, 1) * np.clip(gum_edge - ys + 0.5, 0, 1) * (wide > 0)
@@ -200,7 +201,8 @@ def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, tone):
     lit = 1 - 0.3 * smoothstep(0.2, 0.9, across) - 0.08 * (1 - centre_u) ** 2
     lit = lit - 0.25 * np.exp(-np.maximum(ys - top, 0) / max(0.12 * tooth_h, 0.6))  # lip shadow
     gaps_between = 1 - 0.22 * seam_u
-    lit = lit * (0.55 + 0.45 * smoothstep(0.05, 0.35, gap / o.half_width))  # narrow: shadow
+    light = np.maximum(smoothstep(0.05, 0.35, gap / o.half_width), smile)  # narrow: shadow
+    lit = lit * (0.55 + 0.45 * light)
     teeth = palette.teeth * tone(np.clip(lit * gaps_between, 0, 1))[..., None]
     img = _mix(img, palette.gums * (0.8 + 0.2 * fade)[..., None], gums * fade)
     img = _mix(img, teeth, upper * fade)

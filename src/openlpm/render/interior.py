@@ -19,6 +19,7 @@ from openlpm.analysis.mouth_interior import pixel_stats
 from openlpm.character import topology as T
 from openlpm.render.shapes import OPEN_AT_REST
 
+HIDDEN_CROWN = 0.05  # face heights of upper teeth hidden under the lip, shown when it lifts
 MIN_TEETH_SHARE = 0.15  # an interior with fewer bright low-saturation pixels shows no teeth
 _UPPER = list(T.LIP_INNER_UPPER)
 _LOWER = list(T.LIP_INNER_LOWER)
@@ -75,6 +76,8 @@ class InteriorSource:
         mask, upper = _interior_masks(image, up, lo)
         if not mask.any() or pixel_stats(image[mask > 0.5]).teeth < MIN_TEETH_SHARE:
             return cls.nothing(image)
+        reach = round(HIDDEN_CROWN * face_height)
+        image, mask, upper = _crowns_under_the_lip(image, mask, upper, reach)
         return cls(image, mask, upper, np.zeros(2, np.float32))
 
     def scaled(self, size: tuple[int, int]) -> InteriorSource:
@@ -110,6 +113,28 @@ def _interior_masks(
     mask[:, x0:x1] = inside
     upper[:, x0:x1] = np.clip(split + 0.5 - ys, 0, 1) * inside
     return mask, upper
+
+
+def _crowns_under_the_lip(
+    image: np.ndarray, mask: np.ndarray, upper: np.ndarray, reach: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The upper teeth continued ``reach`` pixels up under the upper lip (a copy of the image
+    there): their top visible row repeated, shading toward the gum, so that a lifted lip (a
+    grin, a sneer) uncovers more of the same teeth instead of a hole."""
+    image, mask, upper = image.copy(), mask.copy(), upper.copy()
+    solid = upper > 0.99
+    for x in np.nonzero(solid.any(0))[0]:
+        rows = np.nonzero(solid[:, x])[0]
+        top_rows = rows[: min(3, len(rows))]  # the brightest of the top rows: not the lip's shadow
+        first = top_rows[np.argmax(image[top_rows, x].astype(np.int32).sum(1))]
+        above = np.arange(max(rows[0] - reach, 0), rows[0])
+        if not len(above):
+            continue
+        t = (rows[0] - above) / max(reach, 1)  # 0 at the visible top, 1 at the gum
+        shade = 1 - 0.15 * t
+        image[above, x] = np.clip(image[first, x] * shade[:, None], 0, 255).astype(np.uint8)
+        mask[above, x] = upper[above, x] = 1.0
+    return image, mask, upper
 
 
 def _split_row(image: np.ndarray, xs: np.ndarray, top: np.ndarray, bottom: np.ndarray):

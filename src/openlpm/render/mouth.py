@@ -71,7 +71,8 @@ class MouthLayer:
         half = abs(up[-1, 0] - up[0, 0]) / 2
         opening = Opening(top - y0, bottom - y0, middle - x0, half, y1 - y0)
         own = self.texture is not None
-        interior = paint_interior(self.palette, opening, pose["tongueOut"], teeth=not own)
+        smile = min(1.0, (pose["mouthSmileLeft"] + pose["mouthSmileRight"]) / 2)
+        interior = paint_interior(self.palette, opening, pose["tongueOut"], not own, smile)
         if self.texture is not None:
             upper, lower = teeth_shift(self.deformer, pose)
             interior = self.texture.over(interior, (x0, y0), upper, lower)

@@ -130,7 +130,8 @@ def _eye_pose(frame: MotionFrame, side: str) -> EyePose:
     v, i = frame.vector, PARAM_INDEX
     return EyePose(
         blink=float(v[i[f"eyeBlink{side}"]]),
-        squint=float(v[i[f"eyeSquint{side}"]]),
+        # Raised cheeks narrow the eye from below as well (the Duchenne smile).
+        squint=min(1.0, float(v[i[f"eyeSquint{side}"]] + 0.5 * v[i[f"cheekSquint{side}"]])),
         wide=float(v[i[f"eyeWide{side}"]]),
         look_out=float(v[i[f"eyeLookOut{side}"]]),
         look_in=float(v[i[f"eyeLookIn{side}"]]),
