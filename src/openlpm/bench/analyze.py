@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from openlpm.analysis import FaceAnalyzer
+from openlpm.analysis.mouth_interior import OPEN_GAP, interior_stats
 from openlpm.bench import identity
 from openlpm.bench.metrics.head import landmark_jump
 
@@ -67,11 +68,22 @@ class IdentityTrace:
 
 
 @dataclass(frozen=True, eq=False)
+class InteriorTrace:
+    """Per frame, what the open mouth shows (see openlpm.analysis.mouth_interior); NaN where
+    the lips are within OPEN_GAP of each other or no face was found."""
+
+    dark: np.ndarray  # near-black share inside the inner-lip contour
+    teeth: np.ndarray  # bright low-saturation share
+    saturation: np.ndarray  # mean HSV saturation
+
+
+@dataclass(frozen=True, eq=False)
 class VideoAnalysis:
     series: FaceSeries
     identity: IdentityTrace | None
     thumbs: tuple[tuple[float, np.ndarray], ...] = field(default=())  # (seconds, small RGB)
     analysis_s: float = 0.0  # time spent measuring (not producing the frames)
+    interior: InteriorTrace | None = None
 
 
 def reference_descriptor(rgb: np.ndarray) -> np.ndarray | None:
@@ -99,6 +111,7 @@ def analyze_frames(
     id_times: list[float] = []
     id_dist: list[float] = []
     thumbs: list[tuple[float, np.ndarray]] = []
+    inside: list[tuple[float, float, float]] = []
     wanted = sorted(round(t * fps) for t in thumb_times)
     id_step = max(1, round(identity_every_s * fps))
     spent, previous = 0.0, None
@@ -108,6 +121,7 @@ def analyze_frames(
             m = analyzer.measure(rgb) if i % measure_every == 0 else None
             found.append(m is not None)
             rows.append(_row(m))
+            inside.append(_interior(rgb, m))
             current = None if m is None else m.landmarks
             jumps.append(landmark_jump(previous, current, m.face_height if m else 0.0))
             previous = current
@@ -124,7 +138,8 @@ def analyze_frames(
                 on_frame(i + 1)
     series = _series(fps, rows, found, jumps)
     trace = IdentityTrace(np.array(id_times), np.array(id_dist)) if id_times else None
-    return VideoAnalysis(series, trace, tuple(thumbs), spent)
+    interior = InteriorTrace(*np.array(inside, np.float64).reshape(-1, 3).T)
+    return VideoAnalysis(series, trace, tuple(thumbs), spent, interior)
 
 
 def _row(m) -> tuple[float, ...]:
@@ -134,6 +149,11 @@ def _row(m) -> tuple[float, ...]:
         m.mouth_gap, m.mouth_width, m.mouth_corner_lift, m.ear_left, m.ear_right,
         m.brow_height, m.yaw, m.pitch, m.roll,
     )  # fmt: skip
+
+
+def _interior(rgb: np.ndarray, m) -> tuple[float, float, float]:
+    stats = None if m is None or m.mouth_gap <= OPEN_GAP else interior_stats(rgb, m.landmarks)
+    return (np.nan,) * 3 if stats is None else (stats.dark, stats.teeth, stats.saturation)
 
 
 def _series(fps: float, rows: list, found: list[bool], jumps: list[float]) -> FaceSeries:

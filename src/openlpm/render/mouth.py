@@ -1,124 +1,151 @@
-"""The mouth interior: drawn where the lips have parted, after the warp, in output pixels.
+"""The mouth layer: what shows where the lips have parted, after the warp, in output pixels.
 
-The opening is the polygon between the deformed inner lip contours. Inside it: a dark cavity in
-the character's own lip hue, upper teeth hanging from the upper lip, lower teeth on the lower
-lip when the mouth is wide open, and a tongue hint at the bottom.
+The opening lies between the deformed inner lip contours, drawn as smooth curves per column with
+an exact anti-aliased coverage (no polygon corners). Inside it, back to front: the drawn cavity
+and tongue (drawn_mouth.py); the image's own interior (an :class:`InteriorSource`), its upper
+teeth moving with the head and its lower teeth with the jaw, or drawn teeth where the image has
+none; and the wet inner edge of the lips.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from openlpm.character import topology as T
-from openlpm.character.mesh import smoothstep
+from openlpm.motion.frame import MotionFrame
+from openlpm.motion.params import BLENDSHAPES
+from openlpm.render.deform import Deformer
+from openlpm.render.drawn_mouth import MouthPalette, Opening, paint_interior, paint_lip_edge
+from openlpm.render.interior import InteriorSource, lip_curve
 
 _UPPER = list(T.LIP_INNER_UPPER)
 _LOWER = list(T.LIP_INNER_LOWER)
 MIN_GAP_PX = 0.6  # below this the lips touch: nothing to draw
-
-
-@dataclass(frozen=True)
-class MouthColours:
-    cavity: np.ndarray  # RGB float32
-    teeth: np.ndarray
-    tongue: np.ndarray
-
-    @classmethod
-    def from_image(cls, image: np.ndarray, landmarks: np.ndarray) -> MouthColours:
-        lips = np.zeros(image.shape[:2], np.uint8)
-        outer = np.array(T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1])
-        cv2.fillPoly(lips, [np.round(landmarks[outer, :2]).astype(np.int32)], 1)
-        lip = (
-            np.median(image[lips > 0].reshape(-1, 3), axis=0).astype(np.float32)
-            if lips.any()
-            else np.float32([170, 90, 90])
-        )
-        brightness = float(np.median(image.reshape(-1, 3).mean(1)))
-        cavity = lip * 0.18 + np.float32([12, 4, 6])
-        teeth = np.float32([236, 230, 218]) * (0.75 + 0.25 * min(1.0, brightness / 160))
-        tongue = lip * 0.55 + np.float32([60, 20, 22])
-        return cls(cavity, teeth, np.clip(tongue, 0, 255))
+EDGE_PX = 0.5
+UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR = 13, 14  # inner-lip middles: where the teeth show
+_SHAPES = len(BLENDSHAPES)
+_JAW = [BLENDSHAPES.index(n) for n in ("jawOpen", "jawLeft", "jawRight", "jawForward")]
 
 
 class MouthLayer:
     """Paints only openings that a pose made: lips parted in the image are either closed by the
-    deformer's rest closure (``rest_closed``) or, when barely apart, kept as the image shows
-    them by measuring the opening from their rest positions."""
+    deformer's rest closure (``deformer.rest_offset``) or, when barely apart, kept as the image
+    shows them by measuring the opening from their rest positions."""
 
-    def __init__(self, colours: MouthColours, landmarks: np.ndarray, rest_closed: bool) -> None:
-        self.c = colours
+    def __init__(
+        self,
+        palette: MouthPalette,
+        source: InteriorSource,
+        deformer: Deformer,
+        landmarks: np.ndarray,
+    ) -> None:
+        self.palette = palette
+        self.deformer = deformer
         up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
+        rest_closed = bool(deformer.rest_offset.any())
         half_gap = np.zeros_like(up) if rest_closed else (lo - up) / 2
         self.up, self.lo = up + half_gap, lo - half_gap  # both on the rest seam when parted
-        self.mouth_width = float(np.linalg.norm(up[-1] - up[0]))
+        self.texture = _Texture(source) if not source.empty else None
 
-    def draw(self, frame: np.ndarray, disp: np.ndarray, tongue_out: float = 0.0) -> None:
-        """Paint the interior into ``frame`` (uint8 RGB, modified in place); ``disp`` is the
-        (V, 2) vertex displacement of the pose."""
+    def draw(self, frame: np.ndarray, disp: np.ndarray, pose: MotionFrame) -> None:
+        """Paint the opening into ``frame`` (uint8 RGB, modified in place); ``disp`` is the
+        (V, 2) vertex displacement of ``pose``."""
         up, lo = self.up + disp[_UPPER], self.lo + disp[_LOWER]
-        gap = lo[:, 1] - up[:, 1]
-        if gap.max() < MIN_GAP_PX:
+        if (lo[:, 1] - up[:, 1]).max() < MIN_GAP_PX:
             return
-        poly = np.vstack([up, lo[::-1]])
         h, w = frame.shape[:2]
-        x0, y0 = np.floor(poly.min(0)).astype(int) - 2
-        x1, y1 = np.ceil(poly.max(0)).astype(int) + 3
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        x0, x1 = max(int(np.floor(up[:, 0].min())) - 1, 0), min(int(np.ceil(up[:, 0].max())) + 2, w)
+        y0 = max(int(np.floor(min(up[:, 1].min(), lo[:, 1].min()))) - 1, 0)
+        y1 = min(int(np.ceil(max(up[:, 1].max(), lo[:, 1].max()))) + 2, h)
         if x1 - x0 < 2 or y1 - y0 < 2:
             return
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        pts = np.round((poly - (x0, y0)) * 16).astype(np.int32)
-        cv2.fillPoly(mask, [pts], 255, cv2.LINE_AA, shift=4)
-        inside = mask.astype(np.float32)[..., None] / 255
-        interior = self._interior(up - (x0, y0), lo - (x0, y0), mask.shape, tongue_out)
+        xs = np.arange(x0, x1, dtype=np.float64)
+        top = lip_curve(up, xs)
+        bottom = np.maximum(lip_curve(lo, xs), top)
+        # Half a pixel beyond each lip's edge: the warp leaves the edges themselves soft.
+        inside = _coverage(top - y0 - EDGE_PX, bottom - y0 + EDGE_PX, y1 - y0)
+        if not inside.any():
+            return
+        middle = (up[0, 0] + up[-1, 0]) / 2
+        half = abs(up[-1, 0] - up[0, 0]) / 2
+        opening = Opening(top - y0, bottom - y0, middle - x0, half, y1 - y0)
+        own = self.texture is not None
+        smile = min(1.0, (pose["mouthSmileLeft"] + pose["mouthSmileRight"]) / 2)
+        interior = paint_interior(self.palette, opening, pose["tongueOut"], not own, smile)
+        if self.texture is not None:
+            upper, lower = teeth_shift(self.deformer, pose)
+            interior = self.texture.over(interior, (x0, y0), upper, lower)
+        interior = paint_lip_edge(self.palette, opening, interior)
         roi = frame[y0:y1, x0:x1].astype(np.float32)
-        frame[y0:y1, x0:x1] = (roi + (interior - roi) * inside).astype(np.uint8)
+        alpha = inside[..., None]
+        frame[y0:y1, x0:x1] = np.clip(roi + (interior - roi) * alpha + 0.5, 0, 255).astype(np.uint8)
 
-    def _interior(
-        self, up: np.ndarray, lo: np.ndarray, shape: tuple[int, int], tongue_out: float
+
+def teeth_shift(deformer: Deformer, pose: MotionFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel displacements, from the image, of the upper teeth (head and body motion only) and
+    of the lower teeth (the same plus the jaw, from the closed rest)."""
+    head = pose.vector.copy()
+    head[:_SHAPES] = 0
+    jaw = head.copy()
+    jaw[_JAW] = pose.vector[_JAW]
+    a = UPPER_TEETH_ANCHOR
+    upper = deformer.displacement(MotionFrame(head))[a] - deformer.rest_offset[a]
+    lower = deformer.displacement(MotionFrame(jaw))[LOWER_TEETH_ANCHOR]
+    return upper, lower
+
+
+class _Texture:
+    """An interior source cropped to its mask, as two premultiplied RGBA layers."""
+
+    def __init__(self, source: InteriorSource) -> None:
+        ys, xs = np.nonzero(source.mask > 0)
+        m = 2
+        h, w = source.mask.shape
+        self.x0, self.y0 = max(xs.min() - m, 0), max(ys.min() - m, 0)
+        x1, y1 = min(xs.max() + m + 1, w), min(ys.max() + m + 1, h)
+        box = (slice(self.y0, y1), slice(self.x0, x1))
+        rgb = source.image[box].astype(np.float32)
+        mask, upper = source.mask[box], source.upper[box]
+        self.layers = [
+            np.dstack([rgb * a[..., None], a]).astype(np.float32)
+            for a in (mask - upper, upper)  # lower part first: the upper teeth overlap it
+        ]
+        self.lower_shift = np.asarray(source.lower_shift, np.float32)
+
+    def over(
+        self, img: np.ndarray, origin: tuple[int, int], upper: np.ndarray, lower: np.ndarray
     ) -> np.ndarray:
-        h, w = shape
-        xs = np.arange(w, dtype=np.float32)
-        ys = np.arange(h, dtype=np.float32)[:, None]
-        top = np.interp(xs, *_sorted(up))[None]
-        bottom = np.interp(xs, *_sorted(lo))[None]
-        gap = np.maximum(bottom - top, 1e-3)
-        left, right = up[:, 0].min(), up[:, 0].max()
-        centre = (left + right) / 2
-        half = max((right - left) / 2, 1.0)
-        across = np.abs(xs - centre)[None] / half  # 0 at the centre, 1 at the corners
-        depth = np.clip((ys - top) / gap, 0, 1)
-        # Cavity: darkest in the middle of the opening and toward the corners.
-        shade = 0.75 + 0.45 * np.abs(depth - 0.5) - 0.25 * across
-        img = np.broadcast_to(self.c.cavity, (h, w, 3)) * np.clip(shade, 0.4, 1.2)[..., None]
-        tooth = 0.075 * self.mouth_width  # visible upper-teeth height when fully exposed
-        upper_teeth = (ys - top < np.minimum(tooth, 0.55 * gap)) & (ys >= top - 1)
-        lower_teeth = (bottom - ys < np.minimum(0.6 * tooth, 0.3 * gap - 2)) & (across < 0.7)
-        # Teeth fade into the dark of the cheeks toward the corners instead of ending in a block.
-        fade = (1 - smoothstep(0.45, 0.85, across)) * (
-            1 - 0.25 * np.clip((ys - top) / max(tooth, 1), 0, 1)
-        )
-        seams = 1 - 0.12 * (
-            np.abs(np.sin((xs - centre)[None] / max(self.mouth_width, 1) * np.pi * 7)) < 0.12
-        )
-        teeth_amount = ((upper_teeth | lower_teeth) * fade * seams)[..., None]
-        img = img + (self.c.teeth - img) * teeth_amount
-        # Tongue: a soft mound rising from the lower lip when the mouth is open enough.
-        tongue_h = (0.25 + 0.5 * tongue_out) * gap
-        mound = (bottom - ys) < tongue_h * np.sqrt(np.clip(1 - across**2 / 0.45, 0, 1))
-        tongue = self.c.tongue * (0.85 + 0.15 * depth)[..., None]
-        img = np.where((mound & ~lower_teeth & (gap > 6))[..., None], tongue, img)
-        return img.astype(np.float32)
+        """``img`` (a box at ``origin`` in output pixels) with the two parts laid over it."""
+        rows, cols = img.shape[:2]
+        gx = np.arange(cols, dtype=np.float32)[None] + (origin[0] - self.x0)
+        gy = np.arange(rows, dtype=np.float32)[:, None] + (origin[1] - self.y0)
+        gx, gy = np.broadcast_to(gx, (rows, cols)), np.broadcast_to(gy, (rows, cols))
+        for layer, shift in zip(self.layers, (lower - self.lower_shift, upper), strict=True):
+            sample = cv2.remap(
+                layer, gx - np.float32(shift[0]), gy - np.float32(shift[1]), cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+            )  # fmt: skip
+            img = img * (1 - sample[..., 3:]) + sample[..., :3]
+        return img
+
+
+def _coverage(top: np.ndarray, bottom: np.ndarray, rows: int) -> np.ndarray:
+    """(rows, W) share of each pixel between the curves (pixel y covers y-0.5..y+0.5), softened
+    across columns by a quarter pixel so steep edges near the corners do not stair-step."""
+    ys = np.arange(rows, dtype=np.float32)[:, None]
+    lo = np.maximum(ys - 0.5, top[None].astype(np.float32))
+    hi = np.minimum(ys + 0.5, bottom[None].astype(np.float32))
+    cover = np.clip(hi - lo, 0, 1)
+    return cv2.filter2D(cover, -1, np.float32([[0.25, 0.5, 0.25]]), borderType=cv2.BORDER_CONSTANT)
 
 
 def fill_open_mouth(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """A copy of ``image`` with the teeth and dark of an open mouth painted over in lip colour.
+    """A copy of ``image`` with the teeth and dark of an open mouth filled in from the lips.
 
-    Used when the image's lips are parted: the deformer then closes them at rest, squeezing
-    this region into the seam, where it must read as lips meeting, not as a line of teeth.
+    Only the warp's source: when the image's lips are parted the deformer closes them at rest,
+    squeezing this region into the seam, where it must read as lips meeting, not as a line of
+    teeth. Wherever the lips part, the mouth layer covers it with the image's own interior.
     """
     up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
     x0, x1 = int(np.floor(up[:, 0].min())), int(np.ceil(up[:, 0].max())) + 1

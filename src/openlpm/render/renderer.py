@@ -6,7 +6,9 @@ character cannot drift. Per frame:
 2. the mesh deformer moves the vertices; the warp turns that into a dense backward map;
 3. the reference (with the person mask as alpha) is remapped and composited over the clean
    plate where anything moved, so the background never smears;
-4. the mouth layer paints the interior where the lips parted.
+4. the mouth layer paints the opening where the lips parted: the image's own teeth and interior
+   (or an :class:`InteriorSource` given by the caller) moving with the head and jaw, drawn
+   where there is nothing to show.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from openlpm.character.topology import LEFT_EYE, LIP_INNER_LOWER, LIP_INNER_UPPE
 from openlpm.motion.frame import MotionFrame
 from openlpm.motion.params import PARAM_INDEX
 from openlpm.render.deform import Deformer
+from openlpm.render.drawn_mouth import MouthPalette
 from openlpm.render.eyes import EyeLayer, EyePose
-from openlpm.render.mouth import MIN_GAP_PX, MouthColours, MouthLayer, fill_open_mouth
+from openlpm.render.interior import InteriorSource
+from openlpm.render.mouth import MIN_GAP_PX, MouthLayer, fill_open_mouth
 from openlpm.render.references import ReferenceTextures
 from openlpm.render.warp import CoarseField, Warp
 
@@ -38,7 +42,11 @@ def output_size(width: int, height: int, size: int) -> tuple[int, int]:
 
 
 class Renderer:
-    def __init__(self, rig: Rig, size: int = DEFAULT_SIZE) -> None:
+    def __init__(
+        self, rig: Rig, size: int = DEFAULT_SIZE, interior: InteriorSource | None = None
+    ) -> None:
+        """``interior``: what an opening of the mouth reveals, in the rig's image coordinates
+        (default: the portrait's own teeth when its lips are parted, else drawn)."""
         w0, h0 = rig.size
         self.width, self.height = output_size(w0, h0, size)
         sx, sy = self.width / w0, self.height / h0
@@ -50,7 +58,13 @@ class Renderer:
         lm = rig.face.landmarks * np.float32([sx, sy, (sx + sy) / 2])
         mesh = rig.mesh.scaled(sx, sy)
         self.deformer = Deformer(mesh, lm)
-        if self.deformer.rest_offset.any():  # lips parted in the image: closed at rest
+        parted = bool(self.deformer.rest_offset.any())
+        if interior is None:
+            own = rig.image, rig.face.landmarks
+            interior = InteriorSource.from_image(*own) if parted else InteriorSource.nothing(own[0])
+        interior = interior.scaled(dsize)
+        palette = MouthPalette.from_image(image, lm)
+        if parted:  # lips parted in the image: closed at rest; the warp must not show teeth
             image = fill_open_mouth(image, lm)
         self.reference = np.dstack([image, np.round(mask * 255).astype(np.uint8)])
         self._source = self.reference.copy()
@@ -58,8 +72,7 @@ class Renderer:
         self.rest_xy = mesh.rest[:, :2].copy()
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
-        colours = MouthColours.from_image(image, lm)
-        self.mouth = MouthLayer(colours, lm, rest_closed=bool(self.deformer.rest_offset.any()))
+        self.mouth = MouthLayer(palette, interior, self.deformer, lm)
         self.refs = (
             ReferenceTextures(rig.references, dsize, image, lm, self.eyes)
             if rig.references
@@ -92,7 +105,8 @@ class Renderer:
             self._source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
         out[y0:y1, x0:x1] = self._over_plate(warped, field, box)
-        self.mouth.draw(out, disp, frame["tongueOut"])
+        self.mouth.draw(out, disp, frame)
+        # An open-mouth reference's interior replaces whatever the mouth layer showed there.
         if self.refs is not None and self.refs.interior is not None:
             up = self.mouth.up + disp[_INNER_UPPER]
             lo = self.mouth.lo + disp[_INNER_LOWER]
@@ -146,7 +160,8 @@ def _eye_pose(frame: MotionFrame, side: str) -> EyePose:
     v, i = frame.vector, PARAM_INDEX
     return EyePose(
         blink=float(v[i[f"eyeBlink{side}"]]),
-        squint=float(v[i[f"eyeSquint{side}"]]),
+        # Raised cheeks narrow the eye from below as well (the Duchenne smile).
+        squint=min(1.0, float(v[i[f"eyeSquint{side}"]] + 0.5 * v[i[f"cheekSquint{side}"]])),
         wide=float(v[i[f"eyeWide{side}"]]),
         look_out=float(v[i[f"eyeLookOut{side}"]]),
         look_in=float(v[i[f"eyeLookIn{side}"]]),

@@ -23,6 +23,7 @@ _CORNERS = (61, 78, 291, 308)
 _INNER_UP = list(T.LIP_INNER_UPPER)
 _INNER_LO = list(T.LIP_INNER_LOWER)
 OPEN_AT_REST = 0.02  # mean inner-lip gap (face heights) above which the image's mouth is open
+UPPER_CLOSES = 0.3  # share of an image's lip gap that the upper lip travels to close it
 
 
 class ShapeBuilder:
@@ -83,8 +84,8 @@ class ShapeBuilder:
         gap = np.maximum(self.lm[_INNER_LO, 1] - self.lm[_INNER_UP, 1], 0)
         if gap.mean() <= OPEN_AT_REST:
             return np.zeros((self.n, 2))
-        half_gap = self._along_lips(gap) / 2
-        half_gap[np.abs(self.uv[:, 0]) > self.mouth_half] = 0
+        gap_along = self._along_lips(gap)
+        gap_along[np.abs(self.uv[:, 0]) > self.mouth_half] = 0
         seam = self._along_lips((self.lm[_INNER_UP, 1] + self.lm[_INNER_LO, 1]) / 2)
         off_seam = self.uv[:, 1] - seam
         pull = np.exp(-0.5 * (off_seam / 0.05) ** 2)  # the lips move most, the skin less
@@ -92,12 +93,19 @@ class ShapeBuilder:
         lower[_LIPS_UPPER], lower[_LIPS_LOWER] = False, True
         pull[_INNER_UP] = pull[_INNER_LO] = 1.0
         field = np.zeros((self.n, 2))
-        field[:, 1] = np.where(lower, -half_gap, half_gap) * pull
+        # The jaw does most of the closing: the upper lip keeps more of its place (and keeps
+        # showing the upper teeth under it when the mouth opens again).
+        field[:, 1] = np.where(lower, -(1 - UPPER_CLOSES) * gap_along, UPPER_CLOSES * gap_along)
+        field[:, 1] *= pull
         return field
 
     def side(self, sign: float) -> np.ndarray:
         """0..1 toward one side of the face: sign +1 is image right (the character's left)."""
         return smoothstep(-0.3 * self.mouth_half, 0.6 * self.mouth_half, sign * self.uv[:, 0])
+
+    def half(self, sign: float) -> np.ndarray:
+        """The share of one side in a symmetric pair: half(+1) + half(-1) = 1 everywhere."""
+        return smoothstep(-0.5 * self.mouth_half, 0.5 * self.mouth_half, sign * self.uv[:, 0])
 
     # -- fields --------------------------------------------------------------------------
     def build(self) -> np.ndarray:
@@ -147,29 +155,47 @@ class ShapeBuilder:
             ("Left", 1.0, T.MOUTH_CORNER_LEFT, T.CHEEK_LEFT, T.NOSE_WING_LEFT),
             ("Right", -1.0, T.MOUTH_CORNER_RIGHT, T.CHEEK_RIGHT, T.NOSE_WING_RIGHT),
         ):
-            near_corner = self.near((corner, 308 if sign > 0 else 78), 0.45 * self.mouth_half)
-            cheeks = self.near(cheek, 0.06)
-            f[f"mouthSmile{side}"] = self._vec(near_corner, 0.035 * sign, -0.045) + self._vec(
-                cheeks, 0, -0.015
+            near_corner = self.near((corner, 308 if sign > 0 else 78), 0.5 * self.mouth_half)
+            cheeks = self.near(cheek, 0.07)
+            eye = T.LEFT_EYE if sign > 0 else T.RIGHT_EYE
+            lower_lid = self.near(eye.lower[2:-2], 0.018)
+            upper_lip_side = upper_lip * self.half(sign)
+            # A Duchenne smile: the corners pull up and out, the cheeks rise and push the lower
+            # lids up, and the stretched upper lip lifts off the teeth.
+            across = np.abs(self.uv[:, 0]) / self.mouth_half
+            corners_only = near_corner * smoothstep(0.0, 0.7, across)  # not the lips' middle
+            f[f"mouthSmile{side}"] = (
+                self._vec(corners_only, 0.05 * sign, -0.06)
+                + self._vec(lower_lip * self.half(sign), 0, 0.006)
+                + self._vec(cheeks, 0, -0.03)
+                + self._vec(lower_lid, 0, -0.006)
+                + self._vec(upper_lip_side, 0, -0.016)
             )
-            f[f"mouthFrown{side}"] = self._vec(near_corner, 0.01 * sign, 0.035)
+            f[f"mouthFrown{side}"] = self._vec(near_corner, 0.012 * sign, 0.05)
             f[f"mouthStretch{side}"] = self._vec(near_corner, 0.045 * sign, 0.012)
             f[f"mouthDimple{side}"] = self._vec(near_corner, 0.018 * sign, -0.004)
             f[f"mouthPress{side}"] = self._press(sign)
             f[f"mouthLowerDown{side}"] = self._vec(lower_lip * self.side(sign), 0, 0.035)
-            f[f"mouthUpperUp{side}"] = self._vec(upper_lip * self.side(sign), 0, -0.03)
-            f[f"cheekSquint{side}"] = self._vec(cheeks, 0, -0.02)
-            f[f"noseSneer{side}"] = self._vec(self.near(wing, 0.03), 0, -0.018)
+            f[f"mouthUpperUp{side}"] = self._vec(upper_lip_side, 0, -0.035)
+            f[f"cheekSquint{side}"] = self._vec(cheeks, 0, -0.035) + self._vec(lower_lid, 0, -0.012)
+            # Disgust wrinkles the nose: the wings rise and take the side of the upper lip along.
+            f[f"noseSneer{side}"] = (
+                self._vec(self.near(wing, 0.035), 0, -0.03)
+                + self._vec(upper_lip_side, 0, -0.012)
+                + self._vec(cheeks, 0, -0.01)
+            )
             f[f"jaw{side}"] = self._vec(jaw, 0.05 * sign, 0)
             f[f"mouth{side}"] = self._vec(lips, 0.04 * sign, 0)
-            eye = T.LEFT_EYE if sign > 0 else T.RIGHT_EYE
             outer_brow = self.near(eye.brow_upper[:2] + eye.brow_lower[:2], 0.035)
             inner_brow = self.near(eye.brow_upper[-2:] + eye.brow_lower[-2:], 0.035)
             brow = self.near(eye.brow_upper + eye.brow_lower, 0.04)
-            f[f"browOuterUp{side}"] = self._vec(outer_brow, 0, -0.045)
-            f[f"browDown{side}"] = self._vec(brow, -0.008 * sign, 0.03)
+            f[f"browOuterUp{side}"] = self._vec(outer_brow, 0, -0.055)
+            # Brows down and drawn together, the inner ends most (corrugator).
+            f[f"browDown{side}"] = self._vec(brow, -0.012 * sign, 0.04) + self._vec(
+                inner_brow, -0.008 * sign, 0.012
+            )
             f.setdefault("browInnerUp", z.copy())
-            f["browInnerUp"] += self._vec(inner_brow, 0.004 * sign, -0.05)
+            f["browInnerUp"] += self._vec(inner_brow, 0.004 * sign, -0.06)
 
         f["mouthRollLower"] = self._vec(
             self.near(T.LIP_OUTER_LOWER[2:9], 0.012) * (jaw > 0.4), 0, -0.02

@@ -36,6 +36,9 @@ class SpeechFigures:
     energy: float | None
     detection: float
     identity: float | None  # median distance to the reference
+    interior_dark: float | None  # open-mouth frames: near-black share inside the inner lips
+    interior_teeth: float | None  # bright low-saturation share
+    interior_saturation: float | None  # mean saturation
 
     def values(self) -> dict[str, Value]:
         return asdict(self)
@@ -128,6 +131,31 @@ SPEECH_METRICS: tuple[Metric, ...] = (
         3,
         "dlib 128-D descriptor distance to the portrait (same person < 0.6), median",
     ),
+    Metric(
+        "interior_dark",
+        "mouth near-black",
+        "",
+        "human",
+        3,
+        "share of pixels with HSV value < 40 inside the inner-lip contour, frames with the "
+        "lips apart > 0.04 face heights (real speakers: 0.01-0.17)",
+    ),
+    Metric(
+        "interior_teeth",
+        "mouth teeth",
+        "",
+        "human",
+        3,
+        "share of bright (value >= 150) low-saturation (<= 0.35) pixels in the same openings",
+    ),
+    Metric(
+        "interior_saturation",
+        "mouth saturation",
+        "",
+        "human",
+        3,
+        "mean HSV saturation in the same openings",
+    ),
 )
 
 
@@ -158,8 +186,18 @@ def speech_figures(
         energy=motion_energy(s.jump, s.fps),
         detection=s.detection_rate,
         identity=identity_median(analysis),
+        **interior_means(analysis),
     )
     return figures, sync
+
+
+def interior_means(analysis: VideoAnalysis) -> dict[str, float | None]:
+    """The interior statistics averaged over the open-mouth frames (None: never open)."""
+    trace = analysis.interior
+    names = ("dark", "teeth", "saturation")
+    if trace is None or not np.isfinite(trace.dark).any():
+        return {f"interior_{n}": None for n in names}
+    return {f"interior_{n}": nanmean(getattr(trace, n)) for n in names}
 
 
 def identity_median(analysis: VideoAnalysis) -> float | None:

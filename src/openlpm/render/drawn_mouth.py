@@ -1,0 +1,250 @@
+"""The drawn mouth interior: the fallback where the image has no interior of its own to show.
+
+Painted per output pixel of the opening from the two lip curves (no polygons, so no corners):
+a cavity in a dark red-brown of the character's own lip hue, lit from the front and deepest at
+the back of the throat and in the corners; upper teeth under the upper lip with separations and,
+at wide openings, a gum line; lower teeth mostly hidden by the lower lip; a shaded tongue; and
+(:func:`paint_lip_edge`, over any interior) the darker wet band of the inner lips along the
+edge. The style follows the image: photographic, cel-shaded (flat tones with hard steps) for
+flat cartoons, monochrome for black and white.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from openlpm.character import topology as T
+from openlpm.character.mesh import smoothstep
+
+STYLES = ("photo", "cel", "mono")
+# Visible tooth widths from the middle outward, in mouth half-widths (incisors to premolars;
+# they narrow toward the corners as the arch turns away).
+_UPPER_TEETH = (0.32, 0.23, 0.19, 0.15, 0.12)
+_LOWER_TEETH = (0.2, 0.18, 0.17, 0.15, 0.13, 0.12)
+CAVITY_VALUE = (80.0, 120.0)  # HSV value range of the lit front of the cavity
+THROAT_VALUE = 50.0  # the back of the throat: dark, yet not black
+
+
+@dataclass(frozen=True)
+class MouthPalette:
+    """Colours of the drawn interior (RGB float32) and the style to paint it in."""
+
+    cavity: np.ndarray
+    throat: np.ndarray
+    teeth: np.ndarray
+    gums: np.ndarray
+    tongue: np.ndarray
+    wet_lip: np.ndarray
+    style: str = "photo"
+
+    def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise ValueError(f"style must be one of {STYLES}, got {self.style!r}")
+
+    @classmethod
+    def from_image(cls, image: np.ndarray, landmarks: np.ndarray) -> MouthPalette:
+        style = image_style(image, landmarks)
+        lip = _lip_colour(image, landmarks)
+        lip_value = float(lip.max())
+        cavity = lip / lip_value * np.clip(0.55 * lip_value, *CAVITY_VALUE)
+        throat = lip / lip_value * THROAT_VALUE
+        brightness = float(np.median(image.reshape(-1, 3).mean(1)))
+        teeth = np.float32([238, 232, 220]) * (0.8 + 0.2 * min(1.0, brightness / 160))
+        if style == "cel":
+            teeth = np.float32([246, 244, 238])
+        gums = np.clip(lip * 1.05 + np.float32([12, 0, 4]), 0, 255)
+        tongue = np.clip(lip * 0.8 + np.float32([30, 4, 8]), 0, 255)
+        wet_lip = lip * 0.62
+        return cls(
+            *(np.asarray(c, np.float32) for c in (cavity, throat, teeth, gums, tongue, wet_lip)),
+            style=style,
+        )
+
+
+def _lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    lips = np.zeros(image.shape[:2], np.uint8)
+    outer = np.array(T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1])
+    inner = np.array(T.LIP_INNER_UPPER + T.LIP_INNER_LOWER[::-1])
+    cv2.fillPoly(lips, [np.round(landmarks[outer, :2]).astype(np.int32)], 1)
+    cv2.fillPoly(lips, [np.round(landmarks[inner, :2]).astype(np.int32)], 0)  # not the teeth
+    if not lips.any():
+        return np.float32([170, 90, 90])
+    return np.median(image[lips > 0].reshape(-1, 3), axis=0).astype(np.float32) + 1
+
+
+def image_style(image: np.ndarray, landmarks: np.ndarray) -> str:
+    """ "mono" for a black-and-white (or toned) image, "cel" for a flat-shaded drawing, else
+    "photo" (which also suits soft-shaded paintings and illustrations).
+
+    Black and white: the lips have the hue of the cheeks and the cheeks almost no colour. Flat:
+    most of the face, at one size, has no second derivative at all.
+    """
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lips = _region(image, landmarks, T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1])
+    cheek_mask = _hull(image, landmarks, T.CHEEK_LEFT + T.CHEEK_RIGHT) & ~lips
+    if lips.any() and cheek_mask.any():
+        lip_ab = np.median(lab[lips][:, 1:], 0)
+        cheek_ab = np.median(lab[cheek_mask][:, 1:], 0)
+        if np.hypot(*(lip_ab - cheek_ab)) < 4 and np.hypot(*(cheek_ab - 128)) < 14:
+            return "mono"
+    xy = landmarks[:, :2]
+    x0, y0 = np.maximum(np.floor(xy.min(0)).astype(int), 0)
+    x1, y1 = np.ceil(xy.max(0)).astype(int) + 1
+    face = image[y0:y1, x0:x1]
+    if face.size == 0:
+        return "photo"
+    grey = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    scale = 256 / max(face.shape[:2])  # judge flatness at one size, whatever the resolution
+    grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    flat = np.abs(cv2.Laplacian(grey, cv2.CV_32F)) < 1.0
+    return "cel" if flat.mean() > 0.4 else "photo"
+
+
+def _region(image: np.ndarray, landmarks: np.ndarray, outline) -> np.ndarray:
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(landmarks[list(outline), :2]).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
+def _hull(image: np.ndarray, landmarks: np.ndarray, points) -> np.ndarray:
+    mask = np.zeros(image.shape[:2], np.uint8)
+    hull = cv2.convexHull(np.round(landmarks[list(points), :2]).astype(np.int32))
+    cv2.fillPoly(mask, [hull], 1)
+    return mask.astype(bool)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The opening in a box of output pixels: the lip curves per column, box coordinates."""
+
+    top: np.ndarray  # (W,) y of the upper lip's inner edge per column
+    bottom: np.ndarray  # (W,) y of the lower lip's inner edge
+    centre: float  # x of the mouth's middle
+    half_width: float  # corner to middle, pixels
+    rows: int
+
+
+def paint_interior(
+    palette: MouthPalette, o: Opening, tongue_out: float, teeth: bool = True, smile: float = 0.0
+) -> np.ndarray:
+    """(rows, W, 3) float32 RGB of the drawn interior (the caller masks it to the opening).
+
+    ``teeth`` False paints only the cavity and tongue (the image supplies its own teeth).
+    ``smile`` (0..1): a smile's stretched lips bare the upper teeth, and they catch the light.
+    """
+    w = len(o.top)
+    xs = np.arange(w, dtype=np.float32)[None]
+    ys = np.arange(o.rows, dtype=np.float32)[:, None]
+    top, bottom = o.top[None].astype(np.float32), o.bottom[None].astype(np.float32)
+    gap = np.maximum(bottom - top, 1e-3)
+    depth = (ys - top) / gap  # 0 at the upper lip, 1 at the lower
+    across = np.abs(xs - o.centre) / max(o.half_width, 1.0)  # 0 in the middle, 1 at the corners
+    wide = smoothstep(0.12, 0.5, gap / max(o.half_width, 1.0))  # how far the mouth is open
+    tone = _tone(palette.style)
+
+    # Cavity: lit from the front; the throat shows deep in the middle of a wide opening, and the
+    # cheeks shade the corners.
+    throat = np.exp(-((across / 0.45) ** 2) - ((depth - 0.45) / 0.4) ** 2) * (0.35 + 0.65 * wide)
+    shade = np.clip(throat + 0.7 * smoothstep(0.55, 1.05, across), 0, 1)
+    img = _mix(palette.cavity, palette.throat, tone(shade))
+    img *= (1 - 0.18 * smoothstep(0.85, 1.2, across))[..., None]
+    # Light reaches into a wide opening; a narrow one is in shadow (and reads as parted lips).
+    img *= (0.45 + 0.55 * smoothstep(0.05, 0.4, gap / max(o.half_width, 1.0)))[..., None]
+
+    img = _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone)
+    if teeth:
+        img = _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone)
+    if palette.style == "mono":  # grey, in the image's own tone (sepia, blue-black, ...)
+        grey = img @ np.float32([0.299, 0.587, 0.114])
+        tint = palette.wet_lip / max(float(palette.wet_lip.mean()), 1.0)
+        img = grey[..., None] * (1 + 0.35 * (tint - 1))
+    return img.astype(np.float32)
+
+
+def paint_lip_edge(palette: MouthPalette, o: Opening, img: np.ndarray) -> np.ndarray:
+    """The inner surface of the lips over ``img``: a darker, wet band along both edges."""
+    ys = np.arange(o.rows, dtype=np.float32)[:, None]
+    top, bottom = o.top[None].astype(np.float32), o.bottom[None].astype(np.float32)
+    band = max(0.6, 0.03 * o.half_width)
+    edge = np.exp(-np.maximum(ys - top, 0) / band) + np.exp(-np.maximum(bottom - ys, 0) / band)
+    return _mix(img, palette.wet_lip, _tone(palette.style)(np.clip(edge, 0, 1) * 0.8))
+
+
+def _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone):
+    """A soft mound rising from the lower lip, lit on its top, with a faint middle groove."""
+    height = (0.3 + 0.45 * tongue_out) * gap
+    u = (xs - o.centre) / (0.7 * o.half_width)
+    profile = height * np.sqrt(np.clip(1 - u**2, 0, 1))  # the mound's height per column
+    rise = bottom - ys  # how far above the lower lip
+    inside = np.clip(profile - rise + 0.5, 0, 1)
+    v = np.clip(rise / np.maximum(height, 1e-3), 0, 1)
+    lit = 0.72 + 0.35 * v * np.clip(1 - u**2, 0, 1)
+    groove = 1 - 0.12 * np.exp(-(((xs - o.centre) / max(0.06 * o.half_width, 0.7)) ** 2))
+    tongue = palette.tongue * tone(np.clip(lit * groove, 0, 1.2))[..., None]
+    return _mix(img, tongue, inside * (gap > 3))
+
+
+def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone):
+    """Upper teeth hanging under the upper lip, lower teeth barely above the lower lip."""
+    tooth_h = 0.2 * o.half_width  # visible height of the upper incisors
+    # The gum shows at wide openings, in arches over each tooth.
+    centre_u, seam_u = _tooth_phase(xs - o.centre, o.half_width, _UPPER_TEETH)
+    gum_edge = top + (0.05 + 0.25 * wide) * tooth_h * (0.55 + 0.45 * centre_u) * wide
+    edge = top + np.minimum(tooth_h, (0.4 + 0.45 * smile) * gap) + 0.25 * wide * tooth_h
+    rounded = edge - 0.12 * tooth_h * (1 - centre_u) ** 2  # the biting edge rounds at each side
+    upper = np.clip(ys - gum_edge + 0.5, 0, 1) * np.clip(rounded - ys + 0.5, 0, 1)
+    gums = np.clip(ys - top + 0.5, 0, 1) * np.clip(gum_edge - ys + 0.5, 0, 1) * (wide > 0)
+    fade = 1 - smoothstep(0.6, 1.0, across)  # teeth turn away into the dark of the cheeks
+    lit = 1 - 0.3 * smoothstep(0.2, 0.9, across) - 0.08 * (1 - centre_u) ** 2
+    lit = lit - 0.25 * np.exp(-np.maximum(ys - top, 0) / max(0.12 * tooth_h, 0.6))  # lip shadow
+    gaps_between = 1 - 0.22 * seam_u
+    light = np.maximum(smoothstep(0.05, 0.35, gap / o.half_width), smile)  # narrow: shadow
+    lit = lit * (0.55 + 0.45 * light)
+    teeth = palette.teeth * tone(np.clip(lit * gaps_between, 0, 1))[..., None]
+    img = _mix(img, palette.gums * (0.8 + 0.2 * fade)[..., None], gums * fade)
+    img = _mix(img, teeth, upper * fade)
+
+    low_h = np.minimum(0.45 * tooth_h, 0.2 * gap) * smoothstep(0.3, 0.55, gap / o.half_width)
+    _, seam_l = _tooth_phase(xs - o.centre, o.half_width, _LOWER_TEETH)
+    lower = np.clip(ys - (bottom - low_h) + 0.5, 0, 1) * np.clip(bottom - ys + 0.5, 0, 1)
+    lower *= (low_h > 0.8) * (1 - smoothstep(0.4, 0.7, across))
+    lower_teeth = palette.teeth * tone(np.clip(0.8 * (1 - 0.2 * seam_l), 0, 1))[..., None]
+    return _mix(img, lower_teeth, lower)
+
+
+def _tooth_phase(dx: np.ndarray, half: float, widths: tuple[float, ...]):
+    """Per column: 1 at the middle of a tooth falling to 0 at its edges, and a seam weight that
+    is 1 on the boundary between two teeth (a soft line under a pixel wide)."""
+    bounds = np.concatenate([[0.0], np.cumsum(widths)]) * half
+    d = np.abs(dx)
+    k = np.clip(np.searchsorted(bounds, d) - 1, 0, len(widths) - 1)
+    lo, hi = bounds[k], bounds[k + 1]
+    phase = np.clip((d - lo) / np.maximum(hi - lo, 1e-3), 0, 1)
+    centre = 1 - np.abs(2 * phase - 1)
+    to_seam = np.minimum(d - lo, hi - d)
+    seam = np.exp(-((to_seam / 0.45) ** 2)) * (d < bounds[-1]) * (d > 0.5)
+    return centre, seam
+
+
+def _tone(style: str):
+    """Shading as it is (photo, mono) or in flat steps with a sub-pixel soft edge (cel)."""
+    if style != "cel":
+        return lambda s: s
+    return _steps
+
+
+def _steps(s: np.ndarray) -> np.ndarray:
+    levels = 2
+    scaled = s * levels
+    base = np.floor(scaled)
+    return (base + smoothstep(0.45, 0.55, scaled - base)) / levels
+
+
+def _mix(a, b, t) -> np.ndarray:
+    t = np.asarray(t, np.float32)
+    if t.ndim == 2:
+        t = t[..., None]
+    return a + (b - a) * t

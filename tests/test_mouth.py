@@ -1,0 +1,149 @@
+"""The mouth, measured from rendered pixels: the image's own teeth, the drawn interior's colours."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from openlpm.analysis import FaceAnalyzer
+from openlpm.analysis.mouth_interior import inner_lip_mask, interior_stats, pixel_stats
+from openlpm.character import Rig, build_rig
+from openlpm.character import topology as T
+from openlpm.motion import MotionFrame
+from openlpm.render import Renderer
+from openlpm.render.drawn_mouth import image_style
+from openlpm.render.interior import InteriorSource, lip_curve
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    with FaceAnalyzer() as a:
+        yield a
+
+
+@pytest.fixture(scope="module")
+def astro(astronaut_rig: Rig) -> Renderer:
+    return Renderer(astronaut_rig, 512)
+
+
+@pytest.fixture(scope="module")
+def astro_drawn(astronaut_rig: Rig) -> Renderer:
+    """The same portrait with its own interior withheld: every opening drawn."""
+    return Renderer(astronaut_rig, 512, interior=InteriorSource.nothing(astronaut_rig.image))
+
+
+@pytest.fixture(scope="module")
+def mona(monalisa_rig: Rig) -> Renderer:
+    return Renderer(monalisa_rig, 512)
+
+
+def _opening(analyzer: FaceAnalyzer, renderer: Renderer, **pose: float) -> np.ndarray:
+    """(N, 3) RGB pixels inside the re-detected inner-lip contour of a rendered pose."""
+    frame = renderer.render(MotionFrame.of(**pose))
+    m = analyzer.measure(frame)
+    assert m is not None and m.mouth_gap > 0.04, f"the mouth did not open for {pose}"
+    return frame[inner_lip_mask(frame.shape, m.landmarks)]
+
+
+def _teeth(pixels: np.ndarray) -> np.ndarray:
+    """The brightest third of the bright low-saturation pixels: teeth, not pale lip edges."""
+    rgb = pixels.astype(np.float32)
+    value, low = rgb.max(1), rgb.min(1)
+    teeth = rgb[(value >= 150) & ((value - low) / np.maximum(value, 1) <= 0.35)]
+    return teeth[teeth.sum(1) >= np.percentile(teeth.sum(1), 67)] if len(teeth) else teeth
+
+
+def _colour_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Distance of the mean Lab colours of two pixel sets."""
+
+    def lab(p: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(p.reshape(1, -1, 3).astype(np.uint8), cv2.COLOR_RGB2LAB)[0].mean(0)
+
+    return float(np.linalg.norm(lab(a) - lab(b)))
+
+
+def test_the_portraits_own_teeth_show_in_the_opening(analyzer, astro, astro_drawn, astronaut_rig):
+    source = InteriorSource.from_image(astronaut_rig.image, astronaut_rig.face.landmarks)
+    assert not source.empty, "the astronaut's parted lips show teeth"
+    own_teeth = _teeth(astronaut_rig.image[source.mask > 0.5])
+    rendered = _teeth(_opening(analyzer, astro, jawOpen=0.6))
+    drawn = _teeth(_opening(analyzer, astro_drawn, jawOpen=0.6))
+    assert len(rendered) >= 10 and len(drawn) >= 10
+    own = _colour_distance(rendered, own_teeth)
+    assert own < 15, f"the rendered teeth are {own:.1f} Lab units from the image's own"
+    assert own < 0.5 * _colour_distance(drawn, own_teeth)
+
+
+def test_upper_teeth_stay_with_the_head_while_the_jaw_drops(astro, astronaut_rig):
+    """The image's upper teeth are the same pixels at two jaw openings (they ride with the
+    head), while the lower lip travels."""
+    source = InteriorSource.from_image(astronaut_rig.image, astronaut_rig.face.landmarks)
+    upper = source.scaled(astro.size).upper > 0.9
+    lm = astro.deformer.rest[: T.N_LANDMARKS, :2]
+    lip = lip_curve(lm[list(T.LIP_INNER_UPPER)], np.arange(upper.shape[1], dtype=float))
+    lip = np.nan_to_num(lip, nan=np.inf)
+    teeth = upper & (np.arange(upper.shape[0])[:, None] >= lip[None] + 2)  # seen in the image
+    assert teeth.sum() >= 30
+    half, wide = (astro.render(MotionFrame.of(jawOpen=j)).astype(float) for j in (0.5, 1.0))
+    assert np.abs(half[teeth] - wide[teeth]).mean() < 6
+    jaw_moved = np.roll(teeth, 6, axis=0)  # where they would be had they dropped with the jaw
+    assert np.abs(half[teeth] - wide[jaw_moved]).mean() > 20
+
+
+def test_drawn_interior_is_shaded_red_brown_not_black(analyzer, mona):
+    for jaw in (0.6, 1.0):
+        pixels = _opening(analyzer, mona, jawOpen=jaw)
+        stats = pixel_stats(pixels)
+        assert stats.dark <= 0.2, f"near-black share {stats.dark:.2f} at jawOpen={jaw}"
+        value = pixels.max(1).astype(np.float32)
+        assert value.std() > 12, "the cavity is shaded, not flat"
+        cavity = pixels[(value > 40) & (value < 150)].astype(np.float32).mean(0)
+        assert cavity[0] > cavity[1] + 10 and cavity[0] > cavity[2] + 5, f"not red: {cavity}"
+
+
+def test_drawn_interior_shows_upper_teeth_under_the_upper_lip(analyzer, astro_drawn):
+    frame = astro_drawn.render(MotionFrame.of(jawOpen=0.8))
+    m = analyzer.measure(frame)
+    stats = interior_stats(frame, m.landmarks)
+    assert stats is not None and 0.05 < stats.teeth < 0.6
+
+
+def test_lips_meet_fully_for_p_b_m_with_the_jaw_open(analyzer, astro):
+    frame = astro.render(MotionFrame.of(jawOpen=0.6, mouthClose=0.6))
+    assert analyzer.measure(frame).mouth_gap < 0.02
+
+
+def test_neutral_reproduces_the_image_outside_the_lips(astro, astronaut_rig):
+    """Parted lips close at rest by moving; everything else in the face box is the image."""
+    frame = astro.render(MotionFrame.neutral())
+    image = cv2.resize(astronaut_rig.image, astro.size, interpolation=cv2.INTER_AREA)
+    lm = astro.deformer.rest[: T.N_LANDMARKS, :2]
+    x0, y0 = np.floor(lm.min(0)).astype(int)
+    x1, y1 = np.ceil(lm.max(0)).astype(int)
+    lips = np.zeros(frame.shape[:2], np.uint8)
+    outline = list(T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1])
+    cv2.fillPoly(lips, [np.round(lm[outline]).astype(np.int32)], 1)
+    moved = cv2.dilate(lips, np.ones((25, 25), np.uint8)).astype(bool)
+    keep = ~moved[y0:y1, x0:x1]
+    diff = frame[y0:y1, x0:x1][keep].astype(float) - image[y0:y1, x0:x1][keep].astype(float)
+    psnr = 10 * np.log10(255.0**2 / max(np.mean(diff**2), 1e-9))
+    assert psnr >= 40
+
+
+def test_black_and_white_image_gets_a_monochrome_interior(analyzer, monalisa_rig):
+    grey = cv2.cvtColor(cv2.cvtColor(monalisa_rig.image, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    rig = build_rig(grey)
+    assert image_style(rig.image, rig.face.landmarks) == "mono"
+    assert image_style(monalisa_rig.image, monalisa_rig.face.landmarks) == "photo"
+    pixels = _opening(analyzer, Renderer(rig, 512), jawOpen=0.8).astype(np.float32)
+    assert np.abs(pixels - pixels.mean(1, keepdims=True)).max() <= 6
+
+
+def test_bench_analysis_measures_the_interior_only_when_open(mona):
+    from openlpm.bench.analyze import analyze_frames
+
+    frames = [mona.render(MotionFrame.of(jawOpen=j)) for j in (0.0, 0.8)]
+    trace = analyze_frames(frames, 25.0, identity_every_s=10).interior
+    assert trace is not None and np.isnan(trace.dark[0])
+    assert trace.dark[1] <= 0.2 and trace.saturation[1] > 0.2
