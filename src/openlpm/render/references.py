@@ -6,8 +6,9 @@ texture of the state it shows, blended in by that state's motion weight.
 - smile -> smile folds: the reference's cheeks and nasolabial folds, moved back to the rig's
   rest layout (piecewise-affine on the landmarks), blended in by mouthSmileLeft/Right before
   the mesh warp, so the rig's own smile shape carries them to where the reference had them;
-- mouth open -> the interior (see :class:`ReferenceInterior`), drawn after the warp inside
-  the current inner-lip contour.
+- mouth open -> the interior: an :class:`~openlpm.render.interior.InteriorSource` (teeth,
+  tongue, cavity) that the mouth layer reveals as the lips part, the upper teeth with the head
+  and the lower ones with the jaw (see :func:`interior_source`).
 
 Everything here works in the renderer's output pixels. Colours are matched to the main image
 on the skin around each patch (gain per channel), so another photo's exposure does not show.
@@ -25,6 +26,10 @@ from openlpm.character import topology as T
 from openlpm.character.mesh import smoothstep
 from openlpm.character.reference import EYES_CLOSED, MOUTH_OPEN, SMILE, Reference
 from openlpm.render.eyes import EyeLayer
+from openlpm.render.interior import HIDDEN_CROWN, InteriorSource
+from openlpm.render.interior import _crowns_under_the_lip as crowns_under_the_lip
+from openlpm.render.interior import _interior_masks as interior_masks
+from openlpm.render.mouth import LOWER_TEETH_ANCHOR, UPPER_TEETH_ANCHOR
 from openlpm.render.piecewise import landmark_map
 
 # Landmarks around each eye that closing it does not move: corners, under-eye, cheekbone, nose.
@@ -59,7 +64,8 @@ class Scaled:
 
 
 class ReferenceTextures:
-    """The textures of a character's references at one output size."""
+    """The eyelid and smile textures of a character's references at one output size (the
+    open mouth goes to the mouth layer: :func:`interior_source`)."""
 
     def __init__(
         self,
@@ -69,10 +75,8 @@ class ReferenceTextures:
         landmarks: np.ndarray,
         eyes: dict[str, EyeLayer],
     ) -> None:
-        opened = _best(refs, MOUTH_OPEN, lambda r: r.measured.mouth_gap)
         shut = _best(refs, EYES_CLOSED, lambda r: -(r.measured.ear_left + r.measured.ear_right))
         smiling = _best(refs, SMILE, lambda r: r.measured.mouth_width)
-        self.interior = ReferenceInterior(Scaled.of(opened, size)) if opened is not None else None
         closed = Scaled.of(shut, size) if shut is not None else None
         self.eyelids = (
             {side: Eyelid(closed, eye, landmarks, side) for side, eye in eyes.items()}
@@ -191,95 +195,30 @@ def _smile_mask(local: np.ndarray, size: tuple[int, int], height: float) -> np.n
     return cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.015 * height))
 
 
-class ReferenceInterior:
-    """An open mouth's interior (teeth, tongue, cavity) from a reference, drawn inside the
-    current inner-lip contour.
-
-    A point of the current opening is found in the reference by its place along the mouth
-    (0 at one corner, 1 at the other) and its distance below the upper lip: the upper teeth
-    hang from the upper lip, the lower teeth ride on the lower one, so when the mouth is less
-    open than in the reference its middle is hidden, not squeezed; when more open, stretched.
-    """
-
-    def __init__(self, ref: Scaled) -> None:
-        self.image = ref.image
-        lm = ref.landmarks[:, :2].astype(np.float64)
-        self.ref_up = lm[list(T.LIP_INNER_UPPER)]
-        self.ref_lo = lm[list(T.LIP_INNER_LOWER)]
-
-    def draw(self, frame: np.ndarray, up: np.ndarray, lo: np.ndarray, min_gap: float) -> None:
-        """Paint into ``frame`` (uint8 RGB, in place) inside the contour of inner lips ``up``
-        and ``lo`` (11 points each, image-left corner first, output pixels)."""
-        if (lo[:, 1] - up[:, 1]).max() < min_gap:
-            return
-        poly = np.vstack([up, lo[::-1]])
-        h, w = frame.shape[:2]
-        x0, y0 = np.maximum(np.floor(poly.min(0)).astype(int) - 2, 0)
-        x1, y1 = np.minimum(np.ceil(poly.max(0)).astype(int) + 3, (w, h))
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            return
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        pts = np.round((poly - (x0, y0)) * 16).astype(np.int32)
-        cv2.fillPoly(mask, [pts], 255, cv2.LINE_AA, shift=4)
-        map_x, map_y = self._source_map(up, lo, (x0, y0, x1, y1))
-        interior = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-        inside = mask.astype(np.float32)[..., None] / 255
-        roi = frame[y0:y1, x0:x1].astype(np.float32)
-        frame[y0:y1, x0:x1] = np.clip(roi + (interior - roi) * inside + 0.5, 0, 255).astype(
-            np.uint8
-        )
-
-    def _source_map(
-        self, up: np.ndarray, lo: np.ndarray, box: tuple[int, int, int, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        x0, y0, x1, y1 = box
-        gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-        cur = _MouthFrame(up, lo)
-        u, v = cur.to_uv(gx, gy)
-        top, bottom = cur.contours(u)
-        ref = _MouthFrame(self.ref_up, self.ref_lo)
-        ref_top, ref_bottom = ref.contours(u)
-        gap = np.maximum(bottom - top, 1e-3)
-        ref_gap = np.maximum(ref_bottom - ref_top, 1e-3)
-        below_top = v - top
-        hidden = np.where(below_top < gap / 2, ref_top + below_top, ref_bottom - (bottom - v))
-        stretched = ref_top + below_top * ref_gap / gap
-        ref_v = np.where(gap <= ref_gap, hidden, stretched)
-        sx, sy = ref.to_xy(u, ref_v)
-        return sx.astype(np.float32), sy.astype(np.float32)
+def widest_open(refs: Sequence[Reference]) -> Reference | None:
+    """The reference that shows the mouth open widest, if any."""
+    return _best(refs, MOUTH_OPEN, lambda r: r.measured.mouth_gap)
 
 
-class _MouthFrame:
-    """Coordinates along a mouth: u from the image-left corner (0) to the other (1), v the
-    distance (pixels) below the corner-to-corner line."""
+def interior_source(ref: Reference, rig_landmarks: np.ndarray) -> InteriorSource:
+    """The open mouth of ``ref`` as the mouth layer's interior, in the rig's image coordinates:
+    its teeth, tongue and cavity between its inner lips, the upper teeth (above the darkest row
+    between the rows of teeth) moving with the head, the rest with the jaw.
 
-    def __init__(self, up: np.ndarray, lo: np.ndarray) -> None:
-        self.origin = up[0]
-        along = up[-1] - up[0]
-        self.width = max(float(np.linalg.norm(along)), 1e-3)
-        self.ex = along / self.width
-        self.ey = np.array([-self.ex[1], self.ex[0]])
-        self.up_uv = self._uv_points(up)
-        self.lo_uv = self._uv_points(lo)
-
-    def _uv_points(self, pts: np.ndarray) -> np.ndarray:
-        d = pts - self.origin
-        uv = np.column_stack([d @ self.ex / self.width, d @ self.ey])
-        return uv[np.argsort(uv[:, 0])]
-
-    def to_uv(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        dx, dy = x - self.origin[0], y - self.origin[1]
-        return (dx * self.ex[0] + dy * self.ex[1]) / self.width, dx * self.ey[0] + dy * self.ey[1]
-
-    def to_xy(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        along = u * self.width
-        x = self.origin[0] + along * self.ex[0] + v * self.ey[0]
-        y = self.origin[1] + along * self.ex[1] + v * self.ey[1]
-        return x, y
-
-    def contours(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """v of the upper and lower inner lip at each u."""
-        top = np.interp(u, self.up_uv[:, 0], self.up_uv[:, 1])
-        bottom = np.interp(u, self.lo_uv[:, 0], self.lo_uv[:, 1])
-        return top, np.maximum(bottom, top)
+    The upper teeth hang from the upper lip, and a wide-open mouth lifts the upper lip, so the
+    interior is moved to put the reference's upper lip on the portrait's. ``lower_shift`` is
+    then how much lower the reference's lower lip sits than the portrait's: when the rig's jaw
+    drops that far, the lower teeth are where the reference shows them."""
+    lm = ref.landmarks[:, :2].astype(np.float64)
+    up, lo = lm[list(T.LIP_INNER_UPPER)], lm[list(T.LIP_INNER_LOWER)]
+    mask, upper = interior_masks(ref.image, up, lo)
+    height = float(np.linalg.norm(lm[T.CHIN] - lm[T.FOREHEAD]))
+    image, mask, upper = crowns_under_the_lip(ref.image, mask, upper, round(HIDDEN_CROWN * height))
+    lift = (rig_landmarks[UPPER_TEETH_ANCHOR, :2] - lm[UPPER_TEETH_ANCHOR]).astype(np.float32)
+    move = np.float32([[1, 0, lift[0]], [0, 1, lift[1]]])
+    h, w = mask.shape
+    image, mask, upper = (
+        cv2.warpAffine(part, move, (w, h), flags=cv2.INTER_LINEAR) for part in (image, mask, upper)
+    )
+    drop = lm[LOWER_TEETH_ANCHOR] + lift - rig_landmarks[LOWER_TEETH_ANCHOR, :2]
+    return InteriorSource(image, mask, upper, drop.astype(np.float32))

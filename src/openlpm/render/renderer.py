@@ -17,20 +17,18 @@ import cv2
 import numpy as np
 
 from openlpm.character.rig import Rig
-from openlpm.character.topology import LEFT_EYE, LIP_INNER_LOWER, LIP_INNER_UPPER, RIGHT_EYE
+from openlpm.character.topology import LEFT_EYE, RIGHT_EYE
 from openlpm.motion.frame import MotionFrame
 from openlpm.motion.params import PARAM_INDEX
 from openlpm.render.deform import Deformer
 from openlpm.render.drawn_mouth import MouthPalette
 from openlpm.render.eyes import EyeLayer, EyePose
 from openlpm.render.interior import InteriorSource
-from openlpm.render.mouth import MIN_GAP_PX, MouthLayer, fill_open_mouth
-from openlpm.render.references import ReferenceTextures
+from openlpm.render.mouth import MouthLayer, fill_open_mouth
+from openlpm.render.references import ReferenceTextures, interior_source, widest_open
 from openlpm.render.warp import CoarseField, Warp
 
 DEFAULT_SIZE = 512
-_INNER_UPPER = list(LIP_INNER_UPPER)
-_INNER_LOWER = list(LIP_INNER_LOWER)
 
 
 def output_size(width: int, height: int, size: int) -> tuple[int, int]:
@@ -59,6 +57,9 @@ class Renderer:
         mesh = rig.mesh.scaled(sx, sy)
         self.deformer = Deformer(mesh, lm)
         parted = bool(self.deformer.rest_offset.any())
+        opened = widest_open(rig.references)
+        if interior is None and opened is not None:  # an open-mouth reference shows the inside
+            interior = interior_source(opened, rig.face.landmarks)
         if interior is None:
             own = rig.image, rig.face.landmarks
             interior = InteriorSource.from_image(*own) if parted else InteriorSource.nothing(own[0])
@@ -73,6 +74,7 @@ class Renderer:
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
         self.mouth = MouthLayer(palette, interior, self.deformer, lm)
+        # Eyelid and smile textures of the expression references (character.reference).
         self.refs = (
             ReferenceTextures(rig.references, dsize, image, lm, self.eyes)
             if rig.references
@@ -106,11 +108,6 @@ class Renderer:
         )
         out[y0:y1, x0:x1] = self._over_plate(warped, field, box)
         self.mouth.draw(out, disp, frame)
-        # An open-mouth reference's interior replaces whatever the mouth layer showed there.
-        if self.refs is not None and self.refs.interior is not None:
-            up = self.mouth.up + disp[_INNER_UPPER]
-            lo = self.mouth.lo + disp[_INNER_LOWER]
-            self.refs.interior.draw(out, up, lo, MIN_GAP_PX)
         return out
 
     def _draw_smile(self, frame: MotionFrame, backdrop: np.ndarray | None) -> None:
