@@ -192,3 +192,35 @@ def test_session_takes_references_and_refuses_bad_ones(astronaut_rig, refusals, 
     with Session(rig=astronaut_rig, references=[open_mouth], realtime=False, size=256) as s:
         frame = next(s.iter_frames(timeout=10))
         assert frame.image.shape[:2] == (256, 256)
+
+
+def test_the_web_protocol_adds_references_and_refuses_bad_ones(open_mouth) -> None:
+    """The page's upload: kind 0x05 over the socket of a real `openlpm serve`."""
+    import asyncio
+
+    from openlpm.server.binary import Kind
+    from openlpm.server.client import LiveClient
+    from openlpm.server.process import ServerProcess
+
+    ok, png = cv2.imencode(".png", cv2.cvtColor(open_mouth, cv2.COLOR_RGB2BGR))
+    assert ok
+
+    async def go(url: str) -> None:
+        async with await LiveClient.connect(url) as client:
+            await client.wait_for("welcome")
+            await client.hello(character="astronaut")
+            mark = len(client.messages)
+            await client.send_file(Kind.REFERENCE, bundled("monalisa.jpg").read_bytes())
+            error = await client.wait_for("error", 60, after=mark)
+            assert error["code"] == "bad_reference" and "different face" in error["message"]
+            mark = len(client.messages)
+            await client.send_file(Kind.REFERENCE, png.tobytes())
+            added = await client.wait_for("reference", 60, after=mark)
+            assert added["states"] == [MOUTH_OPEN] and added["references"] == 1
+            ready = [m for m in client.messages[mark:] if m["type"] == "ready"]
+            assert ready and ready[-1]["epoch"] == 2 and ready[-1]["character"] == "astronaut"
+            assert [f async for f in client.frames(0.5)]
+
+    with ServerProcess([]) as server:
+        server.wait_warm()
+        asyncio.run(go(server.url))

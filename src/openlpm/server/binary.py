@@ -35,6 +35,7 @@ class Kind(IntEnum):
     AGENT_AUDIO = 0x02  # the character's speech, streamed: PCM16 LE mono at sample_rate
     AGENT_AUDIO_FILE = 0x03  # the character's speech as a file (WAV, MP3, OGG, ...)
     IMAGE = 0x04  # a character image (PNG, JPEG, ...): replaces the character
+    REFERENCE = 0x05  # an expression reference of the current character (PNG, JPEG)
     FRAME = 0x81  # server -> client: one video frame and its audio
 
 
@@ -68,7 +69,7 @@ def parse_binary(data: bytes, limits: Limits) -> BinaryMessage:
         raise ProtocolError(
             "bad_binary",
             f"unknown binary kind 0x{kind_byte:02x}: 0x01 user audio, 0x02 agent audio, "
-            "0x03 agent audio file, 0x04 character image",
+            "0x03 agent audio file, 0x04 character image, 0x05 expression reference",
         )
     if version != VERSION:
         raise ProtocolError(
@@ -113,8 +114,9 @@ def _check_pcm(payload: bytes, channels: int, rate: int, limits: Limits) -> None
 
 
 def _check_file(kind: Kind, payload: bytes, limits: Limits) -> None:
-    cap = limits.max_image if kind is Kind.IMAGE else limits.max_audio_file
-    what = "an image" if kind is Kind.IMAGE else "an audio file"
+    image = kind in (Kind.IMAGE, Kind.REFERENCE)
+    cap = limits.max_image if image else limits.max_audio_file
+    what = "an image" if image else "an audio file"
     if not payload:
         raise ProtocolError("bad_binary", f"{what} upload is empty (0 bytes)")
     if len(payload) > cap:

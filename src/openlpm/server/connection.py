@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -23,7 +24,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from openlpm import __version__
 from openlpm.character.rig import Rig
-from openlpm.errors import ProtocolError
+from openlpm.errors import ProtocolError, ReferenceImageError
 from openlpm.server import protocol as p
 from openlpm.server.acks import AckTracker
 from openlpm.server.binary import (
@@ -37,7 +38,7 @@ from openlpm.server.binary import (
 from openlpm.server.characters import UPLOAD
 from openlpm.server.engine import LiveSession, SessionOptions
 from openlpm.server.outbox import Outbox, OutFrame
-from openlpm.server.uploads import decode_audio_upload
+from openlpm.server.uploads import decode_audio_upload, decode_image_upload
 
 if TYPE_CHECKING:
     from openlpm.server.app import Hub
@@ -55,6 +56,8 @@ class Connection:
         self.options: SessionOptions | None = None
         self.quality = hub.config.jpeg_quality
         self.live: LiveSession | None = None
+        self.rig: Rig | None = None  # the live character's rig (references are added to it)
+        self._character = ("", "")  # (name, id) of the live character
         self.epoch = 0
         self._pump: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -287,6 +290,10 @@ class Connection:
             build = lambda: self.hub.rigs.for_upload(msg.payload, max_pixels)  # noqa: E731
             self._spawn_request(self._switch("your image", "upload", build, None), None)
             return
+        if msg.kind is Kind.REFERENCE:
+            self._require_live()
+            self._spawn_request(self._add_reference(msg.payload), None)
+            return
         live = self.live
         if live is None:
             if not self._not_ready_told:  # once, not once per 20 ms audio chunk
@@ -327,6 +334,25 @@ class Connection:
         live.push_agent_samples(audio.samples, audio.sample_rate)
         self.send("ack", of="audio_file", duration=round(audio.duration, 3), seq=msg.seq)
 
+    async def _add_reference(self, data: bytes) -> None:
+        """Check an expression reference against the live character; if it shows the same
+        face, restart the session with it (a new epoch) and say what it shows."""
+        rig = self.rig
+        if rig is None:
+            raise ProtocolError("not_ready", 'the character is still loading; wait for "ready"')
+        rgb = await asyncio.to_thread(decode_image_upload, data, self.limits.max_image_pixels)
+        try:
+            added = await asyncio.to_thread(_with_reference, rig, rgb)
+        except ReferenceImageError as e:
+            raise ProtocolError("bad_reference", str(e)) from e
+        name, ident = self._character
+        await self._switch(name, ident, _ready(added), None)
+        ref = added.references[-1]
+        self.send(
+            "reference", states=sorted(ref.states), references=len(added.references),
+            likeness=round(ref.likeness.score(), 3),
+        )  # fmt: skip
+
     async def _switch(
         self, name: str, ident: str, rig: Callable[[], Awaitable[Rig]], id: p.MessageId
     ) -> None:
@@ -342,6 +368,7 @@ class Connection:
             await self._stop_engine()
             self.epoch += 1
             self.live, self._not_ready_told = live, False
+            self.rig, self._character = new_rig, (name, ident)
             self.outbox.drop_frames()
             height, width = new_rig.image.shape[:2]
             self.send(
@@ -367,6 +394,23 @@ class Connection:
             await asyncio.gather(pump, return_exceptions=True)
         if live is not None:
             await live.aclose()
+
+
+def _with_reference(rig: Rig, rgb: Any) -> Rig:
+    """``rig`` with one more expression reference (blocking: face detection and the checks)."""
+    from openlpm.character.reference import load_reference
+    from openlpm.io.quiet import native_stderr_muted
+
+    with native_stderr_muted():
+        ref = load_reference(rgb, rig.image, rig.face.landmarks, name="you sent")
+    return dataclasses.replace(rig, references=(*rig.references, ref))
+
+
+def _ready(rig: Rig) -> Callable[[], Awaitable[Rig]]:
+    async def get() -> Rig:
+        return rig
+
+    return get
 
 
 async def _start_session(rig: Rig, options: SessionOptions) -> LiveSession:

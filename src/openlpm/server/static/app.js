@@ -50,6 +50,19 @@ async function uploadImage(file) {
   state.client.sendFile(Kind.IMAGE, await file.arrayBuffer());
 }
 
+async function uploadReference(file) {
+  if (!file) return;
+  if (!/^image\/(png|jpeg)$/.test(file.type)) return toast(`${file.name} is not a PNG or JPEG image`);
+  if (tooBig(file, state.limits.max_image)) return;
+  if (!state.ready) return toast("Start a character first, then add pictures of it with other expressions");
+  loading("checking the reference");
+  state.client.sendFile(Kind.REFERENCE, await file.arrayBuffer());
+}
+
+function onReference(msg) {
+  toast(`Reference added (${msg.states.join(", ")}): the character now uses its texture`, "info");
+}
+
 // --- session ---------------------------------------------------------------------------------
 
 async function start(character = state.character) {
@@ -69,6 +82,7 @@ async function start(character = state.character) {
   client.addEventListener("frame", (e) => state.player.push(e.detail));
   client.addEventListener("stats", (e) => { state.stats = e.detail; });
   client.addEventListener("prompt_result", (e) => showPrompt(e.detail));
+  client.addEventListener("reference", (e) => onReference(e.detail));
   client.addEventListener("error", (e) => onError(e.detail));
   client.addEventListener("close", (e) => onClose(e.detail));
   client.connect();
@@ -223,6 +237,7 @@ $("stop-button").onclick = () => state.client && state.client.send("stop");
 $("prompt-form").onsubmit = (e) => { e.preventDefault(); prompt($("prompt-text").value); };
 for (const chip of $("chips").querySelectorAll("button")) chip.onclick = () => prompt(chip.textContent);
 $("image-input").onchange = (e) => { uploadImage(e.target.files[0]); e.target.value = ""; };
+$("ref-input").onchange = (e) => { uploadReference(e.target.files[0]); e.target.value = ""; };
 $("audio-input").onchange = (e) => { sendAudioFile(e.target.files[0]); e.target.value = ""; };
 wireDragAndDrop();
 loadCharacters().catch((err) => toast(`Cannot reach the server: ${err.message}`));

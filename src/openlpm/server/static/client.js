@@ -1,6 +1,6 @@
 // The browser side of the openlpm WebSocket protocol (docs/protocol.md), and nothing else.
 
-export const Kind = { USER_AUDIO: 0x01, AGENT_AUDIO: 0x02, AGENT_AUDIO_FILE: 0x03, IMAGE: 0x04, FRAME: 0x81 };
+export const Kind = { USER_AUDIO: 0x01, AGENT_AUDIO: 0x02, AGENT_AUDIO_FILE: 0x03, IMAGE: 0x04, REFERENCE: 0x05, FRAME: 0x81 };
 export const Flags = { SPEAKING: 1, LISTENING: 2 };
 const CLIENT_HEADER = 12;
 const FRAME_HEADER = 40;
