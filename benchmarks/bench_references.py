@@ -84,7 +84,8 @@ def identity(data: Path) -> None:
     different += list(itertools.permutations(ps, 2))
     for name, first in firsts.items():
         others = [k for k in faces if k[0] == "V" and not k[1].startswith(name + ":")]
-        different += [(first, k) for k in others] + [(first, p) for p in ps] + [(p, first) for p in ps]
+        different += [(first, k) for k in others]
+        different += [(first, p) for p in ps] + [(p, first) for p in ps]
     for p in ps:  # the renderer's own poses of each portrait: the same face
         img, lm = faces[p]
         renderer = Renderer(build_rig(img), max(img.shape[:2]))
@@ -99,9 +100,7 @@ def identity(data: Path) -> None:
             same.append((p, ("R", f"{p[1]}:{state}")))
             got = classify(measure_landmarks(posed_lm, (posed.shape[1], posed.shape[0])), main)
             print(f"  {p[1]:40s} {state:12s} classified as {sorted(got) or 'nothing'}")
-    scores = {
-        pair: compare(*faces[pair[0]], *faces[pair[1]]).score() for pair in same + different
-    }
+    scores = {pair: compare(*faces[pair[0]], *faces[pair[1]]).score() for pair in same + different}
     rejected = [p for p in same if scores[p] >= 1]
     accepted = [p for p in different if scores[p] < 1]
     print(f"same face: {len(same)} pairs, false rejects {len(rejected)} "
@@ -161,8 +160,9 @@ def interior(data: Path) -> None:
                 without.append(cv2.compareHist(target[0], a[0], cv2.HISTCMP_BHATTACHARYYA))
                 withs.append(cv2.compareHist(target[0], b[0], cv2.HISTCMP_BHATTACHARYYA))
         print(f"{video.stem}: rig frame {closed} (gap {rest_gap:.3f}), reference frame {ref_i} "
-              f"(gap {gaps[ref_i]:.3f}), {len(withs)} held-out open frames: histogram distance "
-              f"without {np.mean(without):.3f}, with the reference {np.mean(withs):.3f}")  # fmt: skip
+              f"(gap {gaps[ref_i]:.3f}), {len(withs)} held-out open frames: histogram "
+              f"distance without {np.mean(without):.3f}, with the reference "
+              f"{np.mean(withs):.3f}")  # fmt: skip
 
 
 def main() -> None:
