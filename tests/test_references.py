@@ -159,12 +159,28 @@ def refusals(tmp_path_factory, astronaut_rig) -> dict[str, Path]:
     save_image(faceless, np.dstack([np.add.outer(ramp, ramp[:240]).T / 2] * 3).astype(np.uint8))
     text = folder / "notes.png"
     text.write_text("this is not an image\n")
-    return {"another face": other, "no face": faceless, "not an image": text}
+    same = folder / "same_picture.png"
+    save_image(same, astronaut_rig.image)
+    turned = folder / "turned.png"
+    save_image(turned, _full_size(astronaut_rig).render(_pose(headYaw=15.0)))
+    return {
+        "another face": other,
+        "no face": faceless,
+        "not an image": text,
+        "nothing new": same,
+        "only a head turn": turned,
+    }
 
 
 @pytest.mark.parametrize(
     ("case", "needle"),
-    [("another face", "different face"), ("no face", "shows no face"), ("not an image", "image")],
+    [
+        ("another face", "different face"),
+        ("no face", "shows no face"),
+        ("not an image", "image"),
+        ("nothing new", "shows nothing new"),
+        ("only a head turn", "only a head turn"),
+    ],
 )
 def test_unusable_references_are_refused(astronaut_rig, refusals, case, needle) -> None:
     with pytest.raises(ReferenceImageError, match=needle):

@@ -36,6 +36,7 @@ CLOSED_EYE = 0.6  # eye aspect ratio below this share of the main image's: close
 SMILE_LIFT = 0.012  # corners raised this much more (face heights) than in the main image
 SMILE_WIDTH = 1.1  # or the mouth this much wider
 TURN_DEG = 8.0  # head yaw this much different
+TEXTURED = frozenset({MOUTH_OPEN, EYES_CLOSED, SMILE})  # states the renderer takes from a reference
 
 if TYPE_CHECKING:
     from openlpm.character.rig import Rig
@@ -55,7 +56,10 @@ class Reference:
     likeness: Likeness
 
     def describe(self) -> str:
-        return f"{self.name}: {', '.join(sorted(self.states))}"
+        """What it shows, e.g. "open.png: mouth open, smile"; states that give no texture yet
+        (a head turn) are marked as such."""
+        parts = [s if s in TEXTURED else f"{s} (not used yet)" for s in sorted(self.states)]
+        return f"{self.name}: {', '.join(parts)}"
 
 
 def with_references(rig: Rig, sources: Sequence[ImageSource]) -> Rig:
@@ -71,7 +75,8 @@ def load_reference(source: ImageSource, rig_image: np.ndarray, rig_landmarks: np
     """Check, classify and align one reference for the character in ``rig_image``.
 
     Raises :class:`ReferenceImageError` (one line, saying what to do) for a file that is not an
-    image, a picture without a face, another person's face, or one that shows nothing new.
+    image, a picture without a face, another person's face, or one that shows no state the
+    renderer takes a texture from (the mouth open, the eyes closed, a smile).
     """
     from openlpm.character.rig import analysis_size
 
@@ -98,11 +103,13 @@ def load_reference(source: ImageSource, rig_image: np.ndarray, rig_landmarks: np
     measured = measure_landmarks(face.landmarks, (rgb.shape[1], rgb.shape[0]))
     main = measure_landmarks(rig_landmarks, (rig_image.shape[1], rig_image.shape[0]))
     states = classify(measured, main)
-    if not states:
+    if not states & TEXTURED:
+        shown = "only a head turn, which gives no texture yet" if states else "nothing new"
         raise ReferenceImageError(
-            f"the reference {label} shows nothing the character image does not already show "
-            f"(mouth gap {measured.mouth_gap:.3f}, eyes open, no smile, yaw {measured.yaw:+.0f}"
-            " deg): give one with the mouth open, the eyes closed, a smile or the head turned"
+            f"the reference {label} shows {shown} (mouth gap {measured.mouth_gap:.3f}, eye "
+            f"openness {min(measured.ear_left, measured.ear_right):.2f}, yaw "
+            f"{measured.yaw - main.yaw:+.0f} deg from the image): give one with the mouth open, "
+            "the eyes closed or a smile"
         )
     image, landmarks = _aligned(rgb, face.landmarks, rig_image.shape[:2], rig_landmarks)
     return Reference(label, image, landmarks, states, measured, like)
