@@ -186,3 +186,25 @@ def test_an_uploaded_portrait_comes_alive(page) -> None:
     assert _gaps(_video_frames(page, 0.5)).size > 0  # the new face is on screen
     assert "data:image" not in page.inner_text("#toast")
     assert not page.errors  # type: ignore[attr-defined]
+
+
+def test_expression_references_are_added_or_refused_on_the_page(page, astronaut_rig, tmp_path):
+    """After the uploaded astronaut: another face is refused (the page says why), an
+    open-mouth picture of the same face is taken (the page says what it shows)."""
+    from openlpm.io.images import save_image
+    from openlpm.motion import MotionFrame
+    from openlpm.render import Renderer
+
+    opened = Renderer(astronaut_rig, max(astronaut_rig.size)).render(
+        MotionFrame.neutral().replace(jawOpen=1.0)
+    )
+    save_image(tmp_path / "open.png", opened)
+    toast = "document.getElementById('toast')"
+    page.set_input_files("#ref-input", str(bundled("monalisa.jpg")))
+    _wait(page, f"{toast}.textContent.includes('different face') && !{toast}.hidden", 60)
+    page.set_input_files("#ref-input", str(tmp_path / "open.png"))
+    _wait(page, f"{toast}.textContent.includes('Reference added (mouth open)')", 90)
+    _shot(page, "page-reference.jpg")
+    _wait(page, "document.getElementById('loading').hidden")
+    assert _gaps(_video_frames(page, 0.5)).size > 0
+    assert not page.errors  # type: ignore[attr-defined]
