@@ -200,6 +200,15 @@ def test_cli_refuses_a_bad_reference_with_exit_2_and_no_output(
     assert not out.exists() and not list(tmp_path.iterdir())
 
 
+def test_cli_takes_a_reference_and_says_what_it_shows(tmp_path, capsys, open_mouth) -> None:
+    ref, out = tmp_path / "open.png", tmp_path / "out.mp4"
+    save_image(ref, open_mouth)
+    argv = ["puppet", "--image", bundled("astronaut.jpg"), "--ref", ref, "--size", 128]
+    assert main([str(a) for a in [*argv, "-o", out]]) == 0
+    assert "openlpm: reference open.png: mouth open" in capsys.readouterr().err
+    assert out.stat().st_size > 1000
+
+
 def test_session_takes_references_and_refuses_bad_ones(astronaut_rig, refusals, open_mouth):
     from openlpm import Session
 

@@ -189,13 +189,15 @@ def _load_rig(args: argparse.Namespace):  # -> Rig (imports kept lazy: mediapipe
     if args.rig:
         rig = Rig.load(args.rig)
         with _status("checking the references") as say, native_stderr_muted():
-            return _with_refs(rig, args, say)
+            rig = _with_refs(rig, args, say)
+        return _noted(rig)
     image_path = args.image or bundled("astronaut.jpg")
     if args.image is None:
         _note(f"no --image given: using the bundled example {image_path.name}")
     image = load_image(image_path)
     with _status("analysing the character") as say, native_stderr_muted():
-        return _with_refs(build_rig(image, face_index=args.face, progress=say), args, say)
+        rig = _with_refs(build_rig(image, face_index=args.face, progress=say), args, say)
+    return _noted(rig)
 
 
 def _with_refs(rig, args: argparse.Namespace, say: Callable[[str], None]):  # -> Rig
@@ -205,7 +207,11 @@ def _with_refs(rig, args: argparse.Namespace, say: Callable[[str], None]):  # ->
     if not paths:
         return rig
     say("checking the expression references")
-    rig = with_references(rig, paths)
+    return with_references(rig, paths)
+
+
+def _noted(rig):  # -> Rig
+    """Say what each reference was taken for (outside the muted analysis: stderr is live)."""
     for ref in rig.references:
         _note(f"reference {ref.describe()}")
     return rig
