@@ -157,10 +157,12 @@ def paint_interior(
     img = _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone)
     if teeth:
         img = _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone)
-    if palette.style == "mono":  # grey, in the image's own tone (sepia, blue-black, ...)
-        grey = img @ np.float32([0.299, 0.587, 0.114])
-        tint = palette.wet_lip / max(float(palette.wet_lip.mean()), 1.0)
-        img = grey[..., None] * (1 + 0.35 * (tint - 1))
+    if palette.style == "mono":  # the image's own single tone (grey, sepia, hand-tinted)
+        luma = np.float32([0.299, 0.587, 0.114])
+        tone_colour = palette.wet_lip / max(float(palette.wet_lip @ luma), 1.0)
+        grey = (img @ luma)[..., None]
+        light = np.clip(grey / 255, 0, 1)  # the bright teeth keep no tint, the dark takes it
+        img = grey * (tone_colour + (1 - tone_colour) * light)
     return img.astype(np.float32)
 
 
@@ -237,7 +239,7 @@ def _tone(style: str):
 
 
 def _steps(s: np.ndarray) -> np.ndarray:
-    levels = 2
+    levels = 1  # one hard step: light and shadow, as a cel painter would
     scaled = s * levels
     base = np.floor(scaled)
     return (base + smoothstep(0.45, 0.55, scaled - base)) / levels
