@@ -47,12 +47,16 @@ class MouthPalette:
     @classmethod
     def from_image(cls, image: np.ndarray, landmarks: np.ndarray) -> MouthPalette:
         style = image_style(image, landmarks)
+        # The lips' hue, pulled a third of the way to a flesh red: a varnished painting's
+        # yellow-brown lips must still open onto a red-brown mouth.
         lip = _lip_colour(image, landmarks)
+        lip = lip + (np.float32([200, 80, 76]) * float(lip.max()) / 200 - lip) * 0.35
         lip_value = float(lip.max())
         cavity = lip / lip_value * np.clip(0.55 * lip_value, *CAVITY_VALUE)
         throat = lip / lip_value * THROAT_VALUE
         brightness = float(np.median(image.reshape(-1, 3).mean(1)))
         teeth = np.float32([238, 232, 220]) * (0.8 + 0.2 * min(1.0, brightness / 160))
+        teeth *= 0.65 + 0.35 * _colour_cast(image, landmarks)  # a varnish, a warm light
         if style == "cel":
             teeth = np.float32([246, 244, 238])
         gums = np.clip(lip * 1.05 + np.float32([12, 0, 4]), 0, 255)
@@ -62,6 +66,19 @@ class MouthPalette:
             *(np.asarray(c, np.float32) for c in (cavity, throat, teeth, gums, tongue, wet_lip)),
             style=style,
         )
+
+
+def _colour_cast(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The face's median colour scaled to a brightest channel of 1 (white light: 1, 1, 1)."""
+    xy = landmarks[:, :2]
+    x0, y0 = np.maximum(np.floor(xy.min(0)).astype(int), 0)
+    x1, y1 = np.ceil(xy.max(0)).astype(int) + 1
+    face = image[y0:y1, x0:x1].reshape(-1, 3)
+    if not len(face):
+        return np.ones(3, np.float32)
+    median = np.median(face, axis=0).astype(np.float32) + 1
+    cast = median / median.max()
+    return np.sqrt(cast)  # skin is far more saturated than the light that lit it
 
 
 def _lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
