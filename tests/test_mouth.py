@@ -86,9 +86,10 @@ def test_upper_teeth_stay_with_the_head_while_the_jaw_drops(astro, astronaut_rig
     teeth = upper & (np.arange(upper.shape[0])[:, None] >= lip[None] + 2)  # seen in the image
     assert teeth.sum() >= 30
     half, wide = (astro.render(MotionFrame.of(jawOpen=j)).astype(float) for j in (0.5, 1.0))
-    assert np.abs(half[teeth] - wide[teeth]).mean() < 6
+    # Most teeth pixels are the same (a few by the lip's edge are not: the lip lifts a little).
+    assert np.median(np.abs(half[teeth] - wide[teeth]).max(1)) <= 3
     jaw_moved = np.roll(teeth, 6, axis=0)  # where they would be had they dropped with the jaw
-    assert np.abs(half[teeth] - wide[jaw_moved]).mean() > 20
+    assert np.median(np.abs(half[teeth] - wide[jaw_moved]).max(1)) > 20
 
 
 def test_drawn_interior_is_shaded_red_brown_not_black(analyzer, mona):

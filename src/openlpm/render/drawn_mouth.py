@@ -50,7 +50,8 @@ class MouthPalette:
         # The lips' hue, pulled a third of the way to a flesh red: a varnished painting's
         # yellow-brown lips must still open onto a red-brown mouth.
         lip = _lip_colour(image, landmarks)
-        lip = lip + (np.float32([200, 80, 76]) * float(lip.max()) / 200 - lip) * 0.35
+        if style != "mono":
+            lip = lip + (np.float32([200, 80, 76]) * float(lip.max()) / 200 - lip) * 0.35
         lip_value = float(lip.max())
         cavity = lip / lip_value * np.clip(0.55 * lip_value, *CAVITY_VALUE)
         throat = lip / lip_value * THROAT_VALUE
