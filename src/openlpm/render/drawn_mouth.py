@@ -25,6 +25,7 @@ STYLES = ("photo", "cel", "mono")
 _UPPER_TEETH = (0.32, 0.23, 0.19, 0.15, 0.12)
 _LOWER_TEETH = (0.2, 0.18, 0.17, 0.15, 0.13, 0.12)
 CAVITY_VALUE = (80.0, 120.0)  # HSV value range of the lit front of the cavity
+DEEP_SATURATION = 1.5  # the cavity's chroma, relative to the lips'
 THROAT_VALUE = 50.0  # the back of the throat: dark, yet not black
 
 
@@ -53,20 +54,29 @@ class MouthPalette:
         if style != "mono":
             lip = lip + (np.float32([200, 80, 76]) * float(lip.max()) / 200 - lip) * 0.35
         lip_value = float(lip.max())
-        cavity = lip / lip_value * np.clip(0.55 * lip_value, *CAVITY_VALUE)
-        throat = lip / lip_value * THROAT_VALUE
+        # Mouths are more saturated than lips (wet tissue, blood near the surface).
+        deep = _saturate(lip, 1.0 if style == "mono" else DEEP_SATURATION) / lip_value
+        cavity = deep * np.clip(0.55 * lip_value, *CAVITY_VALUE)
+        throat = deep * THROAT_VALUE
         brightness = float(np.median(image.reshape(-1, 3).mean(1)))
         teeth = np.float32([238, 232, 220]) * (0.8 + 0.2 * min(1.0, brightness / 160))
         teeth *= 0.65 + 0.35 * _colour_cast(image, landmarks)  # a varnish, a warm light
         if style == "cel":
             teeth = np.float32([246, 244, 238])
         gums = np.clip(lip * 1.05 + np.float32([12, 0, 4]), 0, 255)
-        tongue = np.clip(lip * 0.8 + np.float32([30, 4, 8]), 0, 255)
+        tongue = np.clip(_saturate(lip, 1.0 if style == "mono" else 1.2) * 0.8 + [30, 4, 8], 0, 255)
         wet_lip = lip * 0.62
         return cls(
             *(np.asarray(c, np.float32) for c in (cavity, throat, teeth, gums, tongue, wet_lip)),
             style=style,
         )
+
+
+def _saturate(rgb: np.ndarray, factor: float) -> np.ndarray:
+    """``rgb`` with its distance from grey scaled by ``factor``, the brightest channel kept."""
+    grey = float(rgb.mean())
+    out = np.clip(grey + (rgb - grey) * factor, 1, None)
+    return out * (float(rgb.max()) / float(out.max()))
 
 
 def _colour_cast(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -209,7 +219,7 @@ def _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone):
 
 def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone):
     """Upper teeth hanging under the upper lip, lower teeth barely above the lower lip."""
-    tooth_h = 0.2 * o.half_width  # visible height of the upper incisors
+    tooth_h = 0.17 * o.half_width  # visible height of the upper incisors
     # The gum shows at wide openings, in arches over each tooth.
     centre_u, seam_u = _tooth_phase(xs - o.centre, o.half_width, _UPPER_TEETH)
     gum_edge = top + (0.05 + 0.25 * wide) * tooth_h * (0.55 + 0.45 * centre_u) * wide
