@@ -24,9 +24,9 @@ STYLES = ("photo", "cel", "mono")
 # they narrow toward the corners as the arch turns away).
 _UPPER_TEETH = (0.32, 0.23, 0.19, 0.15, 0.12)
 _LOWER_TEETH = (0.2, 0.18, 0.17, 0.15, 0.13, 0.12)
-CAVITY_VALUE = (80.0, 120.0)  # HSV value range of the lit front of the cavity
+CAVITY_VALUE = (66.0, 105.0)  # HSV value range of the lit front of the cavity
 DEEP_SATURATION = 1.5  # the cavity's chroma, relative to the lips'
-THROAT_VALUE = 50.0  # the back of the throat: dark, yet not black
+THROAT_VALUE = 44.0  # the back of the throat: dark, yet not black
 
 
 @dataclass(frozen=True)
