@@ -264,7 +264,7 @@ def test_output_folder_missing(command, name, dirs, capsys, rig_dir) -> None:
 
 @pytest.mark.parametrize(
     ("command", "name", "suffix"),
-    [("puppet", "v.avi", ".mp4"), ("puppet", "video", ".mp4"), ("poses", "p.jpg", ".png")],
+    [("puppet", "v.avi", ".mp4"), ("puppet", "video", ".mp4"), ("poses", "p.gif", ".png or .jpg")],
 )
 def test_wrong_output_suffix(command, name, suffix, dirs, capsys, rig_dir) -> None:
     _inputs, outputs = dirs
@@ -428,3 +428,18 @@ def test_console_script_on_bad_csv(dirs) -> None:
     assert len(lines) == 1 and lines[0].startswith("openlpm: error: "), proc.stderr
     assert "jawopen" in lines[0] and "fooBar" in lines[0]
     _no_output(outputs)
+
+
+def test_closeup_sheet_is_a_jpeg_grid_of_face_crops(dirs, rig_dir) -> None:
+    from openlpm.io.images import load_image
+    from openlpm.render.contact_sheet import CLOSEUP_COLUMNS, closeup_poses
+
+    _inputs, outputs = dirs
+    target = outputs / "face.jpg"
+    assert main(["poses", "--rig", str(rig_dir), "--closeup", "-o", str(target)]) == 0
+    sheet = load_image(target)
+    rows = -(-len(closeup_poses()) // CLOSEUP_COLUMNS)
+    tile_h, tile_w = sheet.shape[0] // rows, sheet.shape[1] // CLOSEUP_COLUMNS
+    assert tile_h > 200 and abs(tile_h - tile_w) <= 2  # square crops, magnified
+    first, second = sheet[:tile_h, :tile_w], sheet[:tile_h, tile_w : 2 * tile_w]
+    assert np.abs(first.astype(int) - second.astype(int)).mean() > 1  # the mouth opened

@@ -86,9 +86,10 @@ def test_upper_teeth_stay_with_the_head_while_the_jaw_drops(astro, astronaut_rig
     teeth = upper & (np.arange(upper.shape[0])[:, None] >= lip[None] + 2)  # seen in the image
     assert teeth.sum() >= 30
     half, wide = (astro.render(MotionFrame.of(jawOpen=j)).astype(float) for j in (0.5, 1.0))
-    assert np.abs(half[teeth] - wide[teeth]).mean() < 6
+    # Most teeth pixels are the same (a few by the lip's edge are not: the lip lifts a little).
+    assert np.median(np.abs(half[teeth] - wide[teeth]).max(1)) <= 3
     jaw_moved = np.roll(teeth, 6, axis=0)  # where they would be had they dropped with the jaw
-    assert np.abs(half[teeth] - wide[jaw_moved]).mean() > 20
+    assert np.median(np.abs(half[teeth] - wide[jaw_moved]).max(1)) > 20
 
 
 def test_drawn_interior_is_shaded_red_brown_not_black(analyzer, mona):
@@ -147,3 +148,23 @@ def test_bench_analysis_measures_the_interior_only_when_open(mona):
     trace = analyze_frames(frames, 25.0, identity_every_s=10).interior
     assert trace is not None and np.isnan(trace.dark[0])
     assert trace.dark[1] <= 0.2 and trace.saturation[1] > 0.2
+
+
+def test_a_given_interior_source_is_what_the_opening_shows(analyzer, monalisa_rig):
+    """The interface for references: any aligned image with a mask; its lower part follows
+    the jaw from where ``lower_shift`` says that image's jaw is."""
+    rig = monalisa_rig
+    lm = rig.face.landmarks[:, :2]
+    h, w = rig.image.shape[:2]
+    texture = np.zeros_like(rig.image)
+    texture[:] = (40, 200, 60)  # a green interior nobody would draw
+    mask = np.zeros((h, w), np.float32)
+    x0, x1 = int(lm[78, 0]) - 2, int(lm[308, 0]) + 3
+    y0, y1 = int(lm[13, 1]) - 30, int(lm[14, 1]) + 60
+    mask[y0:y1, x0:x1] = 1.0
+    source = InteriorSource(texture, mask, mask.copy(), np.zeros(2, np.float32))
+    pixels = _opening(analyzer, Renderer(rig, 512, interior=source), jawOpen=0.8)
+    green = (pixels[:, 1] > pixels[:, 0] + 60) & (pixels[:, 1] > pixels[:, 2] + 60)
+    assert green.mean() > 0.4
+    with pytest.raises(ValueError, match="mask"):
+        InteriorSource(texture, mask[:10], mask, np.zeros(2, np.float32))

@@ -74,7 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     poses.add_argument(
         "--size", type=_size, default=512, help="render size before cropping (default 512)"
     )
-    poses.add_argument("-o", "--out", required=True, help="PNG file to write")
+    poses.add_argument(
+        "--closeup",
+        action="store_true",
+        help="2x face crops: openings, smile, grin, surprise, blink, glance, head turns",
+    )
+    poses.add_argument("-o", "--out", required=True, help="PNG or JPEG file to write")
     poses.set_defaults(run=_cmd_poses)
 
     render = sub.add_parser(
@@ -245,13 +250,14 @@ def _cmd_puppet(args: argparse.Namespace) -> int:
 
 def _cmd_poses(args: argparse.Namespace) -> int:
     from openlpm.io.images import save_image
-    from openlpm.render.contact_sheet import contact_sheet
+    from openlpm.render.contact_sheet import closeup_sheet, contact_sheet
     from openlpm.render.renderer import Renderer
 
-    _check_output(args.out, ".png")
+    _check_output(args.out, ".png", ".jpg")
     rig = _load_rig(args)
+    make = closeup_sheet if args.closeup else contact_sheet
     with _frame_bar("posing") as bar:
-        sheet = contact_sheet(Renderer(rig, args.size), progress=bar)
+        sheet = make(Renderer(rig, args.size), progress=bar)
     save_image(args.out, sheet)
     _note(f"wrote {args.out}: {sheet.shape[1]}x{sheet.shape[0]}")
     return 0
@@ -411,9 +417,10 @@ def _write_curves(track, path: str) -> None:
         write_curves(track, tmp)
 
 
-def _check_output(path: str, suffix: str) -> None:
+def _check_output(path: str, *suffixes: str) -> None:
     out = Path(path)
-    if out.suffix.lower() != suffix:
+    suffix = " or ".join(suffixes)
+    if out.suffix.lower() not in suffixes:
         raise InputError(f"the output {path} should end in {suffix}")
     if out.is_dir():
         raise InputError(f"the output {path} is a folder: give a file name ending in {suffix}")

@@ -24,8 +24,9 @@ STYLES = ("photo", "cel", "mono")
 # they narrow toward the corners as the arch turns away).
 _UPPER_TEETH = (0.32, 0.23, 0.19, 0.15, 0.12)
 _LOWER_TEETH = (0.2, 0.18, 0.17, 0.15, 0.13, 0.12)
-CAVITY_VALUE = (80.0, 120.0)  # HSV value range of the lit front of the cavity
-THROAT_VALUE = 50.0  # the back of the throat: dark, yet not black
+CAVITY_VALUE = (66.0, 105.0)  # HSV value range of the lit front of the cavity
+DEEP_SATURATION = 1.5  # the cavity's chroma, relative to the lips'
+THROAT_VALUE = 44.0  # the back of the throat: dark, yet not black
 
 
 @dataclass(frozen=True)
@@ -47,21 +48,48 @@ class MouthPalette:
     @classmethod
     def from_image(cls, image: np.ndarray, landmarks: np.ndarray) -> MouthPalette:
         style = image_style(image, landmarks)
+        # The lips' hue, pulled a third of the way to a flesh red: a varnished painting's
+        # yellow-brown lips must still open onto a red-brown mouth.
         lip = _lip_colour(image, landmarks)
+        if style != "mono":
+            lip = lip + (np.float32([200, 80, 76]) * float(lip.max()) / 200 - lip) * 0.35
         lip_value = float(lip.max())
-        cavity = lip / lip_value * np.clip(0.55 * lip_value, *CAVITY_VALUE)
-        throat = lip / lip_value * THROAT_VALUE
+        # Mouths are more saturated than lips (wet tissue, blood near the surface).
+        deep = _saturate(lip, 1.0 if style == "mono" else DEEP_SATURATION) / lip_value
+        cavity = deep * np.clip(0.55 * lip_value, *CAVITY_VALUE)
+        throat = deep * THROAT_VALUE
         brightness = float(np.median(image.reshape(-1, 3).mean(1)))
         teeth = np.float32([238, 232, 220]) * (0.8 + 0.2 * min(1.0, brightness / 160))
+        teeth *= 0.65 + 0.35 * _colour_cast(image, landmarks)  # a varnish, a warm light
         if style == "cel":
             teeth = np.float32([246, 244, 238])
         gums = np.clip(lip * 1.05 + np.float32([12, 0, 4]), 0, 255)
-        tongue = np.clip(lip * 0.8 + np.float32([30, 4, 8]), 0, 255)
+        tongue = np.clip(_saturate(lip, 1.0 if style == "mono" else 1.2) * 0.8 + [30, 4, 8], 0, 255)
         wet_lip = lip * 0.62
         return cls(
             *(np.asarray(c, np.float32) for c in (cavity, throat, teeth, gums, tongue, wet_lip)),
             style=style,
         )
+
+
+def _saturate(rgb: np.ndarray, factor: float) -> np.ndarray:
+    """``rgb`` with its distance from grey scaled by ``factor``, the brightest channel kept."""
+    grey = float(rgb.mean())
+    out = np.clip(grey + (rgb - grey) * factor, 1, None)
+    return out * (float(rgb.max()) / float(out.max()))
+
+
+def _colour_cast(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The face's median colour scaled to a brightest channel of 1 (white light: 1, 1, 1)."""
+    xy = landmarks[:, :2]
+    x0, y0 = np.maximum(np.floor(xy.min(0)).astype(int), 0)
+    x1, y1 = np.ceil(xy.max(0)).astype(int) + 1
+    face = image[y0:y1, x0:x1].reshape(-1, 3)
+    if not len(face):
+        return np.ones(3, np.float32)
+    median = np.median(face, axis=0).astype(np.float32) + 1
+    cast = median / median.max()
+    return np.sqrt(cast)  # skin is far more saturated than the light that lit it
 
 
 def _lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -157,10 +185,12 @@ def paint_interior(
     img = _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone)
     if teeth:
         img = _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone)
-    if palette.style == "mono":  # grey, in the image's own tone (sepia, blue-black, ...)
-        grey = img @ np.float32([0.299, 0.587, 0.114])
-        tint = palette.wet_lip / max(float(palette.wet_lip.mean()), 1.0)
-        img = grey[..., None] * (1 + 0.35 * (tint - 1))
+    if palette.style == "mono":  # the image's own single tone (grey, sepia, hand-tinted)
+        luma = np.float32([0.299, 0.587, 0.114])
+        tone_colour = palette.wet_lip / max(float(palette.wet_lip @ luma), 1.0)
+        grey = (img @ luma)[..., None]
+        light = np.clip(grey / 255, 0, 1)  # the bright teeth keep no tint, the dark takes it
+        img = grey * (tone_colour + (1 - tone_colour) * light)
     return img.astype(np.float32)
 
 
@@ -189,7 +219,7 @@ def _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone):
 
 def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone):
     """Upper teeth hanging under the upper lip, lower teeth barely above the lower lip."""
-    tooth_h = 0.2 * o.half_width  # visible height of the upper incisors
+    tooth_h = 0.17 * o.half_width  # visible height of the upper incisors
     # The gum shows at wide openings, in arches over each tooth.
     centre_u, seam_u = _tooth_phase(xs - o.centre, o.half_width, _UPPER_TEETH)
     gum_edge = top + (0.05 + 0.25 * wide) * tooth_h * (0.55 + 0.45 * centre_u) * wide
@@ -237,7 +267,7 @@ def _tone(style: str):
 
 
 def _steps(s: np.ndarray) -> np.ndarray:
-    levels = 2
+    levels = 1  # one hard step: light and shadow, as a cel painter would
     scaled = s * levels
     base = np.floor(scaled)
     return (base + smoothstep(0.45, 0.55, scaled - base)) / levels

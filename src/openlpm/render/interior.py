@@ -158,16 +158,31 @@ def _split_row(image: np.ndarray, xs: np.ndarray, top: np.ndarray, bottom: np.nd
 
 def lip_curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """The lip contour through ``points`` (N, 2) as y per column ``xs``: a monotone cubic
-    (no overshoot, no polygon corners), flat beyond the end points."""
-    from scipy.interpolate import PchipInterpolator
-
+    (Fritsch-Carlson: no overshoot, no polygon corners), flat beyond the end points."""
     order = np.argsort(points[:, 0], kind="stable")
-    px, py = points[order, 0], points[order, 1].astype(np.float64)
-    # A light [1 4 1] smoothing of the inner points rounds the kinks a deformed mesh leaves.
-    if len(py) >= 3:
+    px, py = points[order, 0].astype(np.float64), points[order, 1].astype(np.float64)
+    if len(py) >= 3:  # a light [1 4 1] smoothing rounds the kinks a deformed mesh leaves
         py = np.concatenate([py[:1], (py[:-2] + 4 * py[1:-1] + py[2:]) / 6, py[-1:]])
     keep = np.concatenate([[True], np.diff(px) > 1e-6])
     px, py = px[keep], py[keep]
     if len(px) < 2:
         return np.full(len(xs), float(py.mean()))
-    return PchipInterpolator(px, py, extrapolate=False)(np.clip(xs, px[0], px[-1]))
+    h = np.diff(px)
+    delta = np.diff(py) / h
+    slope = np.zeros_like(py)
+    inner = delta[:-1] * delta[1:] > 0  # a local extremum gets a flat tangent
+    w1, w2 = 2 * h[1:] + h[:-1], h[1:] + 2 * h[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        harmonic = (w1 + w2) / (w1 / delta[:-1] + w2 / delta[1:])
+    slope[1:-1] = np.where(inner, harmonic, 0.0)
+    slope[0], slope[-1] = delta[0], delta[-1]
+    x = np.clip(np.asarray(xs, np.float64), px[0], px[-1])
+    k = np.clip(np.searchsorted(px, x, side="right") - 1, 0, len(px) - 2)
+    t = (x - px[k]) / h[k]
+    t2, t3 = t * t, t * t * t
+    return (
+        (2 * t3 - 3 * t2 + 1) * py[k]
+        + (t3 - 2 * t2 + t) * h[k] * slope[k]
+        + (-2 * t3 + 3 * t2) * py[k + 1]
+        + (t3 - t2) * h[k] * slope[k + 1]
+    )

@@ -9,6 +9,8 @@ none; and the wet inner edge of the lips.
 
 from __future__ import annotations
 
+import copy
+
 import cv2
 import numpy as np
 
@@ -22,7 +24,7 @@ from openlpm.render.interior import InteriorSource, lip_curve
 _UPPER = list(T.LIP_INNER_UPPER)
 _LOWER = list(T.LIP_INNER_LOWER)
 MIN_GAP_PX = 0.6  # below this the lips touch: nothing to draw
-EDGE_PX = 0.5
+EDGE_PX = 1.0
 UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR = 13, 14  # inner-lip middles: where the teeth show
 _SHAPES = len(BLENDSHAPES)
 _JAW = [BLENDSHAPES.index(n) for n in ("jawOpen", "jawLeft", "jawRight", "jawForward")]
@@ -41,7 +43,7 @@ class MouthLayer:
         landmarks: np.ndarray,
     ) -> None:
         self.palette = palette
-        self.deformer = deformer
+        self.anchors = anchor_deformer(deformer)
         up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
         rest_closed = bool(deformer.rest_offset.any())
         half_gap = np.zeros_like(up) if rest_closed else (lo - up) / 2
@@ -74,7 +76,7 @@ class MouthLayer:
         smile = min(1.0, (pose["mouthSmileLeft"] + pose["mouthSmileRight"]) / 2)
         interior = paint_interior(self.palette, opening, pose["tongueOut"], not own, smile)
         if self.texture is not None:
-            upper, lower = teeth_shift(self.deformer, pose)
+            upper, lower = teeth_shift(self.anchors, pose)
             interior = self.texture.over(interior, (x0, y0), upper, lower)
         interior = paint_lip_edge(self.palette, opening, interior)
         roi = frame[y0:y1, x0:x1].astype(np.float32)
@@ -84,15 +86,33 @@ class MouthLayer:
 
 def teeth_shift(deformer: Deformer, pose: MotionFrame) -> tuple[np.ndarray, np.ndarray]:
     """Pixel displacements, from the image, of the upper teeth (head and body motion only) and
-    of the lower teeth (the same plus the jaw, from the closed rest)."""
+    of the lower teeth (the same plus the jaw, from the closed rest). ``deformer`` may be the
+    renderer's or, much faster, :func:`anchor_deformer`'s two-vertex copy of it."""
     head = pose.vector.copy()
     head[:_SHAPES] = 0
     jaw = head.copy()
     jaw[_JAW] = pose.vector[_JAW]
-    a = UPPER_TEETH_ANCHOR
-    upper = deformer.displacement(MotionFrame(head))[a] - deformer.rest_offset[a]
-    lower = deformer.displacement(MotionFrame(jaw))[LOWER_TEETH_ANCHOR]
+    up, lo = _anchor_rows(deformer)
+    upper = deformer.displacement(MotionFrame(head))[up] - deformer.rest_offset[up]
+    lower = deformer.displacement(MotionFrame(jaw))[lo]
     return upper, lower
+
+
+def anchor_deformer(deformer: Deformer) -> Deformer:
+    """A copy of ``deformer`` that moves only the two teeth anchors: the same displacement
+    code (head turn, body, whatever it does) on two vertices instead of the whole mesh."""
+    anchors = [UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR]
+    rows = np.ravel([[2 * a, 2 * a + 1] for a in anchors])
+    small = copy.copy(deformer)
+    small.shape_matrix = deformer.shape_matrix[rows]
+    for name in ("rest_offset", "rest", "head_weight", "body_weight"):
+        setattr(small, name, getattr(deformer, name)[anchors])
+    small.anchors = (0, 1)  # type: ignore[attr-defined]
+    return small
+
+
+def _anchor_rows(deformer: Deformer) -> tuple[int, int]:
+    return getattr(deformer, "anchors", (UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR))
 
 
 class _Texture:
