@@ -131,9 +131,9 @@ def test_smile_reference_blends_in_with_the_smile(astronaut_rig) -> None:
     folds = smile.copy()
     lm = astronaut_rig.face.landmarks
     for wing, corner in ((T.NOSE_WING_RIGHT[0], 61), (T.NOSE_WING_LEFT[0], 291)):
-        a, b = lm[wing, :2], lm[corner, :2]  # a fold line from the nose wing to the corner
-        shift = np.float32([np.sign(b[0] - a[0]) * 6, 0])
-        pts = np.round([a + shift, b + shift]).astype(np.int32)
+        a, b = lm[wing, :2], lm[corner, :2]  # a fold from the nose wing toward the corner
+        shift = np.float32([np.sign(b[0] - a[0]) * 10, 0])  # (off the lips: not a landmark)
+        pts = np.round([a + shift, a + 0.7 * (b - a) + shift]).astype(np.int32)
         cv2.line(folds, tuple(pts[0]), tuple(pts[1]), (60, 30, 30), 3)
     ref = load_reference(folds, astronaut_rig.image, lm)
     assert SMILE in ref.states
