@@ -99,6 +99,25 @@ def _gain(target: np.ndarray, source: np.ndarray, weight: np.ndarray) -> np.ndar
     return np.clip(want / np.maximum(have, 1.0), *_GAIN_RANGE).astype(np.float32)
 
 
+def _shading_matched(
+    target: np.ndarray, source: np.ndarray, weight: np.ndarray, sigma: float
+) -> np.ndarray:
+    """``source`` with its broad light and shade brought to ``target``'s: per channel, the ratio
+    of the two pictures' local means over ``weight`` (a normalised convolution, so the pixels
+    outside it, the eye itself, take the ratio of the skin around them). A reference taken with
+    the head turned, or in other light, then fits in without a halo."""
+
+    def local_mean(img: np.ndarray) -> np.ndarray:
+        num = cv2.GaussianBlur(img * weight[..., None], (0, 0), sigma)
+        den = cv2.GaussianBlur(weight, (0, 0), sigma)[..., None]
+        return num / np.maximum(den, 1e-3)
+
+    overall = _gain(target, source, weight)  # where the weight is too thin to say
+    ratio = local_mean(target) / np.maximum(local_mean(source), 1.0)
+    ratio = np.clip(np.where(np.isfinite(ratio), ratio, overall), *_GAIN_RANGE)
+    return (source * ratio).astype(np.float32)
+
+
 class Eyelid:
     """A closed eye from a reference, in the eye layer's box (rest layout)."""
 
@@ -117,7 +136,7 @@ class Eyelid:
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
         self.mask = _eye_mask(eye, size)
         ring = self.mask * (1 - _opening(eye, size))  # skin around the eye, in both pictures
-        self.patch = patch * _gain(eye.skin, patch, ring)
+        self.patch = _shading_matched(eye.skin, patch, ring, 0.3 * eye.width)
 
     def blend(self, drawn: np.ndarray, blink: float) -> np.ndarray:
         """``drawn`` (the eye layer's box for this pose) with the closed lid blended in."""
