@@ -249,3 +249,17 @@ def test_the_web_protocol_adds_references_and_refuses_bad_ones(open_mouth) -> No
     with ServerProcess([]) as server:
         server.wait_warm()
         asyncio.run(go(server.url))
+
+
+def test_a_wink_reference_gives_only_that_eyes_lid(astronaut_rig) -> None:
+    wink = _full_size(astronaut_rig).render(_pose(eyeBlinkLeft=1.0))
+    lower = astronaut_rig.face.landmarks[list(T.LEFT_EYE.lower), :2]
+    cv2.polylines(wink, [np.round(lower).astype(np.int32)], False, (10, 10, 10), 2)
+    rig = with_references(astronaut_rig, [wink])
+    ref = rig.references[0]
+    assert ref.closed_eyes == {"Left"} and "left eye closed" in ref.describe()
+    plain, textured = Renderer(astronaut_rig, 512), Renderer(rig, 512)
+    for side, changes in (("Left", True), ("Right", False)):
+        pose = _pose(**{f"eyeBlink{side}": 1.0})
+        differ = not np.array_equal(plain.render(pose), textured.render(pose))
+        assert differ == changes, side

@@ -59,11 +59,15 @@ class Reference:
     states: frozenset[str]
     measured: FaceMeasurement  # in the reference's own picture
     likeness: Likeness
+    closed_eyes: frozenset[str] = frozenset()  # "Left", "Right": the character's own sides
 
     def describe(self) -> str:
         """What it shows, e.g. "open.png: mouth open, smile"; states that give no texture yet
         (a head turn) are marked as such."""
         parts = [s if s in TEXTURED else f"{s} (not used yet)" for s in sorted(self.states)]
+        if len(self.closed_eyes) == 1:  # a wink
+            side = next(iter(self.closed_eyes)).lower()
+            parts = [f"{side} eye closed" if p == EYES_CLOSED else p for p in parts]
         return f"{self.name}: {', '.join(parts)}"
 
 
@@ -117,7 +121,8 @@ def load_reference(source: ImageSource, rig_image: np.ndarray, rig_landmarks: np
             "the eyes closed or a smile"
         )
     image, landmarks = _aligned(rgb, face.landmarks, rig_image.shape[:2], rig_landmarks)
-    return Reference(label, image, landmarks, states, measured, like)
+    closed = closed_eyes(measured, main)
+    return Reference(label, image, landmarks, states, measured, like, closed)
 
 
 def classify(ref: FaceMeasurement, main: FaceMeasurement) -> frozenset[str]:
@@ -125,9 +130,7 @@ def classify(ref: FaceMeasurement, main: FaceMeasurement) -> frozenset[str]:
     states = set()
     if ref.mouth_gap >= OPEN_GAP and ref.mouth_gap - main.mouth_gap >= OPEN_GAIN:
         states.add(MOUTH_OPEN)
-    if max(ref.ear_left / max(main.ear_left, 1e-3), ref.ear_right / max(main.ear_right, 1e-3)) < (
-        CLOSED_EYE
-    ):
+    if closed_eyes(ref, main):
         states.add(EYES_CLOSED)
     lift = _corner_drop(main) - _corner_drop(ref)
     if lift >= SMILE_LIFT or ref.mouth_width / max(main.mouth_width, 1e-3) >= SMILE_WIDTH:
@@ -135,6 +138,16 @@ def classify(ref: FaceMeasurement, main: FaceMeasurement) -> frozenset[str]:
     if abs(ref.yaw - main.yaw) >= TURN_DEG:
         states.add(HEAD_TURN)
     return frozenset(states)
+
+
+def closed_eyes(ref: FaceMeasurement, main: FaceMeasurement) -> frozenset[str]:
+    """The eyes (character's sides) ``ref`` shows closed: their aspect ratio is under
+    CLOSED_EYE of the main image's."""
+    ratios = {
+        "Left": ref.ear_left / max(main.ear_left, 1e-3),
+        "Right": ref.ear_right / max(main.ear_right, 1e-3),
+    }
+    return frozenset(side for side, ratio in ratios.items() if ratio < CLOSED_EYE)
 
 
 def _corner_drop(m: FaceMeasurement) -> float:

@@ -24,7 +24,7 @@ import numpy as np
 
 from openlpm.character import topology as T
 from openlpm.character.mesh import smoothstep
-from openlpm.character.reference import EYES_CLOSED, MOUTH_OPEN, SMILE, Reference
+from openlpm.character.reference import MOUTH_OPEN, SMILE, Reference
 from openlpm.render.eyes import EyeLayer
 from openlpm.render.interior import HIDDEN_CROWN, InteriorSource
 from openlpm.render.interior import _crowns_under_the_lip as crowns_under_the_lip
@@ -75,14 +75,13 @@ class ReferenceTextures:
         landmarks: np.ndarray,
         eyes: dict[str, EyeLayer],
     ) -> None:
-        shut = _best(refs, EYES_CLOSED, lambda r: -(r.measured.ear_left + r.measured.ear_right))
         smiling = _best(refs, SMILE, lambda r: r.measured.mouth_width)
-        closed = Scaled.of(shut, size) if shut is not None else None
-        self.eyelids = (
-            {side: Eyelid(closed, eye, landmarks, side) for side, eye in eyes.items()}
-            if closed is not None
-            else {}
-        )
+        self.eyelids = {}
+        for side, eye in eyes.items():  # per eye: a wink gives one lid
+            shut = [r for r in refs if side in r.closed_eyes]
+            if shut:
+                best = min(shut, key=lambda r, s=side: getattr(r.measured, f"ear_{s.lower()}"))
+                self.eyelids[side] = Eyelid(Scaled.of(best, size), eye, landmarks, side)
         self.smile = SmileFolds(Scaled.of(smiling, size), image, landmarks) if smiling else None
 
 
