@@ -42,6 +42,9 @@ _SMILE_AREA = (
     *T.CHEEK_RIGHT, *T.CHEEK_LEFT, *T.NOSE_WING_RIGHT, *T.NOSE_WING_LEFT,
     152, 148, 377, 176, 400, 17, 200, 208, 428, 212, 432, 202, 422,
 )  # fmt: skip
+# The nose stays the portrait's: a reference's nose (another head pose, other light) would
+# show through the smile's area as a second shading.
+_NOSE = (*T.NOSE_WING_RIGHT, *T.NOSE_WING_LEFT, 1, 2, 4, 5, 6, 168, 195, 197)
 _GAIN_RANGE = (0.6, 1.6)
 
 
@@ -205,6 +208,7 @@ def _smile_mask(local: np.ndarray, size: tuple[int, int], height: float) -> np.n
     cv2.fillConvexPoly(mask, hull, 255)
     lips = np.zeros_like(mask)
     cv2.fillPoly(lips, [np.round(local[_LIPS_OUTER]).astype(np.int32)], 255)
+    cv2.fillConvexPoly(lips, cv2.convexHull(np.round(local[list(_NOSE)]).astype(np.int32)), 255)
     grow = max(1, round(0.02 * height))
     lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
     shrink = max(1, round(0.03 * height))
