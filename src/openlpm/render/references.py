@@ -84,7 +84,8 @@ class ReferenceTextures:
             shut = [r for r in refs if side in r.closed_eyes]
             if shut:
                 best = min(shut, key=lambda r, s=side: getattr(r.measured, f"ear_{s.lower()}"))
-                self.eyelids[side] = Eyelid(Scaled.of(best, size), eye, landmarks, side)
+                scaled = Scaled.of(best, size)
+                self.eyelids[side] = Eyelid(scaled, eye, landmarks, side, image)
         self.smile = SmileFolds(Scaled.of(smiling, size), image, landmarks) if smiling else None
 
 
@@ -101,32 +102,17 @@ def _gain(target: np.ndarray, source: np.ndarray, weight: np.ndarray) -> np.ndar
     return np.clip(want / np.maximum(have, 1.0), *_GAIN_RANGE).astype(np.float32)
 
 
-def _shading_matched(
-    target: np.ndarray, source: np.ndarray, weight: np.ndarray, sigma: float
-) -> np.ndarray:
-    """``source`` with its broad light and shade brought to ``target``'s: per channel, the ratio
-    of the two pictures' local means over ``weight`` (a normalised convolution, so the pixels
-    outside it, the eye itself, take the ratio of the skin around them). A reference taken with
-    the head turned, or in other light, then fits in without a halo."""
-
-    def local_mean(img: np.ndarray) -> np.ndarray:
-        num = cv2.GaussianBlur(img * weight[..., None], (0, 0), sigma)
-        den = cv2.GaussianBlur(weight, (0, 0), sigma)[..., None]
-        return num / np.maximum(den, 1e-3)
-
-    overall = _gain(target, source, weight)  # where the weight is too thin to say
-    ratio = local_mean(target) / np.maximum(local_mean(source), 1.0)
-    ratio = np.clip(np.where(np.isfinite(ratio), ratio, overall), *_GAIN_RANGE)
-    return (source * ratio).astype(np.float32)
-
-
 class Eyelid:
     """A closed eye from a reference, in the eye layer's box (rest layout)."""
 
-    def __init__(self, ref: Scaled, eye: EyeLayer, landmarks: np.ndarray, side: str) -> None:
+    def __init__(
+        self, ref: Scaled, eye: EyeLayer, landmarks: np.ndarray, side: str, image: np.ndarray
+    ) -> None:
         x0, y0, x1, y1 = eye.box
         frame = list(_EYE_FRAME[side])
-        matrix, _ = cv2.estimateAffine2D(
+        # A similarity, not a full affine: the landmarks around a closed eye are less sure
+        # than an open one's, and shear from their noise smeared the lashes.
+        matrix, _ = cv2.estimateAffinePartial2D(
             ref.landmarks[frame, :2].astype(np.float32), landmarks[frame, :2].astype(np.float32)
         )
         if matrix is None:
@@ -137,8 +123,7 @@ class Eyelid:
         patch = cv2.warpAffine(ref.image, matrix, size, flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
         self.mask = _eye_mask(eye, size)
-        ring = self.mask * (1 - _opening(eye, size))  # skin around the eye, in both pictures
-        self.patch = _shading_matched(eye.skin, patch, ring, 0.3 * eye.width)
+        self.patch = patch * _skin_gain(image, ref.image, eye)
 
     def blend(self, drawn: np.ndarray, blink: float) -> np.ndarray:
         """``drawn`` (the eye layer's box for this pose) with the closed lid blended in."""
@@ -149,10 +134,22 @@ class Eyelid:
         return drawn + (self.patch - drawn) * alpha
 
 
-def _opening(eye: EyeLayer, size: tuple[int, int]) -> np.ndarray:
-    h = size[1]
-    ys = np.arange(eye.y0, eye.y0 + h, dtype=np.float32)[:, None]
-    return ((ys >= eye.u[None] - 1) & (ys <= eye.l[None] + 1)).astype(np.float32)
+def _skin_gain(image: np.ndarray, ref: np.ndarray, eye: EyeLayer) -> np.ndarray:
+    """Colour gain from the reference to the image, measured on the skin around the eye (its
+    box grown by half an eye width), away from the lids and lashes, which differ between an
+    open and a closed eye by what they show, not by the light."""
+    h, w = image.shape[:2]
+    grow = round(0.5 * eye.width)
+    x0, y0 = max(eye.x0 - grow, 0), max(eye.y0 - grow, 0)
+    x1, y1 = min(eye.x1 + grow, w), min(eye.y1 + grow, h)
+    weight = np.ones((y1 - y0, x1 - x0), np.float32)
+    lid_top = int(np.floor(eye.u.min() - 0.3 * eye.width)) - y0
+    lid_bottom = int(np.ceil(eye.l.max() + 0.2 * eye.width)) - y0
+    weight[max(lid_top, 0) : max(lid_bottom, 0), max(eye.x0 - x0, 0) : eye.x1 - x0] = 0
+    if weight.sum() < 10:
+        return np.ones(3, np.float32)
+    box = (slice(y0, y1), slice(x0, x1))
+    return _gain(image[box].astype(np.float32), ref[box].astype(np.float32), weight)
 
 
 def _eye_mask(eye: EyeLayer, size: tuple[int, int]) -> np.ndarray:
