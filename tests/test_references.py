@@ -263,3 +263,17 @@ def test_a_wink_reference_gives_only_that_eyes_lid(astronaut_rig) -> None:
         pose = _pose(**{f"eyeBlink{side}": 1.0})
         differ = not np.array_equal(plain.render(pose), textured.render(pose))
         assert differ == changes, side
+
+
+def test_the_renderers_own_closed_eye_as_reference_lands_on_itself(astronaut_rig) -> None:
+    """A reference that is the rig's own blink must blend in where it was taken (no smear
+    from a misfitted patch): alignment and colour matching leave it nearly unchanged."""
+    pose = _pose(eyeBlinkLeft=1.0, eyeBlinkRight=1.0)
+    shut = _full_size(astronaut_rig).render(pose)
+    rig = with_references(astronaut_rig, [shut])
+    plain, textured = _full_size(astronaut_rig).render(pose), _full_size(rig).render(pose)
+    lm = astronaut_rig.face.landmarks
+    x0, y0 = np.floor(lm[[33, 263, 159, 386], :2].min(0)).astype(int) - 10
+    x1, y1 = np.ceil(lm[[33, 263, 145, 374], :2].max(0)).astype(int) + 10
+    diff = np.abs(plain[y0:y1, x0:x1].astype(float) - textured[y0:y1, x0:x1]).mean()
+    assert diff < 1.5, diff
