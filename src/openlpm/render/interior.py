@@ -73,11 +73,11 @@ class InteriorSource:
         face_height = float(np.linalg.norm(lm[T.CHIN] - lm[10]))
         if np.maximum(lo[:, 1] - up[:, 1], 0).mean() <= OPEN_AT_REST * face_height:
             return cls.nothing(image)
-        mask, upper = _interior_masks(image, up, lo)
+        mask, upper = interior_masks(image, up, lo)
         if not mask.any() or pixel_stats(image[mask > 0.5]).teeth < MIN_TEETH_SHARE:
             return cls.nothing(image)
         reach = round(HIDDEN_CROWN * face_height)
-        image, mask, upper = _crowns_under_the_lip(image, mask, upper, reach)
+        image, mask, upper = crowns_under_the_lip(image, mask, upper, reach)
         return cls(image, mask, upper, np.zeros(2, np.float32))
 
     def scaled(self, size: tuple[int, int]) -> InteriorSource:
@@ -93,7 +93,7 @@ class InteriorSource:
         )
 
 
-def _interior_masks(
+def interior_masks(
     image: np.ndarray, up: np.ndarray, lo: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The interior between the inner lip contours (kept a pixel off the lips, soft edged), and
@@ -115,7 +115,7 @@ def _interior_masks(
     return mask, upper
 
 
-def _crowns_under_the_lip(
+def crowns_under_the_lip(
     image: np.ndarray, mask: np.ndarray, upper: np.ndarray, reach: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The upper teeth continued ``reach`` pixels up under the upper lip (a copy of the image

@@ -27,8 +27,8 @@ from openlpm.character.mesh import smoothstep
 from openlpm.character.reference import MOUTH_OPEN, SMILE, Reference
 from openlpm.render.eyes import EyeLayer
 from openlpm.render.interior import HIDDEN_CROWN, InteriorSource
-from openlpm.render.interior import _crowns_under_the_lip as crowns_under_the_lip
-from openlpm.render.interior import _interior_masks as interior_masks
+from openlpm.render.interior import crowns_under_the_lip
+from openlpm.render.interior import interior_masks
 from openlpm.render.mouth import LOWER_TEETH_ANCHOR, UPPER_TEETH_ANCHOR
 from openlpm.render.piecewise import landmark_map
 
