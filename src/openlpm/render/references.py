@@ -26,9 +26,12 @@ from openlpm.character import topology as T
 from openlpm.character.mesh import smoothstep
 from openlpm.character.reference import MOUTH_OPEN, SMILE, Reference
 from openlpm.render.eyes import EyeLayer
-from openlpm.render.interior import HIDDEN_CROWN, InteriorSource
-from openlpm.render.interior import crowns_under_the_lip
-from openlpm.render.interior import interior_masks
+from openlpm.render.interior import (
+    HIDDEN_CROWN,
+    InteriorSource,
+    crowns_under_the_lip,
+    interior_masks,
+)
 from openlpm.render.mouth import LOWER_TEETH_ANCHOR, UPPER_TEETH_ANCHOR
 from openlpm.render.piecewise import landmark_map
 
