@@ -21,6 +21,7 @@ from openlpm.motion.params import PARAM_INDEX
 from openlpm.render.deform import Deformer
 from openlpm.render.eyes import EyeLayer, EyePose
 from openlpm.render.mouth import MouthColours, MouthLayer, fill_open_mouth
+from openlpm.render.supersample import FineSource
 from openlpm.render.warp import CoarseField, Warp
 
 DEFAULT_SIZE = 512
@@ -35,7 +36,10 @@ def output_size(width: int, height: int, size: int) -> tuple[int, int]:
 
 
 class Renderer:
-    def __init__(self, rig: Rig, size: int = DEFAULT_SIZE) -> None:
+    """``supersample=False`` remaps moving frames straight from the image (bilinear): a quarter
+    of the memory and a little faster, but every moving frame is softer than the still image."""
+
+    def __init__(self, rig: Rig, size: int = DEFAULT_SIZE, supersample: bool = True) -> None:
         w0, h0 = rig.size
         self.width, self.height = output_size(w0, h0, size)
         sx, sy = self.width / w0, self.height / h0
@@ -55,6 +59,11 @@ class Renderer:
         self.rest_xy = mesh.rest[:, :2].copy()
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
+        self._fine = FineSource(self.reference) if supersample else None
+        self._fine_rest = (
+            {s: self._fine.read(e.box) for s, e in self.eyes.items()} if self._fine else {}
+        )
+        self._eyes_shown: dict[str, EyePose | None] = dict.fromkeys(self.eyes)
         colours = MouthColours.from_image(image, lm)
         self.mouth = MouthLayer(colours, lm, rest_closed=bool(self.deformer.rest_offset.any()))
 
@@ -69,6 +78,7 @@ class Renderer:
         if backdrop is not None or self._on_backdrop:
             self._source[..., :3] = self.reference[..., :3] if backdrop is None else backdrop
             self._on_backdrop = backdrop is not None
+            self._eyes_shown = dict.fromkeys(self.eyes)  # overwritten: draw them again
         self._draw_eyes(frame)
         out = cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
         disp = self.deformer.displacement(frame)
@@ -77,24 +87,32 @@ class Renderer:
         if box is None:
             return out
         x0, y0, x1, y1 = box
-        map_x, map_y = self.warp.full_map(field, box)
-        warped = cv2.remap(
-            self._source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
+        # Over a backdrop (other characters drawn this frame) the fine copy is out of date.
+        fine = self._fine if not self._on_backdrop else None
+        source = self._source if fine is None else fine.image
+        map_x, map_y = self.warp.full_map(field, box, 1 if fine is None else fine.factor)
+        warped = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         out[y0:y1, x0:x1] = self._over_plate(warped, field, box)
         self.mouth.draw(out, disp, frame["tongueOut"])
         return out
 
     def _draw_eyes(self, frame: MotionFrame) -> None:
+        """Eyes into the warp's source (and its fine copy), only where their pose changed."""
         for side, eye in self.eyes.items():
-            x0, y0, x1, y1 = eye.box
             pose = _eye_pose(frame, side)
+            if pose == self._eyes_shown[side]:
+                continue
+            self._eyes_shown[side] = pose
+            x0, y0, x1, y1 = eye.box
             if pose == EyePose():
                 self._source[y0:y1, x0:x1, :3] = self.reference[y0:y1, x0:x1, :3]
-            else:
-                self._source[y0:y1, x0:x1, :3] = np.clip(eye.draw(pose) + 0.5, 0, 255).astype(
-                    np.uint8
-                )
+                if self._fine is not None:
+                    self._fine.write(eye.box, self._fine_rest[side])
+                continue
+            drawn = np.clip(eye.draw(pose) + 0.5, 0, 255).astype(np.uint8)
+            self._source[y0:y1, x0:x1, :3] = drawn
+            if self._fine is not None:
+                self._fine.update(self._source, eye.box)
 
     def _over_plate(
         self, warped: np.ndarray, field: CoarseField, box: tuple[int, int, int, int]
