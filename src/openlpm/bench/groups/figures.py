@@ -36,6 +36,7 @@ class SpeechFigures:
     energy: float | None
     detection: float
     identity: float | None  # median distance to the reference
+    detail_kept: float | None = None  # needs a still render of the portrait: not for real videos
 
     def values(self) -> dict[str, Value]:
         return asdict(self)
@@ -127,6 +128,14 @@ SPEECH_METRICS: tuple[Metric, ...] = (
         "lower",
         3,
         "dlib 128-D descriptor distance to the portrait (same person < 0.6), median",
+    ),
+    Metric(
+        "detail_kept",
+        "detail kept",
+        "",
+        "higher",
+        2,
+        "median Laplacian variance in the face box (mouth left out) over a still render's",
     ),
 )
 
