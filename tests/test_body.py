@@ -146,3 +146,19 @@ def test_lean_and_shrug_never_tear_the_border(astro, pose):
     grad0 = np.abs(np.diff(neutral.astype(np.int16), axis=0)).max(axis=2)
     ring = slice(m, 3 * m)
     assert grad[ring].max() <= grad0[ring].max() + 10
+
+
+def test_the_shrug_prompt_lifts_the_shoulders_in_the_picture(astro):
+    from openlpm.motion.frame import MotionTrack
+    from openlpm.prompts import apply_plan, parse_prompt, schedule
+
+    plan = parse_prompt("she shrugs")
+    assert [s.name for s in plan.steps] == ["shrug"]  # the keywords settle it: no model load
+    idle = MotionTrack(np.zeros((75, len(MotionFrame.neutral().vector)), np.float32), 25.0)
+    track = apply_plan(plan, idle)
+    cue = schedule(plan, 0.3, idle.duration)[0]
+    middle = round((cue.start + cue.end) / 2 * 25.0)
+    assert track[middle]["bodyShrug"] > 0.6
+    still, shrugging = astro.render(track[0]), astro.render(track[middle])
+    for box in _shoulder_boxes(astro):
+        assert _vertical_shift(still, shrugging, box) < -4
