@@ -128,7 +128,9 @@ def test_roundtrip(tmp_path: Path, fps: float) -> None:
     values = np.zeros((97, len(PARAMS)), np.float32)
     values[:, :52] = rng.random((97, 52))
     values[:, 52:55] = rng.uniform(-30, 30, (97, 3))
-    values[:, 55:] = rng.uniform(-0.25, 0.25, (97, 2))
+    values[:, 55:57] = rng.uniform(-0.25, 0.25, (97, 2))  # bodyX, bodyY
+    values[:, 57] = rng.uniform(-0.15, 0.15, 97)  # bodyLean
+    values[:, 58] = rng.random(97)  # bodyShrug
     track = MotionTrack(values, fps)
     write_curves(track, tmp_path / "sub" / "m.csv")  # a path: written atomically
     back = read_curves(tmp_path / "sub" / "m.csv", fps)

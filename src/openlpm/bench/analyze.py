@@ -16,6 +16,7 @@ import numpy as np
 from openlpm.analysis import FaceAnalyzer
 from openlpm.analysis.mouth_interior import OPEN_GAP, interior_stats
 from openlpm.bench import identity
+from openlpm.bench.metrics.detail import face_detail
 from openlpm.bench.metrics.head import landmark_jump
 
 THUMB = 160  # pixels, long side of the frames kept for contact sheets
@@ -39,6 +40,8 @@ class FaceSeries:
     pitch: np.ndarray
     roll: np.ndarray
     jump: np.ndarray  # mean landmark displacement from the previous frame
+    # variance of the Laplacian over the face box, mouth left out (bench.metrics.detail)
+    detail: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.found)
@@ -57,7 +60,7 @@ class FaceSeries:
 
     def window(self, start: int, end: int) -> FaceSeries:
         """Frames [start, end) as a series of their own."""
-        arrays = {f: getattr(self, f)[start:end] for f in (*_FIELDS, "found", "jump")}
+        arrays = {f: getattr(self, f)[start:end] for f in (*_FIELDS, "found", "jump", "detail")}
         return FaceSeries(self.fps, **arrays)
 
 
@@ -108,6 +111,7 @@ def analyze_frames(
     rows: list[tuple[float, ...]] = []
     found: list[bool] = []
     jumps: list[float] = []
+    details: list[float] = []
     id_times: list[float] = []
     id_dist: list[float] = []
     thumbs: list[tuple[float, np.ndarray]] = []
@@ -124,6 +128,7 @@ def analyze_frames(
             inside.append(_interior(rgb, m))
             current = None if m is None else m.landmarks
             jumps.append(landmark_jump(previous, current, m.face_height if m else 0.0))
+            details.append(np.nan if m is None else face_detail(rgb, m.landmarks))
             previous = current
             if m is not None and i % id_step == 0:
                 desc = identity.descriptor(rgb, m.landmarks)
@@ -136,7 +141,7 @@ def analyze_frames(
             spent += time.perf_counter() - t0
             if on_frame:
                 on_frame(i + 1)
-    series = _series(fps, rows, found, jumps)
+    series = _series(fps, rows, found, jumps, details)
     trace = IdentityTrace(np.array(id_times), np.array(id_dist)) if id_times else None
     interior = InteriorTrace(*np.array(inside, np.float64).reshape(-1, 3).T)
     return VideoAnalysis(series, trace, tuple(thumbs), spent, interior)
@@ -156,10 +161,14 @@ def _interior(rgb: np.ndarray, m) -> tuple[float, float, float]:
     return (np.nan,) * 3 if stats is None else (stats.dark, stats.teeth, stats.saturation)
 
 
-def _series(fps: float, rows: list, found: list[bool], jumps: list[float]) -> FaceSeries:
+def _series(
+    fps: float, rows: list, found: list[bool], jumps: list[float], details: list[float]
+) -> FaceSeries:
     table = np.array(rows, dtype=np.float64).reshape(len(rows), len(_FIELDS))
     columns = {name: table[:, k] for k, name in enumerate(_FIELDS)}
-    return FaceSeries(fps, np.array(found, bool), jump=np.array(jumps), **columns)
+    return FaceSeries(
+        fps, np.array(found, bool), jump=np.array(jumps), detail=np.array(details), **columns
+    )
 
 
 def _thumb(rgb: np.ndarray) -> np.ndarray:

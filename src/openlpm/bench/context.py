@@ -82,6 +82,24 @@ class Context:
             self._references[portrait.name] = reference_descriptor(load_image(portrait.path))
         return self._references[portrait.name]
 
+    def still_detail(self, portrait: Portrait) -> float | None:
+        """Face detail (bench.metrics.detail) of the portrait's neutral render at the bench size:
+        what a speaking video's frames are compared with."""
+        key = f"still_detail:{portrait.name}"
+        if key not in self.cache:
+            from openlpm.analysis import FaceAnalyzer
+            from openlpm.bench.metrics.detail import face_detail
+            from openlpm.motion.frame import MotionFrame
+            from openlpm.render.renderer import Renderer
+
+            still = Renderer(self.rig(portrait), self.options.render_size).render(
+                MotionFrame.neutral()
+            )
+            with FaceAnalyzer(video=False) as analyzer:
+                landmarks = analyzer.landmarks(still)
+            self.cache[key] = None if landmarks is None else face_detail(still, landmarks)
+        return self.cache[key]  # type: ignore[return-value]
+
     def render(
         self,
         system: str,

@@ -51,7 +51,7 @@ def clean_plate(rgb: np.ndarray, mask: np.ndarray, face_height: float) -> np.nda
     h, w = rgb.shape[:2]
     scale = min(1.0, _PLATE_SIDE / max(h, w))
     small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    halo = max(2, round(0.04 * face_height * scale))  # the edge's own colour bleed
+    halo = max(2, round(0.1 * face_height * scale))  # the edge's own colour bleed
     hole = cv2.resize(mask, small.shape[1::-1]) > 0.05
     hole = cv2.dilate(hole.astype(np.uint8), np.ones((2 * halo + 1,) * 2, np.uint8))
     filled = cv2.inpaint(small, hole, max(3, halo), cv2.INPAINT_TELEA)

@@ -18,6 +18,7 @@ from openlpm.audio.prosody import HOP, SILENCE_DB, WINDOW, _pitch
 from openlpm.io.audio import Audio
 from openlpm.listen.backchannel import BackchannelDetector, Cue
 from openlpm.listen.vad import SAMPLE_RATE, VadStream
+from openlpm.motion import upper_body
 from openlpm.motion.behaviour import (
     BLINK_CLOSE_S,
     BLINK_HOLD_S,
@@ -176,9 +177,11 @@ class LiveListener:
     def _body(self, out: np.ndarray) -> None:
         rate = 0.25 + self.drift["breath_rate"].step()  # breaths per second, wandering
         self.breath_phase += 2 * math.pi * rate * self.dt
-        breath = -0.006 * (0.5 + 0.5 * math.sin(self.breath_phase))  # - is up: the inhale
+        breath_y, shrug = upper_body.breath_pose(0.5 + 0.5 * math.sin(self.breath_phase))
         out[_I["bodyX"]] = self.drift["body_x"].step()
-        out[_I["bodyY"]] = self.drift["body_y"].step() + breath
+        out[_I["bodyY"]] = self.drift["body_y"].step() + breath_y
+        out[_I["bodyShrug"]] = shrug
+        out[_I["bodyLean"]] = upper_body.attentive_lean(self.attention)
 
     def _blink_soon(self, delay_s: float) -> None:
         earliest = self.blink_start + MIN_BLINK_GAP_S

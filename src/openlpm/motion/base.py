@@ -16,6 +16,7 @@ import numpy as np
 from openlpm.audio.phones import PhoneTimeline
 from openlpm.audio.prosody import FRAME_RATE, Prosody
 from openlpm.motion import behaviour as B
+from openlpm.motion import upper_body
 from openlpm.motion.coarticulation import mouth_curves
 from openlpm.motion.frame import MotionTrack
 from openlpm.motion.params import PARAM_INDEX, PARAMS
@@ -81,8 +82,15 @@ def perform(
     put("eyeBlinkLeft", blinks)
     put("eyeBlinkRight", blinks)
     _gaze(put, *B.gaze(rng, times, fps, phrase_starts))
-    put("bodyY", B.breathing(rng, times, fps))
+    _upper_body(put, B.breathing(rng, times, fps), times, accents)
     return MotionTrack(out, fps)
+
+
+def _upper_body(put, inhale: np.ndarray, times: np.ndarray, accents) -> None:
+    body_y, shrug = upper_body.breath_pose(inhale)
+    put("bodyY", body_y)
+    put("bodyShrug", shrug)
+    put("bodyLean", upper_body.emphasis_lean(times, accents))
 
 
 def _head(put, rng, times, fps, speaking, accents, pauses, options) -> None:

@@ -109,7 +109,8 @@ def gaze(
 
 
 def breathing(rng: np.random.Generator, times: np.ndarray, fps: float) -> np.ndarray:
-    """bodyY in face heights: a slow breath (about 15 a minute) with a wandering rate."""
+    """The inhale in [0, 1] (1: lungs full): a slow breath (about 15 a minute) with a
+    wandering rate; motion.upper_body turns it into the chest and shoulders' pose."""
     rate = 0.25 + smooth_noise(rng, len(times), fps, 3.0, 0.04)  # breaths per second
     phase = 2 * np.pi * np.cumsum(rate) / fps + rng.uniform(0, 2 * np.pi)
-    return -0.006 * (0.5 + 0.5 * np.sin(phase))  # - is up: the chest rises on the inhale
+    return 0.5 + 0.5 * np.sin(phase)

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from openlpm.audio.prosody import PAUSE_MIN_S
+from openlpm.motion import upper_body
 from openlpm.motion.behaviour import (
     BLINK_CLOSE_S,
     BLINK_HOLD_S,
@@ -78,7 +79,8 @@ class LiveBehaviour:
         out[_I["mouthSmileLeft"]] = out[_I["mouthSmileRight"]] = max(smile, 0.0)
         out[_I["cheekSquintLeft"]] = out[_I["cheekSquintRight"]] = max(0.3 * smile, 0.0)
         self.breath_phase += 2 * math.pi * 0.25 * dt
-        out[_I["bodyY"]] = -0.006 * (0.5 + 0.5 * math.sin(self.breath_phase))
+        breath_y, shrug = upper_body.breath_pose(0.5 + 0.5 * math.sin(self.breath_phase))
+        out[_I["bodyY"]], out[_I["bodyShrug"]] = breath_y, shrug
         return out
 
     def _hear(self, loudness_db: float, speaking: bool, dt: float) -> None:

@@ -10,7 +10,10 @@ Units:
 - ``headPitch``: degrees, + raises the chin (looks up);
 - ``headRoll``: degrees, + tilts the head toward the character's left shoulder (the top of the
   head moves to image right);
-- ``bodyX`` / ``bodyY``: body offset in face heights, + is image right / image down.
+- ``bodyX`` / ``bodyY``: body offset in face heights, + is image right / image down;
+- ``bodyLean``: lean toward the camera, as the relative growth of the head and upper body
+  (0.05: 5% larger), - leans back;
+- ``bodyShrug``: weight in [0, 1], the shoulders raised toward the ears.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ BLENDSHAPES: tuple[str, ...] = (
 )  # fmt: skip
 
 HEAD: tuple[str, ...] = ("headYaw", "headPitch", "headRoll")
-BODY: tuple[str, ...] = ("bodyX", "bodyY")
+BODY: tuple[str, ...] = ("bodyX", "bodyY", "bodyLean", "bodyShrug")
 
 PARAMS: tuple[str, ...] = BLENDSHAPES + HEAD + BODY
 PARAM_INDEX: dict[str, int] = {name: i for i, name in enumerate(PARAMS)}
@@ -41,8 +44,12 @@ PARAM_INDEX: dict[str, int] = {name: i for i, name in enumerate(PARAMS)}
 # Valid ranges, checked when curves are read; the renderer clips to them as well.
 HEAD_LIMIT_DEG = 30.0  # the renderer looks right up to about 15 degrees
 BODY_LIMIT = 0.25  # face heights
+LEAN_LIMIT = 0.15  # relative size: beyond it the stretched torso no longer looks like a lean
 RANGES: dict[str, tuple[float, float]] = {
     **{name: (0.0, 1.0) for name in BLENDSHAPES},
     **{name: (-HEAD_LIMIT_DEG, HEAD_LIMIT_DEG) for name in HEAD},
-    **{name: (-BODY_LIMIT, BODY_LIMIT) for name in BODY},
+    "bodyX": (-BODY_LIMIT, BODY_LIMIT),
+    "bodyY": (-BODY_LIMIT, BODY_LIMIT),
+    "bodyLean": (-LEAN_LIMIT, LEAN_LIMIT),
+    "bodyShrug": (0.0, 1.0),
 }

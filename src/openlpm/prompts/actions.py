@@ -182,6 +182,13 @@ def sigh(c: Canvas, s: Segment) -> None:
     c.add(s, exhale, bodyY=0.01 * k, headPitch=-4.0 * k, **_sym(eyeBlink=0.25 * k))
 
 
+def shrug(c: Canvas, s: Segment) -> None:
+    """Shoulders up to the ears and down again, brows and lower lip raised, a slight tilt."""
+    k = s.intensity
+    c.add(s, holds(s, 0.3), bodyShrug=0.9 * k, browInnerUp=0.35 * k, headRoll=3.0 * k,
+          mouthShrugLower=0.35 * k, mouthFrownLeft=0.2 * k, mouthFrownRight=0.2 * k)  # fmt: skip
+
+
 def bow_head(c: Canvas, s: Segment) -> None:
     c.add(s, holds(s, 0.35), headPitch=-14.0 * s.intensity, gazeY=-0.3 * s.intensity)
 
@@ -213,5 +220,6 @@ ACTIONS: dict[str, Action] = {
     "roll eyes": Action(roll_eyes, 1.1),
     "squint": Action(squint, 1.3),
     "sigh": Action(sigh, 2.2),
+    "shrug": Action(shrug, 1.3),
     "bow head": Action(bow_head, 1.6),
 }

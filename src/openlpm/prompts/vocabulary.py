@@ -274,6 +274,11 @@ ACTIONS: tuple[Entry, ...] = (
         (r"\bsigh\w*", r"\bdeep breath\b", r"\bexhal\w*"),
     ),
     _action(
+        "shrug", "body brows", "shrugs the shoulders, not sure",
+        ("shrugs", "shrug", "shrugs the shoulders", "shrugs, who knows", "raises the shoulders"),
+        (r"\bshrug\w*", rf"\b(rais|lift)\w* {_POSS}shoulders\b"),
+    ),
+    _action(
         "bow head", "head", "bows the head, chin down",
         ("bows head", "head bowed", "hangs head", "drops chin to chest"),
         (rf"\b(bow|hang)\w* {_POSS}head\b",),

@@ -8,12 +8,14 @@ from openlpm.character.mesh import Mesh
 from openlpm.character.topology import CHIN, N_LANDMARKS
 from openlpm.motion.frame import MotionFrame
 from openlpm.motion.params import BLENDSHAPES, PARAM_INDEX
+from openlpm.render.body import UpperBody
 from openlpm.render.face_frame import FaceFrame
 from openlpm.render.shapes import ShapeBuilder
 
 _N_SHAPES = len(BLENDSHAPES)
 _HEAD = slice(PARAM_INDEX["headYaw"], PARAM_INDEX["headRoll"] + 1)
 _BODY = slice(PARAM_INDEX["bodyX"], PARAM_INDEX["bodyY"] + 1)
+_LEAN, _SHRUG = PARAM_INDEX["bodyLean"], PARAM_INDEX["bodyShrug"]
 
 
 def turn(yaw_deg: float, pitch_deg: float) -> np.ndarray:
@@ -52,6 +54,11 @@ class Deformer:
         self.neck = np.float32([self.pivot[0], chin[1] + 0.1 * self.frame.height])
         self.head_weight = mesh.head_weight[:, None].astype(np.float32)
         self.body_weight = mesh.body_weight[:, None].astype(np.float32)
+        height = float(mesh.rest[:, 1].max() + 1)
+        self.upper_body = UpperBody(
+            mesh.rest[:, :2], mesh.body_weight, self.neck, self.frame.origin,
+            self.frame.height, round(height),
+        )  # fmt: skip
 
     def displacement(self, frame: MotionFrame) -> np.ndarray:
         """(V, 2) float32 pixel displacement of every vertex."""
@@ -64,6 +71,10 @@ class Deformer:
             turned = (posed - self.pivot) @ turn(yaw, pitch).T + self.pivot
             tilted = (turned[:, :2] - self.neck) @ tilt(roll).T + self.neck
             disp += self.head_weight * (tilted - posed[:, :2])
+        lean, shrug = v[_LEAN], v[_SHRUG]
+        if yaw or pitch or roll or lean or shrug:
+            posed = self.rest[:, :2] + disp
+            disp += self.upper_body.displacement(posed, yaw, pitch, roll, lean, shrug)
         body = v[_BODY]
         if body.any():
             disp += self.body_weight * (body * np.float32(self.frame.height))

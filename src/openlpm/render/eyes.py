@@ -86,7 +86,7 @@ class EyeLayer:
         below = y1 - (y1 - ys) * ((y1 - self.l) / np.maximum(y1 - l2, 1e-3))[None]
         src_y = np.where(ys < u2[None], above, below).astype(np.float32) - y0
         skin = cv2.remap(
-            self.skin, self.xs_map, src_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            self.skin, self.xs_map, src_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
         )
         cover = self._opening_mask(u2, l2)
         if not cover.any():
@@ -103,7 +103,7 @@ class EyeLayer:
         shift = np.float32([[1, 0, ox + dx], [0, 1, oy + dy]])
         size = (self.skin.shape[1], self.skin.shape[0])
         iris = cv2.warpAffine(
-            self.iris, shift, size, flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0)
+            self.iris, shift, size, flags=cv2.INTER_CUBIC, borderValue=(0, 0, 0, 0)
         )
         alpha = iris[..., 3:4]
         return self.eyeball * (1 - alpha) + iris[..., :3] * alpha

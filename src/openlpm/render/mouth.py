@@ -107,6 +107,7 @@ def anchor_deformer(deformer: Deformer) -> Deformer:
     small.shape_matrix = deformer.shape_matrix[rows]
     for name in ("rest_offset", "rest", "head_weight", "body_weight"):
         setattr(small, name, getattr(deformer, name)[anchors])
+    small.upper_body = deformer.upper_body.subset(anchors)
     small.anchors = (0, 1)  # type: ignore[attr-defined]
     return small
 
@@ -177,9 +178,8 @@ def fill_open_mouth(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         return image
     out = image.copy()
     roi = out[y0:y1, x0:x1].astype(np.float32)
-    cols = np.arange(x1 - x0)
-    upper_lip = roi[np.clip(np.round(top - y0 - 2).astype(int), 0, y1 - y0 - 1), cols]
-    lower_lip = roi[np.clip(np.round(bottom - y0 + 2).astype(int), 0, y1 - y0 - 1), cols]
+    upper_lip = _lip_colour(image, top, x0, -1)
+    lower_lip = _lip_colour(image, bottom, x0, +1)
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
     t = np.clip((ys - top[None]) / np.maximum(bottom - top, 1)[None], 0, 1)[..., None]
     lips = upper_lip[None] * (1 - t) + lower_lip[None] * t
@@ -190,6 +190,19 @@ def fill_open_mouth(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     cover = cv2.dilate(mask, np.ones((3, 3), np.uint8)).astype(np.float32)[..., None] / 255
     out[y0:y1, x0:x1] = (roi + (lips - roi) * cover).astype(np.uint8)
     return out
+
+
+def _lip_colour(image: np.ndarray, edge: np.ndarray, x0: int, away: int) -> np.ndarray:
+    """(len(edge), 3) float32: the lip's colour beside an inner-lip edge, per column.
+
+    The median of a band 2-5 px away from the edge (one row can catch a tooth's rim or the
+    dark of the opening), then smoothed across: per-column samples would draw vertical streaks
+    into the seam, which sharp moving frames show."""
+    h = image.shape[0]
+    cols = np.arange(x0, x0 + len(edge))
+    rows = [np.clip(np.round(edge + away * d).astype(int), 0, h - 1) for d in range(2, 6)]
+    band = np.median(np.stack([image[r, cols] for r in rows]).astype(np.float32), axis=0)
+    return cv2.blur(band[None], (7, 1), borderType=cv2.BORDER_REPLICATE)[0]
 
 
 def _sorted(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

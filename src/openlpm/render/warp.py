@@ -55,6 +55,7 @@ class Warp:
         self.identity_x, self.identity_y = np.meshgrid(
             np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
         )
+        self._fine_identity: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None
 
     def backward(self, disp: np.ndarray) -> CoarseField:
         """The coarse backward field of vertex displacements ``disp`` (V, 2)."""
@@ -108,13 +109,29 @@ class Warp:
         return up[: y1 - y0, : x1 - x0]
 
     def full_map(
-        self, field: CoarseField, box: tuple[int, int, int, int]
+        self, field: CoarseField, box: tuple[int, int, int, int], factor: int = 1
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Planar (map_x, map_y) for cv2.remap of ``box``: faster than one 2-channel map."""
+        """Planar (map_x, map_y) for cv2.remap of ``box``: faster than one 2-channel map.
+
+        ``factor`` > 1: the maps address a source upsampled that many times on an aligned grid
+        (source pixel x at fine coordinate factor * x, see render.supersample)."""
         x0, y0, x1, y1 = box
-        map_x = self.upsample(field.dx, box) + self.identity_x[y0:y1, x0:x1]
-        map_y = self.upsample(field.dy, box) + self.identity_y[y0:y1, x0:x1]
+        ix, iy = self._identity(factor)
+        dx, dy = field.dx, field.dy
+        if factor != 1:  # scale the coarse field: 16x fewer samples than the maps
+            dx, dy = dx * np.float32(factor), dy * np.float32(factor)
+        map_x = self.upsample(dx, box) + ix[y0:y1, x0:x1]
+        map_y = self.upsample(dy, box) + iy[y0:y1, x0:x1]
         return map_x, map_y
+
+    def _identity(self, factor: int) -> tuple[np.ndarray, np.ndarray]:
+        if factor == 1:
+            return self.identity_x, self.identity_y
+        if self._fine_identity is None or self._fine_identity[0] != factor:
+            scale = np.float32(factor)
+            maps = (self.identity_x * scale, self.identity_y * scale)
+            self._fine_identity = (factor, maps)
+        return self._fine_identity[1]
 
 
 def _frame_hold(xy: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 ``{"index": 12, "t": 0.48, "speaking": true, "listening": false, "pose": {"jawOpen": 0.31,
 ...}}``: every parameter of :mod:`openlpm.motion.params` (52 ARKit blendshapes in [0, 1],
-headYaw/headPitch/headRoll in degrees, bodyX/bodyY in face heights), 4 decimals.
+headYaw/headPitch/headRoll in degrees, bodyX/bodyY in face heights, bodyLean relative size,
+bodyShrug 0-1), 4 decimals.
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ class SpeechFigures:
     interior_dark: float | None  # open-mouth frames: near-black share inside the inner lips
     interior_teeth: float | None  # bright low-saturation share
     interior_saturation: float | None  # mean saturation
+    detail_kept: float | None = None  # needs a still render of the portrait: not for real videos
 
     def values(self) -> dict[str, Value]:
         return asdict(self)
@@ -155,6 +156,14 @@ SPEECH_METRICS: tuple[Metric, ...] = (
         "human",
         3,
         "mean HSV saturation in the same openings",
+    ),
+    Metric(
+        "detail_kept",
+        "detail kept",
+        "",
+        "higher",
+        2,
+        "median Laplacian variance in the face box (mouth left out) over a still render's",
     ),
 )
 

@@ -3,10 +3,13 @@ clip and every portrait at least once.
 
 Per video: A/V offset and confidence, aperture~envelope correlation, p/b/m closure against the
 reference phone timing (TTS events or forced alignment of the known transcript), lip motion in
-pauses, blinks, nods, head motion, motion energy, face detection and identity.
+pauses, blinks, nods, head motion, motion energy, face detection, identity and the fine detail
+kept while moving.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -15,6 +18,7 @@ from openlpm.bench.context import Context, Run
 from openlpm.bench.data import Clip, Portrait
 from openlpm.bench.groups.figures import SPEECH_METRICS, aggregate, speech_figures
 from openlpm.bench.groups.human import human_clips
+from openlpm.bench.metrics.detail import detail_kept
 from openlpm.bench.metrics.eyes import blinks
 from openlpm.bench.metrics.signals import envelope
 from openlpm.bench.results import GroupResult, Item, Plot, Table
@@ -60,6 +64,8 @@ def run(ctx: Context) -> GroupResult:
         for clip, portrait in work:
             r = speaking_run(ctx, system, clip, portrait)
             fig, sync = speech_figures(r.analysis, clip.audio, clip.phones)
+            kept = detail_kept(r.analysis.series.detail, ctx.still_detail(portrait))
+            fig = replace(fig, detail_kept=kept)
             values.append(fig.values())
             corr.append(sync.curve)
             items.append(Item(system, clip.name, portrait.name, fig.values()))
@@ -99,6 +105,11 @@ def _notes(ctx: Context, work, clips) -> list[str]:
     ]
     if "human" in ctx.options.systems and not ctx.data.videos:
         notes.append("no real videos: no human row")
+    notes.append(
+        "detail kept: face-box sharpness while speaking over that of a still render of the "
+        "same portrait at the same size; a real video has no still to compare with (no human "
+        "value)"
+    )
     return notes
 
 

@@ -49,7 +49,7 @@ def _count_nods(base: FaceSeries, win: FaceSeries) -> float:
 
 def _join(a: FaceSeries, b: FaceSeries) -> FaceSeries:
     fields = ("found", "gap", "width", "lift", "ear_left", "ear_right", "brow", "yaw", "pitch",
-              "roll", "jump")  # fmt: skip
+              "roll", "jump", "detail")  # fmt: skip
     return FaceSeries(a.fps, **{f: np.concatenate([getattr(a, f), getattr(b, f)]) for f in fields})
 
 
