@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from openlpm.audio.phones import ARPABET, Phone, PhoneTimeline
+from openlpm.audio.pronounce import Pronounced, Word, pronounce
 from openlpm.errors import AudioError
 from openlpm.io.audio import Audio
 
@@ -90,26 +91,41 @@ def _forced_alignment(
     audio: Audio, transcript: str, levels: np.ndarray
 ) -> tuple[list[_Segment] | None, str]:
     """Aligned phones, or None and why not (said the way the note reads)."""
-    words = transcript_words(transcript)
-    if not words:
-        return None, "the transcript has no words"
     if audio.duration > MAX_ALIGN_S:
         return None, f"audio longer than {MAX_ALIGN_S:.0f} s"
     pcm = np.concatenate(list(_pcm_chunks(audio))).tobytes()
     loud = levels > -_LOUD_DB
     with _LOCK:
-        dictionary = _decoder(())
-        unknown = [w for w in dict.fromkeys(words) if dictionary.lookup_word(w) is None]
-        if unknown:
-            return None, "not in the dictionary: " + ", ".join(unknown[:5])
+        pronounced = pronounce(transcript, _decoder(()).lookup_word)
+        if pronounced.failed:
+            return None, "no pronunciation for " + ", ".join(pronounced.failed[:5])
+        if not pronounced.words:
+            return None, "the transcript has no words"
+        words = [w.name for w in pronounced.words]
         reasons = []
         for _, options in _ALIGN_SETTINGS:
+            _add_words(_decoder(options), pronounced.words)
             segments, why = _align_once(pcm, words, options, loud)
             if segments is not None:
                 return segments, ""
             reasons.append(why)
     retried = ", ".join(name for name, _ in _ALIGN_SETTINGS[1:])
-    return None, f"{reasons[0]}; also with {retried}"
+    guessed = [w.name.removeprefix("x_") for w in pronounced.words if w.source != "dictionary"]
+    suspects = f"; pronounced by eSpeak NG: {', '.join(guessed[:5])}" if guessed else ""
+    return None, f"{reasons[0]}; also with {retried}{suspects}"
+
+
+def pronounced(transcript: str) -> Pronounced:
+    """The transcript's words as the recognizer will align them (see audio/pronounce.py)."""
+    with _LOCK:
+        return pronounce(transcript, _decoder(()).lookup_word)
+
+
+def _add_words(decoder: Any, words: tuple[Word, ...]) -> None:
+    """Teach the decoder the words its dictionary lacks (eSpeak's pronunciations)."""
+    for word in words:
+        if word.source != "dictionary" and decoder.lookup_word(word.name) != word.phones:
+            decoder.add_word(word.name, word.phones, True)
 
 
 def _align_once(
@@ -201,7 +217,9 @@ def _implausible(found: list | None, words: list[str], loud: np.ndarray, decoder
         return "no segmentation"
     aligned = [w.split("(")[0] for w, _, _ in found]  # "bought(2)": another pronunciation
     if aligned != words:
-        return f"only {_matched(aligned, words)} of {len(words)} words aligned"
+        matched = _matched(aligned, words)
+        first = words[matched].removeprefix("x_")
+        return f"only {matched} of {len(words)} words aligned (lost from '{first}' on)"
     covered = np.zeros(len(loud), bool)
     for word, start, frames in found:
         phones = len((decoder.lookup_word(word) or "x").split())
