@@ -19,6 +19,7 @@ from openlpm.io.quiet import native_stderr_muted
 from openlpm.server.cli import add_parser as add_serve_parser
 from openlpm.speak import MODES
 from openlpm.stream.cli import add_parsers as add_stream_parsers
+from openlpm.stream.cli import transcript_arg
 
 EXIT_USAGE = 2
 
@@ -30,8 +31,8 @@ def bundled(name: str) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)  # argument types may refuse a value with InputError
         return args.run(args)
     except OpenLPMError as e:
         print(f"openlpm: error: {e}", file=sys.stderr)
@@ -116,7 +117,9 @@ def _speech_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--listen", help="the user's speech: the character listens to it")
     p.add_argument("--prompt", help='motion in words: "smiles warmly, then nods twice"')
     p.add_argument("--timeline", help='timed cues (JSON): [{"at": 2.5, "do": "nod"}, ...]')
-    p.add_argument("--transcript", help="the words spoken in --audio (better lip sync)")
+    p.add_argument(
+        "--transcript", type=transcript_arg, help="the words spoken in --audio (better lip sync)"
+    )
     p.add_argument("--voice", default="en-us", help="TTS voice for --text (default en-us)")
     p.add_argument(
         "--mode", choices=MODES, default="base", help="base (offline, default) or online (causal)"

@@ -28,6 +28,10 @@ class SpeakOptions:
             raise InputError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
         if not 1 <= self.fps <= 120:
             raise InputError(f"fps must be within 1..120, got {self.fps}")
+        if self.transcript is not None and not self.transcript.strip():
+            raise InputError(
+                "the transcript is empty: give the words spoken in the audio, or none at all"
+            )
 
 
 @dataclass(frozen=True)

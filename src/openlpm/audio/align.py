@@ -93,26 +93,102 @@ def _forced_alignment(
     """Aligned phones, or None and why not (said the way the note reads)."""
     if audio.duration > MAX_ALIGN_S:
         return None, f"audio longer than {MAX_ALIGN_S:.0f} s"
+    spoken = pronounced(transcript)
+    if spoken.failed:
+        return None, "no pronunciation for " + ", ".join(spoken.failed[:5])
+    if not spoken.words:
+        return None, "the transcript has no words"
+    return _align_words(audio, spoken.words, levels)
+
+
+def _align_words(
+    audio: Audio, words: tuple[Word, ...], levels: np.ndarray
+) -> tuple[list[_Segment] | None, str]:
+    """``words`` aligned to ``audio`` with each of _ALIGN_SETTINGS until one passes."""
     pcm = np.concatenate(list(_pcm_chunks(audio))).tobytes()
     loud = levels > -_LOUD_DB
+    names = [w.name for w in words]
+    reasons = []
     with _LOCK:
-        pronounced = pronounce(transcript, _decoder(()).lookup_word)
-        if pronounced.failed:
-            return None, "no pronunciation for " + ", ".join(pronounced.failed[:5])
-        if not pronounced.words:
-            return None, "the transcript has no words"
-        words = [w.name for w in pronounced.words]
-        reasons = []
         for _, options in _ALIGN_SETTINGS:
-            _add_words(_decoder(options), pronounced.words)
-            segments, why = _align_once(pcm, words, options, loud)
+            _add_words(_decoder(options), words)
+            segments, why = _align_once(pcm, names, options, loud)
             if segments is not None:
                 return segments, ""
             reasons.append(why)
     retried = ", ".join(name for name, _ in _ALIGN_SETTINGS[1:])
-    guessed = [w.name.removeprefix("x_") for w in pronounced.words if w.source != "dictionary"]
+    guessed = [w.name.removeprefix("x_") for w in words if w.source != "dictionary"]
     suspects = f"; pronounced by eSpeak NG: {', '.join(guessed[:5])}" if guessed else ""
     return None, f"{reasons[0]}; also with {retried}{suspects}"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The first words of a transcript aligned to the start of its audio (see align_piece)."""
+
+    phones: PhoneTimeline | None  # over [0, end_s]; None if the words did not align
+    words: int  # how many of the words it covers
+    end_s: float  # where the next piece starts (the start of the next word), s
+    note: str = ""  # why it did not align
+
+
+def align_piece(audio: Audio, words: tuple[Word, ...], final: bool) -> Piece:
+    """Align the words that ``audio`` holds from its start, for incremental alignment.
+
+    ``final``: ``audio`` holds all of ``words`` (a plain forced alignment). Otherwise a grammar
+    of every prefix of ``words`` finds the words said in ``audio``; all but the last (which
+    may be cut off) are aligned up to where the next one starts. ``Piece.words == 0``: too
+    little audio to be sure of a word; give more.
+    """
+    if not final:
+        rms = _frame_levels(audio)  # end at the quietest frame of the last 0.7 s: the grammar
+        tail = max(0, len(rms) - 70)  # must end after a whole word, so end between words
+        audio = _head(audio, (tail + int(np.argmin(rms[tail:]))) * FRAME_S)
+        found = _spoken_prefix(audio, words)
+        if len(found) < 2:
+            return Piece(None, 0, 0.0)
+        keep = _quietest_boundary(found, _frame_levels(audio))
+        words, audio = words[:keep], _head(audio, found[keep] * FRAME_S)
+    rms = _frame_levels(audio)
+    if audio.duration <= 0 or rms.max() < _SILENT_RMS:
+        return Piece(None, len(words), audio.duration, "no sound for the words")
+    levels = 20 * np.log10(np.maximum(rms, 1e-9) / rms.max())
+    segments, why = _align_words(audio, words, levels)
+    if segments is None:
+        return Piece(None, len(words), audio.duration, why)
+    phones = _cover(_trim_onsets(segments, levels), audio.duration)
+    return Piece(PhoneTimeline(phones, "forced-alignment"), len(words), audio.duration)
+
+
+def _quietest_boundary(starts: list[int], rms: np.ndarray) -> int:
+    """How many words to keep: cut before the word (not the first, not the last: it may be
+    cut off) whose start is quietest, among the later half; pauses make clean cuts."""
+    candidates = range(max(1, len(starts) // 2), len(starts))
+    return min(candidates, key=lambda k: (rms[max(0, starts[k] - 2) : starts[k] + 2].mean(), -k))
+
+
+def _spoken_prefix(audio: Audio, words: tuple[Word, ...]) -> list[int]:
+    """Start frames of the words of ``words`` heard in ``audio``, in order (a prefix)."""
+    pcm = np.concatenate(list(_pcm_chunks(audio))).tobytes()
+    n = len(words)
+    with _LOCK:
+        decoder = _decoder(())
+        _add_words(decoder, words)
+        arcs = [(i, i + 1, 0.5, w.name) for i, w in enumerate(words)]
+        ends = [(i, n, 0.5, w.name) for i, w in enumerate(words[:-1])]  # or stop after it
+        # the next set_align_text() replaces this search: nothing to undo
+        decoder.add_fsg("prefix", decoder.create_fsg("prefix", 0, n, arcs + ends))
+        decoder.activate_search("prefix")
+        try:
+            _decode(decoder, pcm)
+            found = _aligned_words(decoder.seg())
+        except RuntimeError:
+            found = None
+    return [start for _, start, _ in found or ()]
+
+
+def _head(audio: Audio, seconds: float) -> Audio:
+    return Audio(audio.samples[: round(seconds * audio.sample_rate)], audio.sample_rate)
 
 
 def pronounced(transcript: str) -> Pronounced:

@@ -16,7 +16,8 @@ import numpy as np
 from openlpm.audio.phones import ARPABET, Phone, PhoneTimeline
 
 _CURRENCY = {"$": "dollars", "£": "pounds", "€": "euros", "¥": "yen"}
-_EDGE = re.compile(r"^[^\w$£€¥]+|[^\w%.]+$|(?<=\w\w)\.+$")  # outer punctuation, not "Dr."
+_EDGE = re.compile(r"^[^\w$£€¥]+|[^\w%.]+$")  # outer punctuation (a final "." decided below)
+_ABBREVIATION = re.compile(r"^([A-Z][a-z]{0,2}|(\w\.)+\w)\.$")  # "Dr.", "Mrs.", "U.S.", "e.g."
 _PRICE = re.compile(r"^([$£€¥])(\d[\d,]*)(?:\.(\d\d))?$")
 _YEAR = re.compile(r"^(1[1-9]|20)(\d\d)s?$")  # 1100-2099 (and "1960s")
 
@@ -39,6 +40,8 @@ def tokens(transcript: str) -> list[str]:
     out = []
     for raw in transcript.split():
         token = _EDGE.sub("", raw).strip("'")
+        if not _ABBREVIATION.match(token):
+            token = token.rstrip(".")
         if token:
             out.append(token)
     return out
@@ -60,9 +63,9 @@ def pronounce(transcript: str, lookup: Callable[[str], str | None]) -> Pronounce
 
 
 def _from_dictionary(token: str, lookup: Callable[[str], str | None]) -> list[Word] | None:
-    key = token.lower().rstrip(".")
-    if re.search(r"\d", key):
-        return None  # digits are read by eSpeak ("1963" is a year, "3.5" a decimal)
+    key = token.lower()
+    if re.search(r"\d", key) or key.endswith("."):
+        return None  # eSpeak reads digits ("1963": a year) and abbreviations ("Dr.": doctor)
     phones = lookup(key)
     if phones is not None:
         return [Word(key, phones, "dictionary")]
