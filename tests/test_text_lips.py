@@ -148,3 +148,16 @@ def test_empty_transcript_is_a_clear_error(command: str, tmp_path, capsys) -> No
     assert err.startswith("openlpm: error: --transcript is empty: give the words spoken")
     assert "\n" not in err
     assert not out.exists()
+
+
+# --- no transcript -----------------------------------------------------------------------
+def test_english_without_transcript_recognises_words_then_aligns() -> None:
+    """The mechanism (real English figures: benchmarks/bench_no_transcript.py; pocketsphinx
+    hears eSpeak's voice poorly as words, so closure is not asserted on TTS speech here)."""
+    speech = synthesize(LINE)
+    words = phones_for(speech.audio, None, "en")
+    assert words.source == "word-recognition" and words.note == ""
+    assert words.phones[0].start == 0 and words.duration == pytest.approx(speech.audio.duration)
+    assert {"M", "AY", "AA"} <= set(words.labels())  # "my mom" is heard and aligned
+    assert phones_for(speech.audio, None, "fr").source == "phone-recognition"
+    assert phones_for(speech.audio, None, None).source == "phone-recognition"

@@ -46,6 +46,9 @@ _ALIGN_SETTINGS: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (
     ("no fillers", (("fsgusefiller", False),)),
 )
 _RECOGNITION = (("lw", 2.0), ("beam", 1e-20), ("pbeam", 1e-20))
+# Word recognition at ~0.15-0.3 CPU-RTF (the defaults take 2-4): one pass with narrower beams
+_WORDS = (("fwdflat", False), ("beam", 1e-40), ("wbeam", 1e-25), ("pbeam", 1e-40),
+          ("maxhmmpf", 5000), ("maxwpf", 10), ("pl_window", 5), ("topn", 2))  # fmt: skip
 _PHONE_WORD = "phone_"  # prefix of the dictionary words that stand for one phone
 _LOCK = threading.Lock()  # decoders are stateful and shared: one decode at a time
 
@@ -57,8 +60,12 @@ class _Segment:
     end: float  # s
 
 
-def phones_for(audio: Audio, transcript: str | None = None) -> PhoneTimeline:
-    """ARPAbet phones of ``audio``: forced alignment when a transcript is given, else recognition.
+def phones_for(
+    audio: Audio, transcript: str | None = None, language: str | None = None
+) -> PhoneTimeline:
+    """ARPAbet phones of ``audio``: forced alignment when a transcript is given; without one,
+    English (``language`` "en", "en-us", ...) gets word recognition then forced alignment,
+    any other language (or None) phone recognition.
 
     The timeline covers [0, audio.duration]; ``note`` says why alignment fell back, if it did.
     Empty or silent audio gives one SIL phone with source "silence". Raises :class:`AudioError`
@@ -76,6 +83,12 @@ def phones_for(audio: Audio, transcript: str | None = None) -> PhoneTimeline:
             phones = _cover(_trim_onsets(segments, levels), duration)
             return PhoneTimeline(phones, source="forced-alignment")
         note = f"forced alignment failed ({why}); used phone recognition"
+    elif language is not None and language.lower().split("-")[0] == "en":
+        segments, fell_back = _recognize_words(audio)
+        if fell_back:
+            note = f"{fell_back} stretch(es) of the speech did not align: phone recognition there"
+        phones = _cover(_trim_onsets(segments, levels), duration)
+        return PhoneTimeline(phones, "word-recognition", note)
     phones = _cover(_trim_onsets(_recognize(audio), levels), duration)
     return PhoneTimeline(phones, "phone-recognition", note)
 
@@ -340,22 +353,62 @@ def _trim_onsets(segments: list[_Segment], levels: np.ndarray) -> list[_Segment]
 def _recognize(audio: Audio) -> list[_Segment]:
     """Phone recognition over utterances of about _UTTERANCE_S, cut at quiet frames."""
     segments: list[_Segment] = []
+    for offset, pcm in _utterances(audio):
+        segments += _phones_heard(offset, pcm)
+    return segments
+
+
+def _phones_heard(offset: float, pcm: np.ndarray) -> list[_Segment]:
+    """Phone recognition of one utterance (int16 at RATE) that starts at ``offset`` s."""
+    if _frame_rms(pcm.astype(np.float32) / 32768.0).max() < _SILENT_RMS * 2:
+        return []  # only the added noise: nothing to recognise
     with _LOCK:
         decoder = _decoder(_RECOGNITION, allphone=True)
-        for offset, pcm in _utterances(audio):
-            if _frame_rms(pcm.astype(np.float32) / 32768.0).max() < _SILENT_RMS * 2:
-                continue  # only the added noise: nothing to recognise
-            try:
-                _decode(decoder, pcm.tobytes())
-                seg = list(decoder.seg() or ())
-            except RuntimeError as e:
-                raise AudioError(f"pocketsphinx failed to recognise phones: {e}") from e
-            segments += [
-                _Segment(_arpabet(s.word), offset + s.start_frame * FRAME_S,
-                         offset + (s.end_frame + 1) * FRAME_S)
-                for s in seg
-            ]  # fmt: skip
-    return segments
+        try:
+            _decode(decoder, pcm.tobytes())
+            seg = list(decoder.seg() or ())
+        except RuntimeError as e:
+            raise AudioError(f"pocketsphinx failed to recognise phones: {e}") from e
+    return [
+        _Segment(_arpabet(s.word), offset + s.start_frame * FRAME_S,
+                 offset + (s.end_frame + 1) * FRAME_S)
+        for s in seg
+    ]  # fmt: skip
+
+
+def _recognize_words(audio: Audio) -> tuple[list[_Segment], int]:
+    """English speech without a transcript: the words recognised (pocketsphinx's en-us
+    language model, fast beams), then aligned like a transcript, utterance by utterance;
+    phone recognition where that fails. Returns the phones and how many utterances fell back."""
+    segments: list[_Segment] = []
+    fell_back = 0
+    for offset, pcm in _utterances(audio):
+        piece = Audio(pcm.astype(np.float32) / 32768.0, RATE)
+        rms = _frame_levels(piece)
+        found = _words_heard(pcm) if rms.max() >= _SILENT_RMS * 2 else []
+        aligned = None
+        if found:
+            levels = 20 * np.log10(np.maximum(rms, 1e-9) / rms.max())
+            aligned, _ = _align_words(piece, tuple(found), levels)
+        if aligned is None:
+            fell_back += bool(found)
+            segments += _phones_heard(offset, pcm)
+        else:
+            segments += [_Segment(g.label, offset + g.start, offset + g.end) for g in aligned]
+    return segments, fell_back
+
+
+def _words_heard(pcm: np.ndarray) -> list[Word]:
+    with _LOCK:
+        decoder = _decoder(_WORDS, words=True)
+        try:
+            _decode(decoder, pcm.tobytes())
+            found = _aligned_words(decoder.seg())
+        except RuntimeError:
+            return []
+        names = [w.split("(")[0] for w, _, _ in found or ()]
+        return [Word(n, decoder.lookup_word(n), "dictionary") for n in names
+                if decoder.lookup_word(n)]  # fmt: skip
 
 
 def _utterances(audio: Audio) -> Iterator[tuple[float, np.ndarray]]:
@@ -452,13 +505,18 @@ def _append(phones: list[Phone], phone: Phone) -> None:
 
 # --- decoders --------------------------------------------------------------------------------
 @cache
-def _decoder(options: tuple[tuple[str, Any], ...], allphone: bool = False) -> Any:
-    """A decoder with the bundled en-us model and these options (~0.2 s to load; cached)."""
+def _decoder(
+    options: tuple[tuple[str, Any], ...], allphone: bool = False, words: bool = False
+) -> Any:
+    """A decoder with the bundled en-us model and these options (~0.2 s to load; cached);
+    ``words``: with the en-us word language model (~1.5 s to load)."""
     import pocketsphinx
 
     config: dict[str, Any] = {"lm": None, "loglevel": "FATAL", **dict(options)}
     if allphone:
         config["allphone"] = pocketsphinx.get_model_path("en-us/en-us-phone.lm.bin")
+    if words:
+        config["lm"] = pocketsphinx.get_model_path("en-us/en-us.lm.bin")
     try:
         return pocketsphinx.Decoder(**config)
     except (RuntimeError, ValueError) as e:
