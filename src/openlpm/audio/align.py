@@ -9,7 +9,6 @@ stream of utterances cut at quiet frames, so memory stays bounded.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -94,12 +93,6 @@ def phones_for(
 
 
 # --- forced alignment ------------------------------------------------------------------------
-def transcript_words(transcript: str) -> list[str]:
-    """Lower-case words without punctuation ("Don't stop, Bob!" -> ["don't", "stop", "bob"])."""
-    text = re.sub(r"[^\w\s']|_", " ", transcript.lower())
-    return [w.strip("'") for w in text.split() if w.strip("'")]
-
-
 def _forced_alignment(
     audio: Audio, transcript: str, levels: np.ndarray
 ) -> tuple[list[_Segment] | None, str]:

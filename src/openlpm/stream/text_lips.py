@@ -124,8 +124,9 @@ class TextLips:
         with self._lock:
             self._close_open()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """End the worker thread (after the alignment it is doing, if any)."""
+    def stop(self, timeout: float = 2.0) -> None:
+        """End the worker thread: at once when idle, else after the alignment it is doing
+        (waiting at most ``timeout``; it then ends on its own)."""
         with self._lock:
             self._stopped = True
             self._lock.notify_all()
