@@ -119,7 +119,8 @@ class Session:
 
     def say(self, text: str, voice: str | None = None) -> float:
         """Speak ``text`` with the built-in TTS (eSpeak NG); returns its length in seconds.
-        Blocks for the synthesis (~0.1 s a sentence): async code uses :meth:`asay`."""
+        The lips follow the TTS's own phones (nothing to align). Blocks for the synthesis
+        (~0.1 s a sentence): async code uses :meth:`asay`."""
         from openlpm.audio.tts import synthesize
 
         self._check_open()
