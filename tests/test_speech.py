@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from openlpm.audio import align
-from openlpm.audio.align import phones_for, transcript_words
+from openlpm.audio.align import phones_for
 from openlpm.audio.phones import ARPABET, PhoneTimeline
+from openlpm.audio.pronounce import tokens
 from openlpm.audio.tts import Speech, list_voices, synthesize, to_arpabet
 from openlpm.errors import InputError
 from openlpm.io.audio import Audio
@@ -177,9 +178,9 @@ def test_alignment_is_deterministic(speech: Speech) -> None:
     assert phones_for(speech.audio, SENTENCE) == first
 
 
-def test_transcript_words() -> None:
-    assert transcript_words("Don't stop, Bob! 'Well-known' (café)") == [
-        "don't", "stop", "bob", "well", "known", "café",
+def test_transcript_tokens() -> None:
+    assert tokens("Don't stop, Bob! 'Well-known' (café)") == [
+        "Don't", "stop", "Bob", "Well-known", "café",
     ]  # fmt: skip
 
 

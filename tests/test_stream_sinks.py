@@ -137,7 +137,9 @@ def test_export_livelink_csv(tmp_path, capsys):
     assert all(r[1] == "61" and len(r) == len(HEADER) for r in rows[1:])
     assert rows[1][0] == "00:00:00:00.000" and rows[26][0] == "00:00:01:00.000"
     jaw = np.array([float(r[HEADER.index("JawOpen")]) for r in rows[1:]])
-    assert jaw.max() > 0.25 and jaw[0] < 0.05
+    # near rest at 0 s: the first sound is 50 ms in, and the mouth (following the TTS's
+    # phones, as Base) starts opening for it a little ahead
+    assert jaw.max() > 0.25 and jaw[0] < 0.15
     yaw = np.array([float(r[HEADER.index("HeadYaw")]) for r in rows[1:]])
     assert 0 < np.abs(yaw).max() < 0.6  # radians
 

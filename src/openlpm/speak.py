@@ -22,12 +22,19 @@ class SpeakOptions:
     fps: float = 25.0
     seed: int = 0
     transcript: str | None = None  # words spoken, for forced alignment (base mode)
+    # language of the speech (base mode, no transcript): English ("en", "en-gb", ...) is
+    # recognised as words, then aligned; any other (or None) as phones
+    language: str | None = "en"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise InputError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
         if not 1 <= self.fps <= 120:
             raise InputError(f"fps must be within 1..120, got {self.fps}")
+        if self.transcript is not None and not self.transcript.strip():
+            raise InputError(
+                "the transcript is empty: give the words spoken in the audio, or none at all"
+            )
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,7 @@ def speak_audio(audio: Audio, options: SpeakOptions = SpeakOptions()) -> Perform
     else:
         from openlpm.audio.align import phones_for
 
-        phones = phones_for(audio, options.transcript)
+        phones = phones_for(audio, options.transcript, options.language)
         if phones.note:
             notes.append(phones.note)
     track = perform(prosody, phones, BaseOptions(fps=options.fps, seed=options.seed))

@@ -9,7 +9,6 @@ stream of utterances cut at quiet frames, so memory stays bounded.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from openlpm.audio.phones import ARPABET, Phone, PhoneTimeline
+from openlpm.audio.pronounce import Pronounced, Word, pronounce
 from openlpm.errors import AudioError
 from openlpm.io.audio import Audio
 
@@ -45,6 +45,9 @@ _ALIGN_SETTINGS: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (
     ("no fillers", (("fsgusefiller", False),)),
 )
 _RECOGNITION = (("lw", 2.0), ("beam", 1e-20), ("pbeam", 1e-20))
+# Word recognition at ~0.15-0.3 CPU-RTF (the defaults take 2-4): one pass with narrower beams
+_WORDS = (("fwdflat", False), ("beam", 1e-40), ("wbeam", 1e-25), ("pbeam", 1e-40),
+          ("maxhmmpf", 5000), ("maxwpf", 10), ("pl_window", 5), ("topn", 2))  # fmt: skip
 _PHONE_WORD = "phone_"  # prefix of the dictionary words that stand for one phone
 _LOCK = threading.Lock()  # decoders are stateful and shared: one decode at a time
 
@@ -56,8 +59,12 @@ class _Segment:
     end: float  # s
 
 
-def phones_for(audio: Audio, transcript: str | None = None) -> PhoneTimeline:
-    """ARPAbet phones of ``audio``: forced alignment when a transcript is given, else recognition.
+def phones_for(
+    audio: Audio, transcript: str | None = None, language: str | None = None
+) -> PhoneTimeline:
+    """ARPAbet phones of ``audio``: forced alignment when a transcript is given; without one,
+    English (``language`` "en", "en-us", ...) gets word recognition then forced alignment,
+    any other language (or None) phone recognition.
 
     The timeline covers [0, audio.duration]; ``note`` says why alignment fell back, if it did.
     Empty or silent audio gives one SIL phone with source "silence". Raises :class:`AudioError`
@@ -75,41 +82,132 @@ def phones_for(audio: Audio, transcript: str | None = None) -> PhoneTimeline:
             phones = _cover(_trim_onsets(segments, levels), duration)
             return PhoneTimeline(phones, source="forced-alignment")
         note = f"forced alignment failed ({why}); used phone recognition"
+    elif language is not None and language.lower().split("-")[0] == "en":
+        segments, fell_back = _recognize_words(audio)
+        if fell_back:
+            note = f"{fell_back} stretch(es) of the speech did not align: phone recognition there"
+        phones = _cover(_trim_onsets(segments, levels), duration)
+        return PhoneTimeline(phones, "word-recognition", note)
     phones = _cover(_trim_onsets(_recognize(audio), levels), duration)
     return PhoneTimeline(phones, "phone-recognition", note)
 
 
 # --- forced alignment ------------------------------------------------------------------------
-def transcript_words(transcript: str) -> list[str]:
-    """Lower-case words without punctuation ("Don't stop, Bob!" -> ["don't", "stop", "bob"])."""
-    text = re.sub(r"[^\w\s']|_", " ", transcript.lower())
-    return [w.strip("'") for w in text.split() if w.strip("'")]
-
-
 def _forced_alignment(
     audio: Audio, transcript: str, levels: np.ndarray
 ) -> tuple[list[_Segment] | None, str]:
     """Aligned phones, or None and why not (said the way the note reads)."""
-    words = transcript_words(transcript)
-    if not words:
-        return None, "the transcript has no words"
     if audio.duration > MAX_ALIGN_S:
         return None, f"audio longer than {MAX_ALIGN_S:.0f} s"
+    spoken = pronounced(transcript)
+    if spoken.failed:
+        return None, "no pronunciation for " + ", ".join(spoken.failed[:5])
+    if not spoken.words:
+        return None, "the transcript has no words"
+    return _align_words(audio, spoken.words, levels)
+
+
+def _align_words(
+    audio: Audio, words: tuple[Word, ...], levels: np.ndarray
+) -> tuple[list[_Segment] | None, str]:
+    """``words`` aligned to ``audio`` with each of _ALIGN_SETTINGS until one passes."""
     pcm = np.concatenate(list(_pcm_chunks(audio))).tobytes()
     loud = levels > -_LOUD_DB
+    names = [w.name for w in words]
+    reasons = []
     with _LOCK:
-        dictionary = _decoder(())
-        unknown = [w for w in dict.fromkeys(words) if dictionary.lookup_word(w) is None]
-        if unknown:
-            return None, "not in the dictionary: " + ", ".join(unknown[:5])
-        reasons = []
         for _, options in _ALIGN_SETTINGS:
-            segments, why = _align_once(pcm, words, options, loud)
+            _add_words(_decoder(options), words)
+            segments, why = _align_once(pcm, names, options, loud)
             if segments is not None:
                 return segments, ""
             reasons.append(why)
     retried = ", ".join(name for name, _ in _ALIGN_SETTINGS[1:])
-    return None, f"{reasons[0]}; also with {retried}"
+    guessed = [w.name.removeprefix("x_") for w in words if w.source != "dictionary"]
+    suspects = f"; pronounced by eSpeak NG: {', '.join(guessed[:5])}" if guessed else ""
+    return None, f"{reasons[0]}; also with {retried}{suspects}"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The first words of a transcript aligned to the start of its audio (see align_piece)."""
+
+    phones: PhoneTimeline | None  # over [0, end_s]; None if the words did not align
+    words: int  # how many of the words it covers
+    end_s: float  # where the next piece starts (the start of the next word), s
+    note: str = ""  # why it did not align
+
+
+def align_piece(audio: Audio, words: tuple[Word, ...], final: bool) -> Piece:
+    """Align the words that ``audio`` holds from its start, for incremental alignment.
+
+    ``final``: ``audio`` holds all of ``words`` (a plain forced alignment). Otherwise a grammar
+    of every prefix of ``words`` finds the words said in ``audio``; all but the last (which
+    may be cut off) are aligned up to where the next one starts. ``Piece.words == 0``: too
+    little audio to be sure of a word; give more.
+    """
+    if not final:
+        rms = _frame_levels(audio)  # end at the quietest frame of the last 0.7 s: the grammar
+        tail = max(0, len(rms) - 70)  # must end after a whole word, so end between words
+        audio = _head(audio, (tail + int(np.argmin(rms[tail:]))) * FRAME_S)
+        found = _spoken_prefix(audio, words)
+        if len(found) < 2:
+            return Piece(None, 0, 0.0)
+        keep = _quietest_boundary(found, _frame_levels(audio))
+        words, audio = words[:keep], _head(audio, found[keep] * FRAME_S)
+    rms = _frame_levels(audio)
+    if audio.duration <= 0 or rms.max() < _SILENT_RMS:
+        return Piece(None, len(words), audio.duration, "no sound for the words")
+    levels = 20 * np.log10(np.maximum(rms, 1e-9) / rms.max())
+    segments, why = _align_words(audio, words, levels)
+    if segments is None:
+        return Piece(None, len(words), audio.duration, why)
+    phones = _cover(_trim_onsets(segments, levels), audio.duration)
+    return Piece(PhoneTimeline(phones, "forced-alignment"), len(words), audio.duration)
+
+
+def _quietest_boundary(starts: list[int], rms: np.ndarray) -> int:
+    """How many words to keep: cut before the word (not the first, not the last: it may be
+    cut off) whose start is quietest, among the later half; pauses make clean cuts."""
+    candidates = range(max(1, len(starts) // 2), len(starts))
+    return min(candidates, key=lambda k: (rms[max(0, starts[k] - 2) : starts[k] + 2].mean(), -k))
+
+
+def _spoken_prefix(audio: Audio, words: tuple[Word, ...]) -> list[int]:
+    """Start frames of the words of ``words`` heard in ``audio``, in order (a prefix)."""
+    pcm = np.concatenate(list(_pcm_chunks(audio))).tobytes()
+    n = len(words)
+    with _LOCK:
+        decoder = _decoder(())
+        _add_words(decoder, words)
+        arcs = [(i, i + 1, 0.5, w.name) for i, w in enumerate(words)]
+        ends = [(i, n, 0.5, w.name) for i, w in enumerate(words[:-1])]  # or stop after it
+        # the next set_align_text() replaces this search: nothing to undo
+        decoder.add_fsg("prefix", decoder.create_fsg("prefix", 0, n, arcs + ends))
+        decoder.activate_search("prefix")
+        try:
+            _decode(decoder, pcm)
+            found = _aligned_words(decoder.seg())
+        except RuntimeError:
+            found = None
+    return [start for _, start, _ in found or ()]
+
+
+def _head(audio: Audio, seconds: float) -> Audio:
+    return Audio(audio.samples[: round(seconds * audio.sample_rate)], audio.sample_rate)
+
+
+def pronounced(transcript: str) -> Pronounced:
+    """The transcript's words as the recognizer will align them (see audio/pronounce.py)."""
+    with _LOCK:
+        return pronounce(transcript, _decoder(()).lookup_word)
+
+
+def _add_words(decoder: Any, words: tuple[Word, ...]) -> None:
+    """Teach the decoder the words its dictionary lacks (eSpeak's pronunciations)."""
+    for word in words:
+        if word.source != "dictionary" and decoder.lookup_word(word.name) != word.phones:
+            decoder.add_word(word.name, word.phones, True)
 
 
 def _align_once(
@@ -201,7 +299,9 @@ def _implausible(found: list | None, words: list[str], loud: np.ndarray, decoder
         return "no segmentation"
     aligned = [w.split("(")[0] for w, _, _ in found]  # "bought(2)": another pronunciation
     if aligned != words:
-        return f"only {_matched(aligned, words)} of {len(words)} words aligned"
+        matched = _matched(aligned, words)
+        first = words[matched].removeprefix("x_")
+        return f"only {matched} of {len(words)} words aligned (lost from '{first}' on)"
     covered = np.zeros(len(loud), bool)
     for word, start, frames in found:
         phones = len((decoder.lookup_word(word) or "x").split())
@@ -246,22 +346,62 @@ def _trim_onsets(segments: list[_Segment], levels: np.ndarray) -> list[_Segment]
 def _recognize(audio: Audio) -> list[_Segment]:
     """Phone recognition over utterances of about _UTTERANCE_S, cut at quiet frames."""
     segments: list[_Segment] = []
+    for offset, pcm in _utterances(audio):
+        segments += _phones_heard(offset, pcm)
+    return segments
+
+
+def _phones_heard(offset: float, pcm: np.ndarray) -> list[_Segment]:
+    """Phone recognition of one utterance (int16 at RATE) that starts at ``offset`` s."""
+    if _frame_rms(pcm.astype(np.float32) / 32768.0).max() < _SILENT_RMS * 2:
+        return []  # only the added noise: nothing to recognise
     with _LOCK:
         decoder = _decoder(_RECOGNITION, allphone=True)
-        for offset, pcm in _utterances(audio):
-            if _frame_rms(pcm.astype(np.float32) / 32768.0).max() < _SILENT_RMS * 2:
-                continue  # only the added noise: nothing to recognise
-            try:
-                _decode(decoder, pcm.tobytes())
-                seg = list(decoder.seg() or ())
-            except RuntimeError as e:
-                raise AudioError(f"pocketsphinx failed to recognise phones: {e}") from e
-            segments += [
-                _Segment(_arpabet(s.word), offset + s.start_frame * FRAME_S,
-                         offset + (s.end_frame + 1) * FRAME_S)
-                for s in seg
-            ]  # fmt: skip
-    return segments
+        try:
+            _decode(decoder, pcm.tobytes())
+            seg = list(decoder.seg() or ())
+        except RuntimeError as e:
+            raise AudioError(f"pocketsphinx failed to recognise phones: {e}") from e
+    return [
+        _Segment(_arpabet(s.word), offset + s.start_frame * FRAME_S,
+                 offset + (s.end_frame + 1) * FRAME_S)
+        for s in seg
+    ]  # fmt: skip
+
+
+def _recognize_words(audio: Audio) -> tuple[list[_Segment], int]:
+    """English speech without a transcript: the words recognised (pocketsphinx's en-us
+    language model, fast beams), then aligned like a transcript, utterance by utterance;
+    phone recognition where that fails. Returns the phones and how many utterances fell back."""
+    segments: list[_Segment] = []
+    fell_back = 0
+    for offset, pcm in _utterances(audio):
+        piece = Audio(pcm.astype(np.float32) / 32768.0, RATE)
+        rms = _frame_levels(piece)
+        found = _words_heard(pcm) if rms.max() >= _SILENT_RMS * 2 else []
+        aligned = None
+        if found:
+            levels = 20 * np.log10(np.maximum(rms, 1e-9) / rms.max())
+            aligned, _ = _align_words(piece, tuple(found), levels)
+        if aligned is None:
+            fell_back += bool(found)
+            segments += _phones_heard(offset, pcm)
+        else:
+            segments += [_Segment(g.label, offset + g.start, offset + g.end) for g in aligned]
+    return segments, fell_back
+
+
+def _words_heard(pcm: np.ndarray) -> list[Word]:
+    with _LOCK:
+        decoder = _decoder(_WORDS, words=True)
+        try:
+            _decode(decoder, pcm.tobytes())
+            found = _aligned_words(decoder.seg())
+        except RuntimeError:
+            return []
+        names = [w.split("(")[0] for w, _, _ in found or ()]
+        return [Word(n, decoder.lookup_word(n), "dictionary") for n in names
+                if decoder.lookup_word(n)]  # fmt: skip
 
 
 def _utterances(audio: Audio) -> Iterator[tuple[float, np.ndarray]]:
@@ -358,13 +498,18 @@ def _append(phones: list[Phone], phone: Phone) -> None:
 
 # --- decoders --------------------------------------------------------------------------------
 @cache
-def _decoder(options: tuple[tuple[str, Any], ...], allphone: bool = False) -> Any:
-    """A decoder with the bundled en-us model and these options (~0.2 s to load; cached)."""
+def _decoder(
+    options: tuple[tuple[str, Any], ...], allphone: bool = False, words: bool = False
+) -> Any:
+    """A decoder with the bundled en-us model and these options (~0.2 s to load; cached);
+    ``words``: with the en-us word language model (~1.5 s to load)."""
     import pocketsphinx
 
     config: dict[str, Any] = {"lm": None, "loglevel": "FATAL", **dict(options)}
     if allphone:
         config["allphone"] = pocketsphinx.get_model_path("en-us/en-us-phone.lm.bin")
+    if words:
+        config["lm"] = pocketsphinx.get_model_path("en-us/en-us.lm.bin")
     try:
         return pocketsphinx.Decoder(**config)
     except (RuntimeError, ValueError) as e:

@@ -30,7 +30,7 @@ class PhoneTimeline:
     """Phones in time order, covering [0, duration] without gaps (pauses are SIL)."""
 
     phones: tuple[Phone, ...]
-    source: str  # "tts", "forced-alignment", "phone-recognition" or "silence"
+    source: str  # "tts", "forced-alignment", "word-recognition", "phone-recognition", "silence"
     note: str = ""  # what fell back and why, for the user; "" when nothing did
 
     @property

@@ -24,6 +24,7 @@ _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_PHONEME_EVENTS = 0x0001
 _CHARS_UTF8 = 1
 _POS_CHARACTER = 1
+_SPACED = ord(" ") << 8  # TextToPhonemes: mnemonics, a space between phonemes
 _EVENT_LIST_TERMINATED = 0
 _EVENT_PHONEME = 7
 _PARAM_RATE, _PARAM_PITCH, _PARAM_RANGE = 1, 3, 4
@@ -175,6 +176,10 @@ def _library() -> Any:
             ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
         )  # fmt: skip
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        lib.espeak_TextToPhonemes.argtypes = (
+            ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int,
+        )  # fmt: skip
         data = espeakng_loader.get_data_path().encode()
         rate = lib.espeak_Initialize(
             _AUDIO_OUTPUT_SYNCHRONOUS, _BUFFER_MS, data, _INITIALIZE_PHONEME_EVENTS
@@ -216,6 +221,24 @@ def _select_voice(lib: Any, voice: str) -> bool:
         return False
     spec = _Voice(languages=voice.encode())
     return lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) == _EE_OK
+
+
+@functools.lru_cache(maxsize=4096)
+def phonemes(text: str, voice: str = "en-us") -> tuple[str, ...]:
+    """eSpeak NG's pronunciation of ``text`` as phoneme mnemonics ("Gregson" -> g r 'E g s @ n),
+    numbers, abbreviations and symbols read out the way the voice reads them; no audio is made.
+    Raises :class:`InputError` for an unknown voice."""
+    with _LOCK:
+        lib = _library()
+        if not _select_voice(lib, voice):
+            raise InputError(f"unknown voice {voice!r}; use a language code like 'en-us' or 'de'")
+        buffer = ctypes.create_string_buffer(text.encode("utf-8") + b"\0")
+        pointer = ctypes.c_void_p(ctypes.addressof(buffer))
+        out: list[str] = []
+        while pointer.value:  # one call per clause; the pointer moves past it
+            clause = lib.espeak_TextToPhonemes(ctypes.byref(pointer), _CHARS_UTF8, _SPACED)
+            out += (clause or b"").decode("utf-8", "replace").split()
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=32)

@@ -47,6 +47,7 @@ class Utterance:
 
     audio: Audio
     transcript: str | None = None
+    language: str | None = None  # of the speech, when known ("en", "fr", ...)
 
 
 def frames_for(seconds: float, fps: float) -> int:
@@ -190,7 +191,7 @@ class Openlpm(System):
         from openlpm.speak import SpeakOptions, speak_audio
 
         transcript = utt.transcript if self.name == "base" else None
-        return speak_audio(utt.audio, SpeakOptions(self.name, fps, seed, transcript))
+        return speak_audio(utt.audio, SpeakOptions(self.name, fps, seed, transcript, utt.language))
 
     def speak(self, utt: Utterance, fps: float, seed: int) -> MotionTrack:
         return fit(self._perform(utt, fps, seed).track, frames_for(utt.audio.duration, fps))

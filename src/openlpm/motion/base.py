@@ -58,15 +58,9 @@ def perform(
     def put(name: str, curve: np.ndarray) -> None:
         out[:, PARAM_INDEX[name]] = np.clip(curve, -30, 30)
 
-    lead = options.mouth_lead_s
-    loud = np.interp(times + lead, prosody.times, prosody.loudness(), left=0, right=0)
-    mouth = mouth_curves(phones, fps, n, lead)
-    jaw = MOUTH_CHANNELS.index("jawOpen")
-    gain = 1 - options.jaw_loudness + options.jaw_loudness * 1.6 * loud
-    mouth[:, jaw] *= gain
-    mouth[:, MOUTH_CHANNELS.index("mouthClose")] *= gain  # closures track the jaw they undo
+    mouth = mouth_track(prosody, phones, fps, n, options)
     for k, name in enumerate(MOUTH_CHANNELS):
-        put(name, np.clip(mouth[:, k], 0, 1))
+        put(name, mouth[:, k])
 
     speaking = np.interp(
         times, prosody.times, B.gaussian_filter1d(prosody.speech.astype(float), 0.3 * FRAME_RATE)
@@ -84,6 +78,21 @@ def perform(
     _gaze(put, *B.gaze(rng, times, fps, phrase_starts))
     _upper_body(put, B.breathing(rng, times, fps), times, accents)
     return MotionTrack(out, fps)
+
+
+def mouth_track(
+    prosody: Prosody, phones: PhoneTimeline, fps: float, n: int, options: BaseOptions
+) -> np.ndarray:
+    """(n, len(MOUTH_CHANNELS)) mouth weights in [0, 1]: visemes with coarticulation and lip
+    closure, the jaw scaled by loudness. Frame i shows the mouth of i / fps + the lead."""
+    lead = options.mouth_lead_s
+    times = np.arange(n) / fps
+    loud = np.interp(times + lead, prosody.times, prosody.loudness(), left=0, right=0)
+    mouth = mouth_curves(phones, fps, n, lead)
+    gain = 1 - options.jaw_loudness + options.jaw_loudness * 1.6 * loud
+    mouth[:, MOUTH_CHANNELS.index("jawOpen")] *= gain
+    mouth[:, MOUTH_CHANNELS.index("mouthClose")] *= gain  # closures track the jaw they undo
+    return np.clip(mouth, 0, 1)
 
 
 def _upper_body(put, inhale: np.ndarray, times: np.ndarray, accents) -> None:

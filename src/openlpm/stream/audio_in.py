@@ -48,6 +48,30 @@ def check_samples(samples: object, sample_rate: object) -> np.ndarray:
     return np.clip(x.astype(np.float32), -1.0, 1.0)
 
 
+def check_text(
+    text: object, words: object
+) -> tuple[str | None, list[tuple[str, float, float]] | None]:
+    """The words spoken in a push: text (a str with a word in it, or None) and optional word
+    timestamps [(word, start s, end s), ...] from the push's start."""
+    if text is not None and (not isinstance(text, str) or not text.strip()):
+        raise StreamInputError(
+            f"text must be the words spoken (a non-empty string) or None, got {text!r}"
+        )
+    if words is None:
+        return text, None
+    if text is None:
+        raise StreamInputError("words (timestamps) need the text they belong to: give text too")
+    try:
+        timed = [(str(w), float(a), float(b)) for w, a, b in words]  # type: ignore[attr-defined]
+    except (TypeError, ValueError) as e:
+        raise StreamInputError(
+            f"words must be (word, start_s, end_s) tuples, seconds from the push's start: {e}"
+        ) from e
+    if any(not (0 <= a <= b < 3600) for _, a, b in timed):
+        raise StreamInputError("each word's times must satisfy 0 <= start_s <= end_s (seconds)")
+    return text, timed
+
+
 def check_rate(sample_rate: object) -> int:
     if (
         isinstance(sample_rate, bool)

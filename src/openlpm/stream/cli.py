@@ -84,6 +84,11 @@ def _inputs(p: argparse.ArgumentParser) -> None:
     what = p.add_mutually_exclusive_group()
     what.add_argument("--audio", help="the character's speech (WAV, MP3, OGG, ...)")
     what.add_argument("--text", help="a line to say with the built-in TTS")
+    p.add_argument(
+        "--transcript",
+        type=transcript_arg,
+        help="the words spoken in --audio: the lips follow them (closing on every p/b/m)",
+    )
     p.add_argument("--listen", help="the user's speech: the character listens to it")
     p.add_argument("--prompt", help='motion in words: "smiles, then nods twice"')
     p.add_argument("--voice", default="en-us", help="TTS voice for --text (default en-us)")
@@ -91,14 +96,26 @@ def _inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="same seed, same performance")
 
 
-def _load_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """(agent Audio | None, user Audio | None, PromptPlan | None) from the arguments."""
+def transcript_arg(value: str) -> str:
+    """--transcript: the words, never empty (an empty one is a mistake, not "no words")."""
+    if not value.strip():  # one line (no usage block): what is wrong and how to fix it
+        raise InputError("--transcript is empty: give the words spoken in --audio, or leave it out")
+    return value
+
+
+def _load_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """(agent Audio | None, user Audio | None, PromptPlan | None, what the agent says:
+    {"text": transcript} or {"phones": the TTS's timeline} or {}) from the arguments."""
     from openlpm.audio.tts import synthesize
     from openlpm.io.audio import load_audio
 
+    if args.transcript is not None and not args.audio:
+        raise InputError("--transcript is the words spoken in --audio: give --audio too")
     agent = load_audio(args.audio, None) if args.audio else None
+    says: dict[str, Any] = {"text": args.transcript} if args.transcript else {}
     if args.text:
-        agent = synthesize(args.text, args.voice).audio
+        speech = synthesize(args.text, args.voice)
+        agent, says = speech.audio, {"phones": speech.phones}
     user = load_audio(args.listen, None) if args.listen else None
     plan = None
     if args.prompt:
@@ -107,7 +124,7 @@ def _load_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         plan = parse_prompt(args.prompt)
         if plan.not_understood:
             _note("did not understand: " + "; ".join(plan.not_understood))
-    return agent, user, plan
+    return agent, user, plan, says
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -118,10 +135,10 @@ def run_export(args: argparse.Namespace) -> int:
         raise InputError(f"the output {args.out} is a folder: give a file name")
     if not out.parent.exists():
         raise InputError(f"the folder {out.parent} does not exist: create it first")
-    agent, user, plan = _load_inputs(args)
+    agent, user, plan, says = _load_inputs(args)
     sink = _file_sink(args.format, out, args.fps, args.vmc_names)
     try:
-        n = export_motion([sink], agent, user, plan, args.fps, args.seed)
+        n = export_motion([sink], agent, user, plan, args.fps, args.seed, says=says)
     except BaseException:
         sink.abort()
         raise
@@ -151,12 +168,16 @@ def run_live(args: argparse.Namespace) -> int:
         raise InputError("--ref changes only the video: give --record OUT.mp4 too")
     if args.stdin is not None and not 4000 <= args.stdin <= 192000:
         raise InputError(f"--stdin takes the PCM rate in Hz (4000..192000), got {args.stdin}")
-    agent, user, plan = _load_inputs(args)
+    agent, user, plan, says = _load_inputs(args)
     session = _live_session(args)
+    feeders: list[Callable] = []
     try:
         if plan is not None:
             session.prompt(plan)
-        feeders = _feeders(session, agent, user, args.stdin)
+        if says:  # a known line: queued at once, as a TTS line is
+            feeders = [_push_line(session, agent, says, args)]
+            agent = None
+        feeders += _feeders(session, agent, user, args.stdin)
         _run_until_done(session, feeders, args.duration)
     except KeyboardInterrupt:
         pass
@@ -199,6 +220,24 @@ def _live_session(args: argparse.Namespace) -> Any:
         for sink in sinks:  # no partial outputs left behind
             getattr(sink, "abort", sink.close)()
         raise
+
+
+def _push_line(
+    session: Any, audio: Any, says: dict[str, Any], args: argparse.Namespace
+) -> Callable[[], bool]:
+    """The agent's whole line with its words, ahead of playout: the words are aligned while
+    it plays (a file fed in real time would reach the lips before its alignment). Returns
+    its feeder (nothing more to feed)."""
+    if audio.duration > session.options.max_agent_buffer_s:
+        raise InputError(
+            f"--audio with words is queued whole: at most {session.options.max_agent_buffer_s:.0f}"
+            f" s, got {audio.duration:.0f} s (drop --transcript, or split the file)"
+        )
+    if "phones" in says:
+        session.say(args.text, args.voice)  # the same (cached) speech, with its phones
+    else:
+        session.push_agent_samples(audio.samples, audio.sample_rate, text=says["text"])
+    return lambda: False
 
 
 def _feeders(session: Any, agent: Any, user: Any, stdin_rate: int | None) -> list[Callable]:

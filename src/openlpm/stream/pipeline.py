@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
 
+from openlpm.audio.phones import PhoneTimeline
 from openlpm.converse.mixer import DuplexMixer
 from openlpm.motion.frame import MotionFrame
 from openlpm.motion.online import OnlineModel
 from openlpm.prompts.plan import PromptPlan
-from openlpm.stream.audio_in import check_samples
+from openlpm.stream.audio_in import check_samples, check_text
 from openlpm.stream.ears import UserEars
 from openlpm.stream.frames import MotionTick
 from openlpm.stream.options import SessionOptions
 from openlpm.stream.prompting import LivePrompts
+from openlpm.stream.text_lips import WordTiming
 from openlpm.stream.voice import AgentVoice
 
 
@@ -46,9 +49,27 @@ class MotionPipeline:
         """Ticks between agent sound leaving the buffer and playing (with its pose)."""
         return self.voice.delay_frames
 
-    def push_agent(self, samples: object, sample_rate: object, now: float | None = None) -> None:
+    def push_agent(
+        self,
+        samples: object,
+        sample_rate: object,
+        now: float | None = None,
+        text: str | None = None,
+        words: Sequence[WordTiming] | None = None,
+        phones: PhoneTimeline | None = None,
+    ) -> None:
         x = check_samples(samples, sample_rate)
-        self.voice.push(x, int(sample_rate), time.monotonic() if now is None else now)
+        text, words = check_text(text, words)
+        at = time.monotonic() if now is None else now
+        self.voice.push(x, int(sample_rate), at, text, words, phones)
+
+    def end_agent_text(self) -> None:
+        """The words given so far cover all the agent audio pushed so far (align it now)."""
+        self.voice.text.end()
+
+    def close(self) -> None:
+        """Stop the text aligner's thread (the pipeline takes no more input)."""
+        self.voice.text.stop()
 
     def push_user(self, samples: object, sample_rate: object, now: float | None = None) -> None:
         x = check_samples(samples, sample_rate)

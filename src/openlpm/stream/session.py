@@ -82,17 +82,35 @@ class Session:
 
     # --- input ---------------------------------------------------------------------------
 
-    def push_agent_audio(self, data: bytes, sample_rate: int = 24000) -> None:
+    def push_agent_audio(
+        self,
+        data: bytes,
+        sample_rate: int = 24000,
+        text: str | None = None,
+        words: Sequence[tuple[str, float, float]] | None = None,
+    ) -> None:
         """The agent's voice: mono 16-bit little-endian PCM at any rate. Queued and played
-        out in real time, in sync with the lips (so a whole TTS line may be pushed at once)."""
+        out in real time, in sync with the lips (so a whole TTS line may be pushed at once).
+
+        ``text``: the words spoken from this push on, up to the next push with text (or a
+        pause in the pushes): the lips then follow the aligned phones, closing on every
+        p/b/m. ``words``: the TTS's word timestamps [(word, start_s, end_s)], seconds from
+        the start of this push, used instead of aligning. See README_API.md."""
         self._check_open()
         x = decode_pcm16(data, sample_rate, self.options.max_push_bytes)
-        self._pipeline.push_agent(x, sample_rate)
+        self._pipeline.push_agent(x, sample_rate, text=text, words=words)
 
-    def push_agent_samples(self, samples: np.ndarray, sample_rate: int) -> None:
+    def push_agent_samples(
+        self,
+        samples: np.ndarray,
+        sample_rate: int,
+        text: str | None = None,
+        words: Sequence[tuple[str, float, float]] | None = None,
+    ) -> None:
         """:meth:`push_agent_audio` for float samples in [-1, 1]."""
         self._check_open()
-        self._pipeline.push_agent(check_samples(samples, sample_rate), sample_rate)
+        x = check_samples(samples, sample_rate)
+        self._pipeline.push_agent(x, sample_rate, text=text, words=words)
 
     def push_user_audio(self, data: bytes, sample_rate: int = 16000) -> None:
         """The user's voice (a microphone), as it arrives: mono 16-bit PCM at any rate."""
@@ -106,12 +124,14 @@ class Session:
 
     def say(self, text: str, voice: str | None = None) -> float:
         """Speak ``text`` with the built-in TTS (eSpeak NG); returns its length in seconds.
-        Blocks for the synthesis (~0.1 s a sentence): async code uses :meth:`asay`."""
+        The lips follow the TTS's own phones (nothing to align). Blocks for the synthesis
+        (~0.1 s a sentence): async code uses :meth:`asay`."""
         from openlpm.audio.tts import synthesize
 
         self._check_open()
-        audio = synthesize(text, voice or self.options.voice).audio
-        self._pipeline.push_agent(audio.samples, audio.sample_rate)
+        speech = synthesize(text, voice or self.options.voice)
+        audio = speech.audio  # its phones are known: the lips follow them, nothing to align
+        self._pipeline.push_agent(audio.samples, audio.sample_rate, phones=speech.phones)
         return audio.duration
 
     async def asay(self, text: str, voice: str | None = None) -> float:
@@ -186,6 +206,7 @@ class Session:
                 return
             self._closed = True
         self._engine.stop()
+        self._pipeline.close()
         errors = []
         for sink in self._sinks:
             try:

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
+from openlpm.audio.phones import PhoneTimeline
 from openlpm.errors import BufferFullError
 from openlpm.listen.vad import SAMPLE_RATE, VadStream
 from openlpm.motion.frame import MotionFrame
 from openlpm.motion.online import OnlineModel
 from openlpm.stream.audio_in import AudioBuffer, Resampler
 from openlpm.stream.options import SessionOptions
+from openlpm.stream.text_lips import TextLips, WordTiming, apply_mouth
 
 SPEECH_PROB = 0.5  # Silero probability above which the agent counts as speaking
 RESAMPLER_HOLDBACK_S = 0.003  # libswresample's filter delay is ~1-2 ms
@@ -44,14 +47,28 @@ class AgentVoice:
         self._stream = model.stream(options.fps, options.seed)
         self._vad = VadStream()
         self._speech = False
-        self._pending: deque[tuple[np.ndarray, bool]] = deque()  # sound whose pose is not out
+        # sound whose pose is not out, with the agent-stream position of its frame's start
+        self._pending: deque[tuple[np.ndarray, bool, int | None]] = deque()
         self._ready: deque[tuple[np.ndarray, np.ndarray, bool]] = deque()  # pose, sound, speech
         self._last_pose = MotionFrame.neutral().vector
         self._tick = 0
         self._bursting = False
+        self._pushed = 0  # samples ever put in the buffer (at self.rate)
+        self._taken = 0  # samples ever taken out of it, or dropped by clear()
+        self.text = TextLips(self.rate, self.fps, self.realtime)
         self.delay_frames = self._prime()
 
-    def push(self, samples: np.ndarray, sample_rate: int, now: float) -> None:
+    def push(
+        self,
+        samples: np.ndarray,
+        sample_rate: int,
+        now: float,
+        text: str | None = None,
+        words: Sequence[WordTiming] | None = None,
+        phones: PhoneTimeline | None = None,
+    ) -> None:
+        """Queue agent sound; ``text`` (its words), ``words`` (their timestamps in s from
+        the start of this push) or ``phones`` (known timing) drive the lips, see TextLips."""
         with self._push_lock:
             x = self._to_rate(samples, sample_rate)
             if not self.buffer.put(x, now):
@@ -60,10 +77,16 @@ class AgentVoice:
                     f"the agent audio buffer is full ({held:.1f} s waiting to play); "
                     "push more once it has played out, or raise max_agent_buffer_s"
                 )
+            self.text.push(self._pushed, x, now, text, words, phones)
+            self._pushed += len(x)
 
     def clear(self) -> float:
         """Drop the agent audio not yet taken (barge-in); seconds dropped."""
-        return self.buffer.clear() / self.rate
+        with self._push_lock:
+            dropped = self.buffer.clear()
+            self._taken += dropped
+            self.text.end()
+        return dropped / self.rate
 
     def _prime(self) -> int:
         """Feed silence until the first pose comes out; returns the delay in ticks between
@@ -82,11 +105,14 @@ class AgentVoice:
         """This tick: (speaking pose vector, agent sound to play, speech active, input time)."""
         n = chunk_length(self._tick, self.rate, self.fps)
         starting = not self._bursting
+        position = self._taken
         samples, pushed_at = self._take(n, now)
+        self._taken += len(samples)
         # a burst's first frame short by the resampler's hold-back starts with that much
         # silence (no gap inside the speech); a late chunk mid-burst is padded at its end
         pad = (n - len(samples), 0) if starting else (0, n - len(samples))
-        self._advance(np.pad(samples, pad))
+        origin = position - pad[0] if len(samples) else None
+        self._advance(np.pad(samples, pad), origin)
         self._tick += 1
         while len(self._ready) > MAX_READY:
             self._ready.popleft()
@@ -112,12 +138,15 @@ class AgentVoice:
         self._bursting = len(samples) > 0
         return samples, pushed_at
 
-    def _advance(self, sound: np.ndarray) -> None:
+    def _advance(self, sound: np.ndarray, origin: int | None = None) -> None:
         heard = self._to_model(sound, self.rate)
         probs = self._vad.push(heard)
         if probs:
             self._speech = max(probs) > SPEECH_PROB
-        self._pending.append((sound, self._speech))
+        self._pending.append((sound, self._speech, origin))
         for motion in self._stream.push(heard):
-            played, speech = self._pending.popleft() if self._pending else (sound * 0, False)
-            self._ready.append((motion.vector, played, speech))
+            played, speech, at = (
+                self._pending.popleft() if self._pending else (sound * 0, False, None)
+            )
+            pose = apply_mouth(motion.vector, self.text.mouth(at))
+            self._ready.append((pose, played, speech))

@@ -47,7 +47,7 @@ def pairs(ctx: Context) -> list[tuple[Clip, Portrait]]:
 
 def speaking_run(ctx: Context, system: str, clip: Clip, portrait: Portrait) -> Run:
     seed = ctx.options.seed
-    utt = Utterance(clip.audio, clip.transcript)
+    utt = Utterance(clip.audio, clip.transcript, clip.language)
     return ctx.render(
         system, portrait, f"speak:{clip.name}",
         lambda s: s.speak(utt, ctx.options.fps, seed), clip.audio,
