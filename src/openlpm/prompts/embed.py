@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from openlpm.heap import release_free_memory
 from openlpm.prompts.vocabulary import VOCABULARY
 
 MODEL = "minilm_l6_v2"
@@ -79,7 +80,9 @@ def _bank() -> tuple[np.ndarray, np.ndarray]:
         for text in (e.name, e.description, *e.examples):
             texts.append(text)
             owners.append(i)
-    return embed(texts), np.array(owners)
+    vectors = embed(texts)
+    release_free_memory()  # the batches' activations: a live session should not keep them
+    return vectors, np.array(owners)
 
 
 def best_matches(clauses: Sequence[str]) -> list[Match]:

@@ -21,6 +21,9 @@ def onnx_session(name: str) -> Any:
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
+    # No memory arena: a live process runs these once per character, and an arena would keep
+    # the largest activations it ever needed (tens of MB) for the rest of the session.
+    options.enable_cpu_mem_arena = False
     path = resources.files("openlpm") / "assets" / "models" / f"{name}.onnx"
     return ort.InferenceSession(
         path.read_bytes(), sess_options=options, providers=["CPUExecutionProvider"]
