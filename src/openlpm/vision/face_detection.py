@@ -49,7 +49,7 @@ def _letterbox(shape: tuple[int, int]) -> tuple[NormRect, np.ndarray]:
     return NormRect(0.5, 0.5, h / w, 1.0), np.float32([pad, 0, pad, 0])
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of one (xmin, ymin, xmax, ymax) box with each row of ``b``."""
     ix = np.clip(np.minimum(a[2], b[:, 2]) - np.maximum(a[0], b[:, 0]), 0, None)
     iy = np.clip(np.minimum(a[3], b[:, 3]) - np.maximum(a[1], b[:, 1]), 0, None)
@@ -67,7 +67,7 @@ def _weighted_nms(
     kept = []
     while order:
         top = order[0]
-        overlap = _iou(boxes[top], boxes[order]) > NMS_IOU
+        overlap = box_iou(boxes[top], boxes[order]) > NMS_IOU
         group = [i for i, o in zip(order, overlap, strict=True) if o]
         weights = scores[group][:, None]
         box = (boxes[group] * weights).sum(0) / weights.sum()

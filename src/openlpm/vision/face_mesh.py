@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from openlpm.vision.face_detection import detect, face_rect, rect_from_points
+from openlpm.vision.face_detection import box_iou, detect, face_rect, rect_from_points
 from openlpm.vision.models import NormRect, crop_tensor, onnx_session
 
 SIDE = 192
@@ -146,6 +146,4 @@ def _overlaps(rect: NormRect, others: list[NormRect], threshold: float = 0.5) ->
             ]
         )
 
-    from openlpm.vision.face_detection import _iou
-
-    return any(_iou(box(rect), box(o)[None])[0] > threshold for o in others)
+    return any(box_iou(box(rect), box(o)[None])[0] > threshold for o in others)
