@@ -25,6 +25,7 @@ from openlpm.prompts import (
     schedule,
     total_duration,
 )
+from openlpm.prompts.embed import embed
 from openlpm.prompts.evaluate import evaluate, read_paraphrases
 from openlpm.prompts.parse import normalize
 from openlpm.prompts.vocabulary import ACTIONS, EMOTIONS
@@ -86,9 +87,24 @@ def test_paraphrases_are_disjoint_from_the_example_phrasings() -> None:
 
 
 @pytest.mark.slow
-def test_paraphrase_accuracy_is_at_least_90_percent() -> None:
+def test_paraphrase_accuracy_holds() -> None:
+    """97.9 % (191/195) with sentence-transformers in float32; the shipped int8 model gets
+    190/195: one phrase ('lowers her head in respect') sits on a 0.01 tie between two entries."""
     result = evaluate(PARAPHRASES)
-    assert result.accuracy >= 0.9, result.failures
+    assert result.correct >= 190 and result.total == 195, result.failures
+
+
+def test_onnx_embeddings_match_sentence_transformers() -> None:
+    """The shipped model reproduces the vectors sentence-transformers gave the same phrases
+    (``tools/store_prompt_reference.py``), to within the int8 weights' rounding."""
+    stored = np.load(PARAPHRASES.parent / "prompt_reference.npz")
+    vectors = embed(list(stored["phrases"]))
+    assert vectors.shape == stored["vectors"].shape
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    cosine = (vectors * stored["vectors"]).sum(axis=1)
+    assert cosine.min() > 0.97 and cosine.mean() > 0.985
+    # and the phrases stay apart: each is nearest its own stored vector
+    assert (np.argmax(vectors @ stored["vectors"].T, axis=1) == np.arange(len(vectors))).all()
 
 
 # --- parsing ---
@@ -139,7 +155,7 @@ def test_nonsense_and_other_languages_give_an_empty_plan(text: str) -> None:
 
 
 def test_importing_the_package_does_not_load_the_model() -> None:
-    code = "import sys, openlpm.prompts; print('sentence_transformers' in sys.modules)"
+    code = "import sys, openlpm.prompts; print('onnxruntime' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -6,11 +6,14 @@ Every error the user can cause ends with a one-line message on stderr and exit c
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 from openlpm import __version__
 from openlpm.bench.cli import add_parser as add_bench_parser
@@ -29,25 +32,76 @@ def bundled(name: str) -> Path:
     return Path(str(resources.files("openlpm") / "assets" / name))
 
 
+DEFAULT_OUT = Path("out")  # default outputs: a folder a clone's .gitignore already lists
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised like Ctrl-C so that partial outputs are cleaned up."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's one error style: one line, with where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"openlpm: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)  # argument types may refuse a value with InputError
-        return args.run(args)
+        if not hasattr(args, "run"):  # bare `openlpm`: the command list
+            parser.print_help()
+            return EXIT_USAGE
+        with _signals_stop():
+            return args.run(args)
     except OpenLPMError as e:
         print(f"openlpm: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("openlpm: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"openlpm: {'stopped' if isinstance(e, Stopped) else 'interrupted'}", file=sys.stderr)
         return 130
 
 
+@contextmanager
+def _signals_stop() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop a command the way Ctrl-C does (hidden partial files removed),
+    while the command runs; the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signal.Signals(signum).name)
+
+    wanted = (signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, stop) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+RENDER_DESCRIPTION = """\
+The main job: a character image and speech in, a performance video out (H.264 + the voice).
+The character speaks --audio (or --text with the built-in TTS), listens to --listen, and
+follows --prompt or --timeline; --audio2 makes a second face of the picture answer.
+
+examples:
+  openlpm render --image face.png --audio speech.wav -o out.mp4
+  openlpm render --image face.png --text "Hello there." -o out.mp4
+  openlpm render --image face.png --audio agent.wav --listen user.wav -o talk.mp4
+  openlpm render --image face.png --audio a.wav --prompt "smiles, then nods twice" -o out.mp4
+  openlpm render --image two.png --audio a.wav --audio2 b.wav --faces 0,1 -o dialogue.mp4
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="openlpm", description="One character image in, a live performer out."
-    )
+    p = _Parser(prog="openlpm", description="One character image in, a live performer out.")
     p.add_argument("--version", action="version", version=f"openlpm {__version__}")
-    sub = p.add_subparsers(required=True, metavar="COMMAND")
+    sub = p.add_subparsers(metavar="COMMAND")
 
     rig = sub.add_parser(
         "rig", help="analyse a character image once; writes a rig folder with preview.png"
@@ -84,7 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     poses.set_defaults(run=_cmd_poses)
 
     render = sub.add_parser(
-        "render", help="the main job: speech, listening and prompts -> a performance video"
+        "render",
+        help="the main job: speech, listening and prompts -> a performance video",
+        description=RENDER_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _image_args(render)
     _ref_args(render)
@@ -108,7 +165,10 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the bundled character says a bundled line (built-in TTS)")
     demo.add_argument(
-        "-o", "--out", default="demo.mp4", help="MP4 file to write (default demo.mp4)"
+        "-o",
+        "--out",
+        default=str(DEFAULT_OUT / "demo.mp4"),
+        help=f"MP4 file to write (default {DEFAULT_OUT / 'demo.mp4'})",
     )
     demo.add_argument("--mode", choices=MODES, default="base", help="base (offline) or online")
     demo.set_defaults(run=_cmd_demo)
@@ -170,8 +230,15 @@ def _video_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=_fps, default=25.0, help="frames per second (default 25)")
 
 
+def _number(text: str, kind: type[int] | type[float], what: str) -> int | float:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+
+
 def _size(text: str) -> int:
-    value = int(text)
+    value = int(_number(text, int, "size"))
     if not 64 <= value <= 4096:
         raise argparse.ArgumentTypeError(f"size must be between 64 and 4096 pixels, got {value}")
     return value
@@ -190,13 +257,13 @@ def _faces(text: str) -> tuple[int, int]:
 
 
 def _fps(text: str) -> float:
-    value = float(text)
+    value = float(_number(text, float, "fps"))
     if not 1 <= value <= 120:
         raise argparse.ArgumentTypeError(f"fps must be between 1 and 120, got {text}")
     return value
 
 
-def _load_rig(args: argparse.Namespace):  # -> Rig (imports kept lazy: mediapipe is slow to load)
+def _load_rig(args: argparse.Namespace):  # -> Rig (imports kept lazy: the models load slowly)
     from openlpm.character.rig import Rig, build_rig
     from openlpm.io.images import load_image
 
@@ -416,8 +483,12 @@ def _cmd_motion(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    image = bundled("astronaut.jpg")
+    _note(f"demo: the bundled character {image.name} says a bundled line (built-in TTS)")
+    if args.out == str(DEFAULT_OUT / "demo.mp4"):
+        DEFAULT_OUT.mkdir(exist_ok=True)
     ns = argparse.Namespace(
-        image=None, rig=None, face=0, text=DEMO_LINE, audio=None, transcript=None,
+        image=str(image), rig=None, face=0, text=DEMO_LINE, audio=None, transcript=None,
         voice="en-us", mode=args.mode, seed=0, motion_out=None, size=512, fps=25.0, out=args.out,
         listen=None, prompt=None, timeline=None, audio2=None, faces=None, ref=[],
     )  # fmt: skip

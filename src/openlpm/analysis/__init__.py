@@ -1,9 +1,9 @@
 """Analysis: measure a face from rendered pixels, independent of any renderer.
 
-:class:`FaceAnalyzer` wraps mediapipe FaceMesh and returns a :class:`FaceMeasurement` (mouth
-opening, eye aspect ratios, gaze, brows, head pose) per image; :func:`measure_video` does the
-same for the frames of a video with face tracking. Importing this package does not load
-mediapipe; the first measurement does.
+:class:`FaceAnalyzer` runs mediapipe's face mesh (ONNX, :mod:`openlpm.vision`) and returns a
+:class:`FaceMeasurement` (mouth opening, eye aspect ratios, gaze, brows, head pose) per image;
+:func:`measure_video` does the same for the frames of a video with face tracking. The models
+load on the first measurement.
 """
 
 from openlpm.analysis.face_measure import (

@@ -1,4 +1,5 @@
-"""Measure a face in rendered pixels with mediapipe FaceMesh (478 landmarks, irises refined).
+"""Measure a face in rendered pixels with mediapipe's face mesh (478 landmarks, irises refined),
+run with onnxruntime (:mod:`openlpm.vision`).
 
 Everything here looks only at the image, never at how it was made, so the same numbers can
 judge any renderer, a real video or a reference portrait.
@@ -16,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
 
 import numpy as np
 
 from openlpm.analysis.head_pose import head_pose_from_landmarks
+from openlpm.vision.face_mesh import FaceMesh
 
 NUM_LANDMARKS = 478  # 468 mesh points + 2 x 5 iris points (refine_landmarks=True)
 
@@ -141,39 +142,23 @@ class FaceAnalyzer:
 
     ``video=False`` treats every image on its own (detection each time); ``video=True`` tracks
     the face from frame to frame, which is faster and steadier but expects consecutive frames
-    of one video. The mediapipe graph is created on first use; call :meth:`close` or use the
-    analyzer as a context manager to free it (a later call creates a fresh one).
+    of one video. :meth:`close` (or leaving the analyzer as a context manager) forgets the
+    tracked face, so the next image starts afresh.
     """
 
     def __init__(self, video: bool = False, min_confidence: float = 0.5) -> None:
         self.video = video
         self.min_confidence = min_confidence
-        self._mesh: Any = None
-
-    def _graph(self) -> Any:
-        if self._mesh is None:
-            from mediapipe.python.solutions import face_mesh  # slow import: only when used
-
-            self._mesh = face_mesh.FaceMesh(
-                static_image_mode=not self.video,
-                max_num_faces=1,
-                refine_landmarks=True,
-                min_detection_confidence=self.min_confidence,
-                min_tracking_confidence=self.min_confidence,
-            )
-        return self._mesh
+        self._mesh = FaceMesh(
+            max_faces=1, min_detection=min_confidence, min_presence=min_confidence, video=video
+        )
 
     def landmarks(self, rgb: np.ndarray) -> np.ndarray | None:
         """(478, 3) float32 landmarks in pixels (z scaled like x), or None when no face."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
-        result = self._graph().process(np.ascontiguousarray(rgb))
-        if not result.multi_face_landmarks:
-            return None
-        height, width = rgb.shape[:2]
-        marks = result.multi_face_landmarks[0].landmark
-        normalised = np.array([(m.x, m.y, m.z) for m in marks], dtype=np.float32)
-        return normalised * np.array([width, height, width], dtype=np.float32)
+        faces = self._mesh.process(rgb)
+        return faces[0] if faces else None
 
     def measure(self, rgb: np.ndarray) -> FaceMeasurement | None:
         """Measure the face in an RGB uint8 image; None when no face is found."""
@@ -183,9 +168,7 @@ class FaceAnalyzer:
         return measure_landmarks(landmarks, (rgb.shape[1], rgb.shape[0]))
 
     def close(self) -> None:
-        if self._mesh is not None:
-            self._mesh.close()
-            self._mesh = None
+        self._mesh.reset()
 
     def __enter__(self) -> FaceAnalyzer:
         return self

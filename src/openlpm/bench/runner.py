@@ -15,7 +15,7 @@ from openlpm.bench.progress import NoProgress, Progress
 from openlpm.bench.results import BenchResult, GroupResult
 
 _PACKAGES = (
-    "openlpm", "numpy", "scipy", "mediapipe", "opencv-contrib-python", "dlib-bin",
+    "openlpm", "numpy", "scipy", "opencv-python-headless", "tokenizers", "dlib-bin",
     "face-recognition-models", "pocketsphinx", "espeakng-loader", "onnxruntime", "matplotlib",
     "pylipsync", "av",
 )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Face detection and 478 landmarks with mediapipe's bundled face mesh (with iris)."""
+"""Face detection and 478 landmarks with mediapipe's face mesh (with iris), run with onnxruntime
+(:mod:`openlpm.vision`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import numpy as np
 
 from openlpm.character.topology import CHIN, FOREHEAD
 from openlpm.errors import NoFaceError
+from openlpm.vision.face_mesh import FaceMesh
 
 MIN_FACE_PX = 64  # smaller faces have too few pixels to animate
 MAX_FACES = 8
-_DETECT_SIDE = 1024  # mediapipe looks at a downscaled copy; landmarks come back normalised
+MIN_DETECTION = 0.3  # the detector's score; low, since characters are not all photos
 
 
 @dataclass(frozen=True)
@@ -41,21 +43,9 @@ def detect_faces(rgb: np.ndarray) -> list[DetectedFace]:
     (a chin a tenth of a face too low); the crop pass sees that face the way a portrait shows
     it, and agrees with the first to within a pixel on a portrait.
     """
-    import mediapipe as mp  # slow import; only when needed
-
-    h, w = rgb.shape[:2]
-    options = {"static_image_mode": True, "refine_landmarks": True}
-    with mp.solutions.face_mesh.FaceMesh(
-        max_num_faces=MAX_FACES, min_detection_confidence=0.3, **options
-    ) as mesh:
-        result = mesh.process(np.ascontiguousarray(rgb))
-    faces = []
-    with mp.solutions.face_mesh.FaceMesh(
-        max_num_faces=1, min_detection_confidence=0.3, **options
-    ) as crop_mesh:
-        for face in result.multi_face_landmarks or []:
-            pts = np.array([(p.x * w, p.y * h, p.z * w) for p in face.landmark], np.float32)
-            faces.append(_in_crop(crop_mesh, rgb, DetectedFace(pts)))
+    found = FaceMesh(max_faces=MAX_FACES, min_detection=MIN_DETECTION).process(rgb)
+    crop_mesh = FaceMesh(max_faces=1, min_detection=MIN_DETECTION)
+    faces = [_in_crop(crop_mesh, rgb, DetectedFace(pts)) for pts in found]
     faces.sort(key=lambda f: -f.height)
     return faces
 
@@ -64,7 +54,7 @@ CROP_SIDE = 384  # pixels of the square crop the second pass looks at
 CROP_MARGIN = 1.8  # crop side / the face's larger box side
 
 
-def _in_crop(mesh, rgb: np.ndarray, face: DetectedFace) -> DetectedFace:
+def _in_crop(mesh: FaceMesh, rgb: np.ndarray, face: DetectedFace) -> DetectedFace:
     """``face`` measured again in a square crop centred on it (``face`` itself when the crop
     pass finds nothing or something else)."""
     x0, y0, x1, y1 = face.box
@@ -75,10 +65,10 @@ def _in_crop(mesh, rgb: np.ndarray, face: DetectedFace) -> DetectedFace:
     )
     size = (CROP_SIDE, CROP_SIDE)
     crop = cv2.warpAffine(rgb, to_crop, size, borderMode=cv2.BORDER_REPLICATE)
-    found = mesh.process(crop).multi_face_landmarks
+    found = mesh.process(crop)
     if not found:
         return face
-    pts = np.array([(p.x, p.y, p.z) for p in found[0].landmark], np.float32) * CROP_SIDE
+    pts = found[0].copy()
     pts[:, 0] = (pts[:, 0] - to_crop[0, 2]) / scale
     pts[:, 1] = (pts[:, 1] - to_crop[1, 2]) / scale
     pts[:, 2] /= scale

