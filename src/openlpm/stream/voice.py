@@ -49,6 +49,7 @@ class AgentVoice:
         self._last_pose = MotionFrame.neutral().vector
         self._tick = 0
         self._bursting = False
+        self._hush = False  # set by clear() on any thread, acted on by step() on the engine's
         self.delay_frames = self._prime()
 
     def push(self, samples: np.ndarray, sample_rate: int, now: float) -> None:
@@ -62,8 +63,16 @@ class AgentVoice:
                 )
 
     def clear(self) -> float:
-        """Drop the agent audio not yet taken (barge-in); seconds dropped."""
-        return self.buffer.clear() / self.rate
+        """Drop the agent audio not yet played (barge-in); seconds dropped. The sound already
+        inside the model's look-ahead is silenced too, so the voice stops on the next frame."""
+        dropped = self.buffer.clear() / self.rate
+        self._hush = True  # after the clear: a step in between finds the buffer empty
+        return dropped
+
+    def _silence_queued(self) -> None:
+        self._hush = False
+        self._pending = deque((sound * 0, False) for sound, _ in self._pending)
+        self._ready = deque((pose, sound * 0, False) for pose, sound, _ in self._ready)
 
     def _prime(self) -> int:
         """Feed silence until the first pose comes out; returns the delay in ticks between
@@ -80,6 +89,8 @@ class AgentVoice:
 
     def step(self, now: float) -> tuple[np.ndarray, np.ndarray, bool, float | None]:
         """This tick: (speaking pose vector, agent sound to play, speech active, input time)."""
+        if self._hush:
+            self._silence_queued()
         n = chunk_length(self._tick, self.rate, self.fps)
         starting = not self._bursting
         samples, pushed_at = self._take(n, now)
