@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def _shot(page, name: str) -> None:
     folder = os.environ.get("OPENLPM_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
+        time.sleep(3.0)  # the first frames on the stage
         page.screenshot(path=str(Path(folder) / name))
 
 

@@ -11,7 +11,10 @@ picture out with the voice re-timed to it:
 
 - ``TTSAudioRawFrame`` (any rate, any channel count): the character's voice. It is consumed
   and sent on again frame by frame, with the ``OutputImageRawFrame`` it belongs to, so sound
-  and lips leave together; ``TTSTextFrame`` words go with it where the session takes text;
+  and lips leave together. ``TTSTextFrame`` passes through: pipecat sends a sentence's text
+  after its audio (services without word timestamps) or word by word as spoken, never ahead
+  of the audio, so the lips follow the sound (the session's text path wants the words with
+  the audio: holding the audio back until its text came would add a sentence of latency);
 - ``InputAudioRawFrame``: the user's voice: the character listens (nods, eye contact, mouth
   shut); ``UserStartedSpeakingFrame``/``UserStoppedSpeakingFrame`` pass through (the session's
   own voice activity detector follows the audio itself);
@@ -27,7 +30,6 @@ offline, no key, for tests, demos and echo bots.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -42,8 +44,6 @@ from pipecat.frames.frames import (
     OutputImageRawFrame,
     StartFrame,
     TTSAudioRawFrame,
-    TTSStoppedFrame,
-    TTSTextFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.ai_service import AIService
@@ -84,8 +84,6 @@ class OpenLPMVideoService(AIService):
         )
         self.session: Session | None = None
         self._frames_task: asyncio.Task[None] | None = None
-        self._words: list[str] = []
-        self._takes_text = "text" in inspect.signature(Session.push_agent_audio).parameters
         self._voice_until = -1.0  # pts until which the voice's audio is still sent
 
     # --- lifecycle (pipecat calls these for StartFrame, EndFrame, CancelFrame) ------------
@@ -126,29 +124,15 @@ class OpenLPMVideoService(AIService):
             return
         try:
             if isinstance(frame, TTSAudioRawFrame):
-                self._push_voice(session, frame)
+                session.push_agent_audio(_mono(frame.audio, frame.num_channels), frame.sample_rate)
                 return  # sent on again with its picture, re-timed
             if isinstance(frame, InputAudioRawFrame):
                 session.push_user_audio(_mono(frame.audio, frame.num_channels), frame.sample_rate)
-            elif isinstance(frame, TTSTextFrame):
-                self._words.append(frame.text)
-            elif isinstance(frame, TTSStoppedFrame):
-                self._words.clear()
             elif isinstance(frame, InterruptionFrame):
                 session.interrupt()
-                self._words.clear()
         except OpenLPMError as e:  # bad audio: say so, keep the pipeline running
             await self.push_error(error_msg=f"openlpm: {e}", exception=e)
         await self.push_frame(frame, direction)
-
-    def _push_voice(self, session: Session, frame: TTSAudioRawFrame) -> None:
-        pcm = _mono(frame.audio, frame.num_channels)
-        if self._takes_text and self._words:
-            text = " ".join(self._words)
-            self._words.clear()
-            session.push_agent_audio(pcm, frame.sample_rate, text=text)  # type: ignore[call-arg]
-        else:
-            session.push_agent_audio(pcm, frame.sample_rate)
 
     # --- frames out ----------------------------------------------------------------------
 
