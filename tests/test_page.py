@@ -149,13 +149,17 @@ def test_the_video_plays_and_frames_arrive(page) -> None:
     assert gaps.max() < CLOSED_GAP
 
 
-def test_the_character_listens_to_the_microphone(page) -> None:
-    page.click("#mic-button")
-    _wait(page, "document.getElementById('badge-listening').classList.contains('on')")
+def test_start_turned_the_microphone_on_and_it_listens(page) -> None:
+    # "press start, and talk": Start asked for the microphone, no second click needed
+    assert page.get_attribute("#mic-button", "aria-pressed") == "true"
+    _wait(page, "document.getElementById('badge-listening').classList.contains('on')", 60)
     _shot(page, "page-listening.jpg")
     frames = _video_frames(page, 2.0)
     state = _state(page)
     assert state["latency"] is not None and state["latency"] < 1000, state  # frames ack the mic
+    shown = page.inner_text("#latency")
+    assert shown.isdigit(), f"latency shown as {shown!r}: whole milliseconds, always"
+    assert "your microphone" in page.get_attribute("#latency-metric", "title")
     assert not state["speaking"]
     assert _gaps(frames).max() < CLOSED_GAP, "false lip motion while listening"
     page.click("#mic-button")  # microphone off: only the character speaks next

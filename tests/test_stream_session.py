@@ -220,3 +220,27 @@ def test_recording_a_session_to_mp4(astronaut_rig, tmp_path):
     audio = read_video_audio(out)
     assert abs(audio.duration - len(frames) / FPS) < 0.1
     assert np.abs(audio.samples).max() > 0.1  # the voice is in it
+
+
+def test_interrupt_silences_the_voice_on_the_next_frame():
+    """Barge-in: no agent sound after one frame, the look-ahead's sound included."""
+    speech = synthesize(LINE).audio
+
+    async def run() -> tuple[list, float]:
+        frames, cut_at = [], 0.0
+        async with openlpm.Session(render=False, fps=FPS) as session:
+            session.push_agent_samples(speech.samples, speech.sample_rate)
+            async for frame in session.frames():
+                frames.append(frame)
+                if not cut_at and np.abs(frame.agent_audio).max() > 0.05 and frame.pts > 1.0:
+                    cut_at = time.monotonic()
+                    assert session.interrupt() > 1.0  # most of the line was still queued
+                if cut_at and time.monotonic() > cut_at + 0.5:
+                    break
+        return frames, cut_at
+
+    frames, cut_at = asyncio.run(run())
+    after = [f for f in frames if f.emitted_at > cut_at + 1.0 / FPS]
+    assert len(after) >= 8
+    loud = [f.index for f in after if np.abs(f.agent_audio).max() > 1e-4]
+    assert not loud, f"the voice went on after the interruption, frames {loud}"

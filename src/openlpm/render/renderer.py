@@ -77,6 +77,7 @@ class Renderer:
         self.reference = np.dstack([image, np.round(mask * 255).astype(np.uint8)])
         self._source = self.reference.copy()
         self._on_backdrop = False
+        self._alpha: tuple[np.ndarray, tuple[int, int, int, int]] | None = None
         self.rest_xy = mesh.rest[:, :2].copy()
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
@@ -112,6 +113,7 @@ class Renderer:
         disp = self.deformer.displacement(frame)
         field = self.warp.backward(disp) if disp.any() else None
         box = self.warp.active_box(field) if field is not None else None
+        self._alpha = None
         if box is None:
             return out
         x0, y0, x1, y1 = box
@@ -121,8 +123,19 @@ class Renderer:
         map_x, map_y = self.warp.full_map(field, box, 1 if fine is None else fine.factor)
         warped = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         out[y0:y1, x0:x1] = self._over_plate(warped, field, box)
+        self._alpha = (cv2.extractChannel(warped, 3), box)
         self.mouth.draw(out, disp, frame)
         return out
+
+    def alpha(self) -> np.ndarray:
+        """(H, W) uint8: the person mask of the last frame rendered, moved with it (255 =
+        the character, 0 = background), for a transparent overlay."""
+        if self._alpha is None:
+            return self.reference[..., 3]
+        moved, (x0, y0, x1, y1) = self._alpha
+        alpha = self.reference[..., 3].copy()
+        alpha[y0:y1, x0:x1] = moved
+        return alpha
 
     def _draw_smile(self, frame: MotionFrame, backdrop: np.ndarray | None) -> None:
         """A smile reference's folds, blended into the source by the smile weights."""

@@ -7,6 +7,8 @@ Routes::
     GET /characters/<id>  a character's picture
     GET /api/info         characters, limits, protocol version, free session slots (JSON)
     GET /ws               the WebSocket: one live session per connection (docs/protocol.md)
+    GET /overlay          the character alone on a transparent background (an OBS browser source)
+    GET /overlay/ws       its frames: those of the newest live session (server/overlay.py)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from openlpm.server import protocol as p
 from openlpm.server.characters import Character, RigCache, catalog
 from openlpm.server.config import ServerConfig
 from openlpm.server.connection import Connection
+from openlpm.server.overlay import OverlayFeed
 
 log = logging.getLogger("openlpm.server")
 
@@ -44,6 +47,7 @@ class Hub:
     config: ServerConfig
     characters: dict[str, Character]
     rigs: RigCache
+    overlay: OverlayFeed
     connections: set[Connection] = field(default_factory=set)
 
 
@@ -57,9 +61,11 @@ def static_dir() -> Path:
 
 def create_app(config: ServerConfig) -> web.Application:
     app = web.Application()
-    app[HUB] = Hub(config, catalog(config.image), RigCache())
+    app[HUB] = Hub(config, catalog(config.image), RigCache(), OverlayFeed(config.jpeg_quality))
     app.router.add_get("/", _index)
     app.router.add_get("/ws", _websocket)
+    app.router.add_get("/overlay", _overlay_page)
+    app.router.add_get("/overlay/ws", _overlay_websocket)
     app.router.add_get("/api/info", _info)
     app.router.add_get("/characters/{id}", _character_image)
     app.router.add_static("/static/", static_dir(), append_version=False)
@@ -73,6 +79,27 @@ async def _index(request: web.Request) -> web.FileResponse:
     response = web.FileResponse(static_dir() / "index.html")
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+async def _overlay_page(request: web.Request) -> web.FileResponse:
+    response = web.FileResponse(static_dir() / "overlay.html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+async def _overlay_websocket(request: web.Request) -> web.WebSocketResponse:
+    hub = request.app[HUB]
+    ws = web.WebSocketResponse(compress=False, heartbeat=30.0)
+    await ws.prepare(request)
+    _small_send_buffer(request, hub.config.limits.send_buffer)
+    refusal = _access_refusal(request, hub)
+    if refusal is not None:
+        error, code = refusal
+        await ws.send_str(p.error_message(error))
+        await ws.close(code=code, message=error.code.encode())
+        return ws
+    await hub.overlay.serve(ws, hub.config.chroma)
+    return ws
 
 
 async def _info(request: web.Request) -> web.Response:
@@ -121,6 +148,22 @@ async def _websocket(request: web.Request) -> web.WebSocketResponse:
 
 
 def _refusal(request: web.Request, hub: Hub) -> tuple[ProtocolError, int] | None:
+    refusal = _access_refusal(request, hub)
+    if refusal is not None:
+        return refusal
+    if len(hub.connections) >= hub.config.limits.max_sessions:
+        n = hub.config.limits.max_sessions
+        return ProtocolError(
+            "busy",
+            f"the server is busy: {n} sessions are running, its limit (openlpm serve "
+            "--max-sessions); try again when one ends",
+            fatal=True,
+        ), WSCloseCode.TRY_AGAIN_LATER
+    return None
+
+
+def _access_refusal(request: web.Request, hub: Hub) -> tuple[ProtocolError, int] | None:
+    """The token and the page's origin, checked for every WebSocket (sessions and overlay)."""
     token = hub.config.token
     given = request.query.get("token") or request.headers.get("Authorization", "")[7:]
     if token is not None and not hmac.compare_digest(given.encode(), token.encode()):
@@ -139,14 +182,6 @@ def _refusal(request: web.Request, hub: Hub) -> tuple[ProtocolError, int] | None
             f"WebSocket from the page {origin} refused: only this server's own page may connect",
             fatal=True,
         ), WSCloseCode.POLICY_VIOLATION
-    if len(hub.connections) >= hub.config.limits.max_sessions:
-        n = hub.config.limits.max_sessions
-        return ProtocolError(
-            "busy",
-            f"the server is busy: {n} sessions are running, its limit (openlpm serve "
-            "--max-sessions); try again when one ends",
-            fatal=True,
-        ), WSCloseCode.TRY_AGAIN_LATER
     return None
 
 

@@ -39,6 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "--quality", type=int, default=80, choices=range(30, 96), metavar="30-95",
         help="JPEG quality of the video frames (default 80)",
     )  # fmt: skip
+    serve.add_argument(
+        "--chroma",
+        metavar="'#RRGGBB'",
+        help="/overlay on this solid colour (e.g. '#00ff00' for a chroma key) instead of "
+        "a transparent background",
+    )
     serve.set_defaults(run=run)
 
 
@@ -54,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         image=args.image,
         token=token,
         jpeg_quality=args.quality,
+        chroma=args.chroma,
         limits=replace(Limits(), max_sessions=args.max_sessions),
     )
     logging.basicConfig(level=logging.WARNING, format="openlpm serve: %(message)s")

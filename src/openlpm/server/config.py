@@ -40,6 +40,7 @@ class ServerConfig:
     image: Path | None = None  # an extra character offered first (the default one)
     token: str | None = None
     jpeg_quality: int = 80
+    chroma: str | None = None  # "#rrggbb": the overlay's background instead of transparency
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -52,8 +53,18 @@ class ServerConfig:
             raise ServerConfigError(f"--port must be within 0..65535, got {self.port}")
         if self.image is not None and not Path(self.image).is_file():
             raise ServerConfigError(f"--image {self.image}: no such file; check the path")
+        if self.chroma is not None and not _is_hex_colour(self.chroma):
+            raise ServerConfigError(
+                f"--chroma {self.chroma!r} is not a colour: give it as '#rrggbb', e.g. '#00ff00'"
+            )
         if self.limits.max_sessions < 1:
             raise ServerConfigError("--max-sessions must be at least 1")
+
+
+def _is_hex_colour(text: str) -> bool:
+    return (
+        len(text) == 7 and text[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in text[1:])
+    )
 
 
 def is_loopback(host: str) -> bool:

@@ -376,12 +376,14 @@ class Connection:
                 size=self.options.size, aspect=round(width / height, 4), id=id,
             )  # fmt: skip
             self._pump = self._spawn(self._pump_frames(live))
+            self.hub.overlay.start(self)  # the overlay shows the newest session
 
     async def _pump_frames(self, live: LiveSession) -> None:
         try:
             async for frame in live.frames():
                 frame.ack = self._acks.seq_for(frame.input_at)
                 self.outbox.put_frame(frame)
+                self.hub.overlay.publish(self, frame.index, frame.rgb, frame.alpha)
         except Exception as e:  # an engine failure ends this session, not the server
             log.exception("engine session failed")
             self.send("error", code="internal", message=f"the animation stopped: {e}", fatal=False)
@@ -389,6 +391,7 @@ class Connection:
     async def _stop_engine(self) -> None:
         pump, live = self._pump, self.live
         self._pump, self.live = None, None
+        self.hub.overlay.stop(self)
         if pump is not None:
             pump.cancel()
             await asyncio.gather(pump, return_exceptions=True)

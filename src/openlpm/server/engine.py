@@ -117,4 +117,5 @@ def _out_frame(frame: Any) -> OutFrame:
         audio_rate=int(frame.audio_rate),
         audio_pts=float(frame.audio_pts),
         input_at=frame.input_at,
+        alpha=frame.alpha,
     )

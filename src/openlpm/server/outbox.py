@@ -31,6 +31,7 @@ class OutFrame:
     audio_pts: float
     input_at: float | None = None  # server monotonic time of the oldest fresh input used
     ack: int = 0  # the client's seq of that input (0: none), filled in by the connection
+    alpha: np.ndarray | None = None  # (H, W) uint8 person mask, for the overlay
 
 
 @dataclass

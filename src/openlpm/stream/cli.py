@@ -41,6 +41,13 @@ def add_parsers(sub: Any) -> None:
         default="perfect-sync",
         help="blendshape names sent over VMC",
     )
+    live.add_argument(
+        "--vts",
+        nargs="?",
+        const="ws://127.0.0.1:8001",
+        metavar="WS_URL",
+        help="drive a VTube Studio model through its plugin API (default ws://127.0.0.1:8001)",
+    )
     live.add_argument("--jsonl", metavar="PATH", help="one JSON line per frame ('-': stdout)")
     live.add_argument("--livelink-csv", metavar="PATH", help="record a Live Link Face CSV")
     live.add_argument("--record", metavar="OUT.mp4", help="render and record the video + voice")
@@ -162,8 +169,10 @@ def _file_sink(fmt: str, path: Path | str, fps: float, naming: str) -> Any:
 def run_live(args: argparse.Namespace) -> int:
     if args.stdin is not None and (args.audio or args.text):
         raise InputError("--stdin is the character's speech: drop --audio/--text")
-    if not (args.vmc or args.jsonl or args.livelink_csv or args.record):
-        raise InputError("give at least one output: --vmc, --jsonl, --livelink-csv or --record")
+    if not (args.vmc or args.vts or args.jsonl or args.livelink_csv or args.record):
+        raise InputError(
+            "give at least one output: --vmc, --vts, --jsonl, --livelink-csv or --record"
+        )
     if args.ref and not args.record:
         raise InputError("--ref changes only the video: give --record OUT.mp4 too")
     if args.stdin is not None and not 4000 <= args.stdin <= 192000:
@@ -205,6 +214,15 @@ def _live_session(args: argparse.Namespace) -> Any:
         sinks.append(VmcSink(host, port, args.vmc_names))
     if args.jsonl:
         sinks.append(JsonLinesSink(args.jsonl))
+    if args.vts:
+        from openlpm.integrations.vts import VtsSink
+
+        try:
+            sinks.append(VtsSink(args.vts))  # connects and authenticates: may be refused
+        except BaseException:
+            for sink in sinks:
+                getattr(sink, "abort", sink.close)()
+            raise
     if args.livelink_csv:
         sinks.append(LiveLinkCsvSink(args.livelink_csv, args.fps))
     if args.record:

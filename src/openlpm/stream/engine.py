@@ -83,8 +83,11 @@ class Engine:
         self.stats.dropped_late += 1
 
     def _emit(self, tick: MotionTick, began: float) -> None:
-        image = self.renderer.render(tick.pose) if self.renderer is not None else None
-        frame = self._frame(tick, image)
+        image = alpha = None
+        if self.renderer is not None:
+            image = self.renderer.render(tick.pose)
+            alpha = self.renderer.alpha()
+        frame = self._frame(tick, image, alpha)
         self.stats.worked(frame.emitted_at - began)
         self.stats.speaking, self.stats.listening = tick.speaking, tick.listening
         for sink in self.sinks:
@@ -99,7 +102,9 @@ class Engine:
         self.outbox.put(frame, block=not self.options.realtime)
         self.stats.dropped_queue += self.outbox.dropped - before
 
-    def _frame(self, tick: MotionTick, image: np.ndarray | None) -> VideoFrame:
+    def _frame(
+        self, tick: MotionTick, image: np.ndarray | None, alpha: np.ndarray | None
+    ) -> VideoFrame:
         pts = tick.index * self.options.frame_s
         sound, audio_pts, rate = tick.agent_audio, pts, self.options.audio_rate
         if self._carry:
@@ -119,4 +124,5 @@ class Engine:
             listening=tick.listening,
             input_at=tick.input_at,
             emitted_at=time.monotonic(),
+            alpha=alpha,
         )

@@ -50,6 +50,9 @@ class VideoFrame:
     # its time, waiting > 0.5 s, does not count): latency_s is measured from there
     input_at: float | None
     emitted_at: float  # monotonic time the engine finished the frame
+    # (H, W) uint8: the character's mask in this frame (255 = person, 0 = background), for
+    # transparent overlays; None when the session does not render
+    alpha: np.ndarray | None = None
 
     @property
     def latency_s(self) -> float | None:

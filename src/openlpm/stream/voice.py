@@ -56,6 +56,7 @@ class AgentVoice:
         self._pushed = 0  # samples ever put in the buffer (at self.rate)
         self._taken = 0  # samples ever taken out of it, or dropped by clear()
         self.text = TextLips(self.rate, self.fps, self.realtime)
+        self._hush = False  # set by clear() on any thread, acted on by step() on the engine's
         self.delay_frames = self._prime()
 
     def push(
@@ -81,12 +82,19 @@ class AgentVoice:
             self._pushed += len(x)
 
     def clear(self) -> float:
-        """Drop the agent audio not yet taken (barge-in); seconds dropped."""
+        """Drop the agent audio not yet played (barge-in); seconds dropped. The sound already
+        inside the model's look-ahead is silenced too, so the voice stops on the next frame."""
         with self._push_lock:
             dropped = self.buffer.clear()
             self._taken += dropped
             self.text.end()
+            self._hush = True  # after the clear: a step in between finds the buffer empty
         return dropped / self.rate
+
+    def _silence_queued(self) -> None:
+        self._hush = False
+        self._pending = deque((sound * 0, False) for sound, _ in self._pending)
+        self._ready = deque((pose, sound * 0, False) for pose, sound, _ in self._ready)
 
     def _prime(self) -> int:
         """Feed silence until the first pose comes out; returns the delay in ticks between
@@ -103,6 +111,8 @@ class AgentVoice:
 
     def step(self, now: float) -> tuple[np.ndarray, np.ndarray, bool, float | None]:
         """This tick: (speaking pose vector, agent sound to play, speech active, input time)."""
+        if self._hush:
+            self._silence_queued()
         n = chunk_length(self._tick, self.rate, self.fps)
         starting = not self._bursting
         position = self._taken

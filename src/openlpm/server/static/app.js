@@ -7,7 +7,10 @@ const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("token");
 const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ""}`;
 
-const state = { client: null, player: null, mic: null, ctx: null, character: null, ready: false, stats: {}, limits: {} };
+const state = {
+  client: null, player: null, mic: null, ctx: null, character: null, defaultCharacter: null,
+  ready: false, stats: {}, limits: {}, hud: null,
+};
 window.openlpm = state; // for the curious (and for the page tests)
 
 // --- characters ------------------------------------------------------------------------------
@@ -27,7 +30,7 @@ async function loadCharacters() {
     b.onclick = () => choose(c.id);
     box.append(b);
   }
-  state.character = info.default;
+  state.character = state.defaultCharacter = info.default;
   markCharacter(info.default);
 }
 
@@ -67,6 +70,7 @@ function onReference(msg) {
 
 async function start(character = state.character) {
   $("start").hidden = true;
+  $("start-error").hidden = true;
   state.ctx = new AudioContext({ latencyHint: "interactive" });
   await state.ctx.resume();
   state.player = new Player(state.ctx, $("canvas"), $("video"), showFlags);
@@ -86,7 +90,32 @@ async function start(character = state.character) {
   client.addEventListener("error", (e) => onError(e.detail));
   client.addEventListener("close", (e) => onClose(e.detail));
   client.connect();
-  setInterval(updateHud, 500);
+  state.hud = state.hud || setInterval(updateHud, 500);
+}
+
+// Start: the session and, as the start text promises, the microphone.
+async function startAndListen() {
+  await start();
+  if (!(state.mic && state.mic.on)) await toggleMic();
+}
+
+// A character that never became ready (an upload without a face, not an image...): back to
+// the picker with the error, rather than an empty stage that says "connected".
+function backToPicker(message) {
+  const client = state.client;
+  state.client = null;
+  state.ready = false;
+  if (client) client.close();
+  if (state.mic && state.mic.on) toggleMic();
+  if (state.ctx) state.ctx.close();
+  state.ctx = state.player = state.mic = null;
+  loading(null);
+  state.character = state.defaultCharacter;
+  markCharacter(state.character);
+  $("start-error").textContent = message;
+  $("start-error").hidden = false;
+  $("start").hidden = false;
+  setConn("idle", "not connected");
 }
 
 function onReady(msg) {
@@ -99,6 +128,8 @@ function onReady(msg) {
 }
 
 function onError(msg) {
+  const noCharacter = msg.fatal || ["no_face", "bad_image", "too_large"].includes(msg.code);
+  if (!state.ready && state.client && noCharacter) return backToPicker(msg.message);
   loading(null);
   toast(msg.message);
   if (msg.fatal) setConn("error", "disconnected");
@@ -116,10 +147,17 @@ function showFlags(frame) {
   $("badge-speaking").classList.toggle("on", Boolean(frame.flags & Flags.SPEAKING));
 }
 
+const LATENCY_PAGE = "Median over the last 20 s: from your microphone's audio leaving this page to the video frame that used it arriving back (network + animation), in whole ms";
+const LATENCY_SERVER = "Median over the last 20 s, measured in the server: from audio in to the frame that used it (turn on the microphone for the round trip from this page), in whole ms";
+
 function updateHud() {
   const p50 = state.client && state.client.latencyP50();
+  const server = state.stats.latency_p50_ms;
   $("fps").textContent = state.player ? state.player.fps.toFixed(1) : "–";
-  $("latency").textContent = p50 == null ? (state.stats.latency_p50_ms ?? "–") : Math.round(p50);
+  // One measure at a time, always whole milliseconds; the tooltip says which one it is.
+  const ms = p50 != null ? p50 : server;
+  $("latency").textContent = ms == null ? "–" : String(Math.round(ms));
+  $("latency-metric").title = p50 != null ? LATENCY_PAGE : LATENCY_SERVER;
   $("dropped").textContent = (state.stats.dropped || 0) + (state.stats.send_dropped || 0);
 }
 
@@ -142,8 +180,14 @@ async function toggleMic() {
   try {
     await state.mic.start();
   } catch (err) {
-    return toast(`The microphone is not available: ${err.message}`);
+    const denied = err.name === "NotAllowedError" || err.name === "SecurityError";
+    button.dataset.state = "blocked";
+    $("mic-label").textContent = denied ? "Microphone blocked: allow it for this site, then click here" : "No microphone found: click to try again";
+    return toast(denied
+      ? "The microphone was blocked. The character still talks (type below); to talk to it, allow the microphone in the address bar and click the microphone button."
+      : `The microphone is not available: ${err.message}`);
   }
+  delete button.dataset.state;
   button.setAttribute("aria-pressed", "true");
   $("mic-label").textContent = "Microphone on: talk to it";
 }
@@ -230,7 +274,7 @@ function wireDragAndDrop() {
   });
 }
 
-$("start-button").onclick = () => start();
+$("start-button").onclick = () => startAndListen();
 $("mic-button").onclick = toggleMic;
 $("say-form").onsubmit = say;
 $("stop-button").onclick = () => state.client && state.client.send("stop");
