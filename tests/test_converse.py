@@ -33,8 +33,10 @@ def test_turns_cross_fade_without_a_pop() -> None:
     out = run(DuplexMixer(FPS), agent_on)
     body = out[:, PARAM_INDEX["headYaw"]]  # 0 while listening, 1 while speaking
     assert body[49] == pytest.approx(0.0) and body[120] > 0.95 and body[-1] < 0.05
-    assert np.abs(np.diff(body)).max() < 0.3  # never more than 30 % of the way in one frame
-    assert body[54] > 0.8  # the speaker's posture is there within 0.2 s of its first syllable
+    # never more than 15 % of the way in one frame (one first-order stage would leap 28 %
+    # in the first frame: the head sets off at full speed)
+    assert np.abs(np.diff(body)).max() < 0.15
+    assert body[57] > 0.75  # the speaker's posture is there within 0.3 s of its first syllable
 
 
 def test_the_mouth_is_always_the_speakers() -> None:

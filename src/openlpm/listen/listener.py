@@ -23,6 +23,7 @@ from openlpm.motion.behaviour import (
     BLINK_HOLD_S,
     BLINK_OPEN_S,
     MIN_BLINK_GAP_S,
+    Drift,
     ease,
 )
 from openlpm.motion.frame import MotionTrack
@@ -42,25 +43,6 @@ SMILE_P, BROW_P = 0.3, 0.3
 REST_SMILE = 0.08
 PAUSE_S = 0.2  # silence that ends the speaker's phrase
 AVERT_EVERY_S = (5.0, 12.0)  # mean gap between glances away: idle .. fully attentive
-
-
-class _Drift:
-    """Band-limited noise, one sample per step: unit white noise through two one-pole
-    low-passes (time constant ``time_s``), scaled to standard deviation ``amplitude``."""
-
-    def __init__(self, rng: np.random.Generator, fps: float, time_s: float, amplitude: float):
-        self.rng, self.a = rng, math.exp(-1.0 / max(time_s * fps, 1.0))
-        a = self.a
-        variance = (1 - a) ** 4 * (1 + a * a) / (1 - a * a) ** 3  # of the cascade, unit input
-        self.gain = amplitude / math.sqrt(variance)
-        self.x = self.y = 0.0
-        for _ in range(int(4 * time_s * fps)):  # start in the stationary state, not frozen at 0
-            self.step()
-
-    def step(self) -> float:
-        self.x = self.a * self.x + (1 - self.a) * self.rng.standard_normal()
-        self.y = self.a * self.y + (1 - self.a) * self.x
-        return self.y * self.gain
 
 
 def _bump(t: float, width: float) -> float:
@@ -88,7 +70,7 @@ class LiveListener:
         self.fps, self.dt, self.t = fps, 1.0 / fps, 0.0
         self.rng = rng = np.random.default_rng(seed)
         self.detector = BackchannelDetector(fps)
-        self.drift = {name: _Drift(rng, fps, tau, amp) for name, tau, amp in _DRIFTS}
+        self.drift = {name: Drift(rng, fps, tau, amp) for name, tau, amp in _DRIFTS}
         self.attention = 0.2  # 0..1: rises while the user speaks
         self.last_cue: Cue | None = None  # the opportunity heard in the last step, if any
         self.pulses: list[tuple[str, float, float, float]] = []  # channel, start, width, amount

@@ -28,9 +28,9 @@ class BaseOptions:
 
     fps: float = 25.0
     seed: int = 0
-    head_motion: float = 1.0  # scales head drift, nods and tilts
+    head_motion: float = 1.0  # scales head drift, gestures, beats and tilts
     smile: float = 0.12  # resting smile
-    nod_deg: float = 4.0  # chin-down pulse on a strong pitch accent
+    nod_deg: float = 4.5  # chin-down beat on a strong pitch accent
     jaw_loudness: float = 0.6  # how much loudness opens the jaw beyond the viseme
     # The mouth shows the sound this much ahead: lips lead speech, and a viewer forgives video
     # ahead of sound far more than behind it (ITU-R BT.1359: -125 ms vs +45 ms).
@@ -75,7 +75,7 @@ def perform(
     phrase_starts = [
         end for start, end in pauses if end - start >= 0.4 and end < prosody.duration - 0.3
     ]
-    _head(put, rng, times, fps, speaking, accents, pauses, options)
+    _head(put, rng, times, fps, loud, speaking, accents, pauses, phrase_starts, options)
     _face(put, rng, times, fps, accents, options)
     blinks = B.blink_curve(times, B.blink_times(rng, times[-1] + 1 / fps, pauses), fps)
     put("eyeBlinkLeft", blinks)
@@ -85,16 +85,22 @@ def perform(
     return MotionTrack(out, fps)
 
 
-def _head(put, rng, times, fps, speaking, accents, pauses, options) -> None:
-    scale = options.head_motion * (0.5 + 0.5 * speaking)
-    yaw = B.smooth_noise(rng, len(times), fps, 0.9, B.HEAD_DRIFT_DEG[0]) * scale
-    pitch = B.smooth_noise(rng, len(times), fps, 0.7, B.HEAD_DRIFT_DEG[1]) * scale
-    roll = B.smooth_noise(rng, len(times), fps, 1.2, B.HEAD_DRIFT_DEG[2]) * scale
-    h = options.head_motion
-    for t, strength in accents:  # nod down on the stressed syllable, a touch early
-        B.add_bump(pitch, times, t - 0.04, 0.4, -h * options.nod_deg * strength)
-        B.add_bump(yaw, times, t, 0.5, h * rng.normal(0, 0.8) * strength)
-    for start, _end in pauses:  # phrase end: a small tilt and settle
+def _head(put, rng, times, fps, loud, speaking, accents, pauses, phrase_starts, options) -> None:
+    """Head yaw, pitch, roll: posture drift, loudness-driven gesture, a new posture per phrase,
+    beats on stressed syllables and a settle at phrase ends (layers in behaviour.py)."""
+    h, n = options.head_motion, len(times)
+    gain = B.gesture_gain(B.gaussian_filter1d(loud, 0.08 * fps))  # the voice's swell, smoothed
+    shift = _phrase_postures(rng, times, fps, phrase_starts)
+    angles = []
+    for k in range(3):
+        posture = B.smooth_noise(rng, n, fps, B.POSTURE_S, B.POSTURE_DEG[k])
+        gesture = B.smooth_noise(rng, n, fps, B.GESTURE_S, B.GESTURE_DEG[k]) * gain
+        angles.append(h * (posture * (0.6 + 0.4 * speaking) + gesture + shift[k]))
+    yaw, pitch, roll = angles
+    for t, strength in accents:  # a beat: chin down on the stressed syllable, a touch early
+        B.add_bump(pitch, times, t - 0.04, B.BEAT_S, -h * options.nod_deg * strength)
+        B.add_bump(yaw, times, t, B.BEAT_S * 1.4, h * rng.normal(0, 1.2) * strength)
+    for start, _end in pauses:  # phrase end: a small tilt and the head settles down
         if start > 0.5:
             B.add_bump(
                 roll, times, start + 0.1, 0.8, h * rng.choice([-1, 1]) * rng.uniform(0.8, 1.8)
@@ -103,6 +109,19 @@ def _head(put, rng, times, fps, speaking, accents, pauses, options) -> None:
     put("headYaw", yaw)
     put("headPitch", pitch)
     put("headRoll", roll)
+
+
+def _phrase_postures(rng, times, fps, phrase_starts) -> list[np.ndarray]:
+    """(yaw, pitch, roll) offsets: a new resting posture drawn at each phrase start, reached
+    over PHRASE_SHIFT_S (a larger move where a phrase begins, held through the phrase)."""
+    out = []
+    for k in range(3):
+        steps = np.zeros_like(times)
+        for start in phrase_starts:
+            lo = np.searchsorted(times, start)
+            steps[lo:] = rng.normal(0, B.PHRASE_SHIFT_DEG[k])
+        out.append(B.gaussian_filter1d(steps, B.PHRASE_SHIFT_S * fps / 2.5))
+    return out
 
 
 def _face(put, rng, times, fps, accents, options) -> None:
