@@ -14,19 +14,19 @@ import numpy as np
 
 from openlpm.audio.prosody import PAUSE_MIN_S, SILENCE_DB
 from openlpm.motion.behaviour import (
+    BEAT_S,
     BLINK_CLOSE_S,
     BLINK_HOLD_S,
     BLINK_OPEN_S,
-    BEAT_S,
     BLINKS_PER_MINUTE,
     GESTURE_DEG,
-    Drift,
     GESTURE_S,
     MIN_BLINK_GAP_S,
     PHRASE_SHIFT_DEG,
     PHRASE_SHIFT_S,
     POSTURE_DEG,
     POSTURE_S,
+    Drift,
     ease,
     gesture_gain,
 )
