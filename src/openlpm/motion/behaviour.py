@@ -41,6 +41,17 @@ BEAT_S = 0.32  # width of a beat's down-and-up
 PAUSE_STILLNESS = 0.25  # share of the gesture layer left in a pause
 
 
+HEAD_STEP_LIMIT_DEG = 2.5  # the most a head angle moves in one frame (25 fps): fast, not a jump
+
+
+def slew_limited(x: np.ndarray, limit: float) -> np.ndarray:
+    """``x`` following itself with steps of at most ``limit`` per frame (catching up after)."""
+    out = np.array(x, dtype=np.float64, copy=True)
+    for i in range(1, len(out)):
+        out[i] = out[i - 1] + min(max(out[i] - out[i - 1], -limit), limit)
+    return out
+
+
 def gesture_gain(loudness: np.ndarray | float) -> np.ndarray | float:
     """Scale of the gesture layer for a 0..1 loudness: still in pauses, full on loud words."""
     return PAUSE_STILLNESS + (1 - PAUSE_STILLNESS) * np.sqrt(np.clip(loudness, 0.0, 1.0))

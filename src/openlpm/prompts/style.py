@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from openlpm.motion.behaviour import HEAD_STEP_LIMIT_DEG, slew_limited
 from openlpm.motion.params import PARAM_INDEX
 
 STYLE_TREND_S = 1.5  # slower than this is posture, not movement
@@ -31,7 +32,7 @@ STYLES: dict[str, MotionStyle] = {
     "happy": MotionStyle(1.35, 0.0),
     "excited": MotionStyle(1.5, 0.2),
     "sad": MotionStyle(0.55, -0.8),
-    "angry": MotionStyle(1.15, 0.8),
+    "angry": MotionStyle(1.15, 1.2),
     "calm": MotionStyle(0.7, -0.5),
     "fearful": MotionStyle(0.8, 0.3),
     "surprised": MotionStyle(1.15, 0.3),
@@ -51,5 +52,6 @@ def restyle(values: np.ndarray, fps: float, weight: np.ndarray, style: MotionSty
         move = x - trend
         smooth = gaussian_filter1d(move, max(FAST_S * fps, 0.5), mode="nearest")
         styled = style.gain * (move + style.sharpness * (move - smooth))
-        out[:, i] = trend + move + weight * (styled - move)
+        restyled = trend + move + weight * (styled - move)
+        out[:, i] = slew_limited(restyled, HEAD_STEP_LIMIT_DEG)  # sharper, never a jump
     return out
