@@ -135,7 +135,9 @@ def test_smile_intensity_spans_the_shape(astronaut_rig, monalisa_rig, grey_astro
     for rig in (astronaut_rig, monalisa_rig, grey_astronaut):
         slight, broad = _lift(rig, "smiles slightly"), _lift(rig, "smiles broadly")
         assert broad >= 0.018, broad  # the renderer's full smile, from the resting one
-        assert 0.15 * broad <= slight <= 0.6 * broad, (slight, broad)
+        # "slightly" is half the intensity; the renderer's lift grows faster than the weight,
+        # more so on a face already smiling (the astronaut: a tenth), less on a closed one
+        assert 0.08 * broad <= slight <= 0.6 * broad, (slight, broad)
 
 
 # (prompt, measure in the prompt's window against the idle second before, pass)
@@ -180,3 +182,13 @@ def test_emotions_colour_the_head_motion():
     unstyled = apply_plan(parse_prompt("thoughtful"), perf.track, start=0.0)
     yaw = PARAM_INDEX["headYaw"]
     assert np.allclose(unstyled.values[:, yaw], perf.track.values[:, yaw] + 0.0, atol=1e-4)
+
+
+def test_without_a_prompt_a_livelier_voice_moves_more():
+    text = "We walked along the river for an hour, talking about the weather and the news."
+    moves = []
+    for pitch_range in (10, 99):  # the same words, flat and lively
+        audio = synthesize(text, pitch_range=pitch_range).audio
+        moves.append(_movement(speak_audio(audio, SpeakOptions(fps=FPS)).track)[0])
+    flat, lively = moves
+    assert lively > 1.1 * flat

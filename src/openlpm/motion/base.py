@@ -10,6 +10,7 @@ audio -> prosody (loudness, pitch, pauses, accents) and phones (alignment or TTS
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -75,8 +76,9 @@ def perform(
     phrase_starts = [
         end for start, end in pauses if end - start >= 0.4 and end < prosody.duration - 0.3
     ]
-    _head(put, rng, times, fps, loud, speaking, accents, pauses, phrase_starts, options)
-    _face(put, rng, times, fps, accents, options)
+    arousal = _arousal(prosody, times, fps)
+    _head(put, rng, times, fps, loud, speaking, accents, pauses, phrase_starts, arousal, options)
+    _face(put, rng, times, fps, accents, arousal, options)
     blinks = B.blink_curve(times, B.blink_times(rng, times[-1] + 1 / fps, pauses), fps)
     put("eyeBlinkLeft", blinks)
     put("eyeBlinkRight", blinks)
@@ -85,11 +87,36 @@ def perform(
     return MotionTrack(out, fps)
 
 
-def _head(put, rng, times, fps, loud, speaking, accents, pauses, phrase_starts, options) -> None:
+def _arousal(prosody: Prosody, times: np.ndarray, fps: float) -> np.ndarray:
+    """(frames,) 0..1, 0.5 for ordinary speech: each phrase's pitch range (semitones, 10th to
+    90th percentile; about 9 in the data's speech) and loudness against the utterance's,
+    so a lively, loud phrase livens the performance a little and a flat, quiet one calms it."""
+    loudness = prosody.loudness()
+    overall = float(loudness[prosody.speech].mean()) if prosody.speech.any() else 0.0
+    per_frame = np.full(len(prosody.speech), 0.5)
+    bounds = [0.0, *[a for a, _ in prosody.pauses()], prosody.duration]
+    for a, b in pairwise(bounds):
+        lo, hi = round(a * FRAME_RATE), round(b * FRAME_RATE)
+        voiced = prosody.voiced[lo:hi]
+        if voiced.sum() < 10:
+            continue
+        st = 12 * np.log2(prosody.f0[lo:hi][voiced])
+        spread = np.percentile(st, 90) - np.percentile(st, 10)
+        louder = loudness[lo:hi][prosody.speech[lo:hi]].mean() - overall
+        per_frame[lo:hi] = np.clip(0.5 + (spread - 9.0) / 12 + 0.8 * louder, 0.0, 1.0)
+    smooth = B.gaussian_filter1d(per_frame, 0.4 * FRAME_RATE)
+    return np.interp(times, prosody.times, smooth)
+
+
+def _head(
+    put, rng, times, fps, loud, speaking, accents, pauses, phrase_starts, arousal, options
+) -> None:
     """Head yaw, pitch, roll: posture drift, loudness-driven gesture, a new posture per phrase,
-    beats on stressed syllables and a settle at phrase ends (layers in behaviour.py)."""
+    beats on stressed syllables and a settle at phrase ends (layers in behaviour.py); the
+    speech's arousal scales the gesture and the beats by 0.8..1.2."""
     h, n = options.head_motion, len(times)
-    gain = B.gesture_gain(B.gaussian_filter1d(loud, 0.08 * fps))  # the voice's swell, smoothed
+    lively = 0.8 + 0.4 * arousal
+    gain = B.gesture_gain(B.gaussian_filter1d(loud, 0.08 * fps)) * lively
     shift = _phrase_postures(rng, times, fps, phrase_starts)
     angles = []
     for k in range(3):
@@ -98,6 +125,7 @@ def _head(put, rng, times, fps, loud, speaking, accents, pauses, phrase_starts, 
         angles.append(h * (posture * (0.6 + 0.4 * speaking) + gesture + shift[k]))
     yaw, pitch, roll = angles
     for t, strength in accents:  # a beat: chin down on the stressed syllable, a touch early
+        strength *= float(np.interp(t, times, lively))
         B.add_bump(pitch, times, t - 0.04, B.BEAT_S, -h * options.nod_deg * strength)
         B.add_bump(yaw, times, t, B.BEAT_S * 1.4, h * rng.normal(0, 1.2) * strength)
     for start, _end in pauses:  # phrase end: a small tilt and the head settles down
@@ -124,16 +152,16 @@ def _phrase_postures(rng, times, fps, phrase_starts) -> list[np.ndarray]:
     return out
 
 
-def _face(put, rng, times, fps, accents, options) -> None:
+def _face(put, rng, times, fps, accents, arousal, options) -> None:
     brows = np.zeros_like(times)
     for t, strength in accents:
         if strength > 0.5:
             B.add_bump(brows, times, t - 0.05, 0.45, 0.45 * strength)
-    brows = np.minimum(brows, 0.6)
+    brows = np.minimum(brows * (0.7 + 0.6 * arousal), 0.6)  # livelier speech, livelier brows
     put("browInnerUp", brows)
     put("browOuterUpLeft", 0.6 * brows)
     put("browOuterUpRight", 0.6 * brows)
-    smile = options.smile + B.smooth_noise(rng, len(times), fps, 2.0, 0.04)
+    smile = options.smile + 0.08 * (arousal - 0.5) + B.smooth_noise(rng, len(times), fps, 2.0, 0.04)
     put("mouthSmileLeft", np.clip(smile, 0, 1))
     put("mouthSmileRight", np.clip(smile + B.smooth_noise(rng, len(times), fps, 2.0, 0.015), 0, 1))
     put("cheekSquintLeft", np.clip(0.3 * smile, 0, 1))

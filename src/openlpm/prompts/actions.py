@@ -101,14 +101,14 @@ def frown(c: Canvas, s: Segment) -> None:
     c.add(s, holds(s, 0.3), **_sym(browDown=0.75 * k, mouthFrown=0.35 * k, eyeSquint=0.15 * k))
 
 
-# A smile at intensity 1; intensity words spread it over the shape's whole range (a power
-# over the intensity): "broadly" (1.3) reaches the full smile from the resting one, "slightly"
-# (0.5) about a third of that lift.
-SMILE, SMILE_CURVE = 0.7, 1.3
+# A smile at intensity 1, sized so that the intensity words span the shape's whole range:
+# "broadly" (1.3) reaches the full smile from the resting one; "slightly" (0.5) lifts the
+# corners about a third as much (the renderer's lift grows faster than the weight).
+SMILE = 0.7
 
 
 def smile(c: Canvas, s: Segment) -> None:
-    k = s.intensity**SMILE_CURVE
+    k = s.intensity
     amounts = _sym(mouthSmile=SMILE * k, cheekSquint=0.35 * k, eyeSquint=0.12 * k)
     c.add(s, holds(s, 0.3), **amounts)
 
