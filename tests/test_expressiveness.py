@@ -15,7 +15,7 @@ from openlpm.cli import bundled
 from openlpm.io.audio import Audio
 from openlpm.io.images import load_image
 from openlpm.listen import listen
-from openlpm.motion.frame import MotionTrack
+from openlpm.motion.frame import MotionFrame, MotionTrack
 from openlpm.motion.params import PARAM_INDEX
 from openlpm.prompts import apply_plan, parse_prompt
 from openlpm.render import Renderer
@@ -130,11 +130,22 @@ def _lift(rig: Rig, prompt: str) -> float:
     return float(np.nanmedian(s.lift[40:60]) - np.nanmedian(s.lift[:25]))
 
 
+def _shape_lift(rig: Rig) -> float:
+    """What the renderer's full smile shape lifts the corners by, from the resting smile."""
+    renderer, lifts = Renderer(rig, SIZE), []
+    with FaceAnalyzer(video=False) as analyzer:
+        for weight in (0.12, 1.0):
+            pose = MotionFrame.of(mouthSmileLeft=weight, mouthSmileRight=weight)
+            lifts.append(analyzer.measure(renderer.render(pose)).mouth_corner_lift)
+    return lifts[1] - lifts[0]
+
+
 @pytest.mark.slow
 def test_smile_intensity_spans_the_shape(astronaut_rig, monalisa_rig, grey_astronaut):
     for rig in (astronaut_rig, monalisa_rig, grey_astronaut):
         slight, broad = _lift(rig, "smiles slightly"), _lift(rig, "smiles broadly")
-        assert broad >= 0.018, broad  # the renderer's full smile, from the resting one
+        # "broadly" reaches (nearly) the renderer's full smile, whatever that is on this face
+        assert broad >= 0.7 * _shape_lift(rig) and broad > 0.008, broad
         # "slightly" is half the intensity; the renderer's lift grows faster than the weight,
         # more so on a face already smiling (the astronaut: a tenth), less on a closed one
         assert 0.08 * broad <= slight <= 0.6 * broad, (slight, broad)
