@@ -145,10 +145,10 @@ def test_smile_intensity_spans_the_shape(astronaut_rig, monalisa_rig, grey_astro
     for rig in (astronaut_rig, monalisa_rig, grey_astronaut):
         slight, broad = _lift(rig, "smiles slightly"), _lift(rig, "smiles broadly")
         # "broadly" reaches (nearly) the renderer's full smile, whatever that is on this face
-        assert broad >= 0.7 * _shape_lift(rig) and broad > 0.008, broad
-        # "slightly" is half the intensity; the renderer's lift grows faster than the weight,
-        # more so on a face already smiling (the astronaut: a tenth), less on a closed one
-        assert 0.08 * broad <= slight <= 0.6 * broad, (slight, broad)
+        assert broad >= 0.6 * _shape_lift(rig) and broad > 0.008, broad
+        assert slight <= 0.65 * broad, (slight, broad)
+        if rig is not monalisa_rig:  # her painted smile barely moves under half the shape
+            assert slight >= 0.15 * broad, (slight, broad)  # about a third
 
 
 # (prompt, measure in the prompt's window against the idle second before, pass)

@@ -134,9 +134,9 @@ def _head(
                 roll, times, start + 0.1, 0.8, h * rng.choice([-1, 1]) * rng.uniform(0.8, 1.8)
             )
             B.add_bump(pitch, times, start + 0.1, 0.8, -h * 1.0)
-    put("headYaw", yaw)
-    put("headPitch", pitch)
-    put("headRoll", roll)
+    put("headYaw", B.slew_limited(yaw, B.HEAD_STEP_LIMIT_DEG))  # fast beats, never a jump
+    put("headPitch", B.slew_limited(pitch, B.HEAD_STEP_LIMIT_DEG))
+    put("headRoll", B.slew_limited(roll, B.HEAD_STEP_LIMIT_DEG))
 
 
 def _phrase_postures(rng, times, fps, phrase_starts) -> list[np.ndarray]:

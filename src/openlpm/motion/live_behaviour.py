@@ -21,6 +21,7 @@ from openlpm.motion.behaviour import (
     BLINKS_PER_MINUTE,
     GESTURE_DEG,
     GESTURE_S,
+    HEAD_STEP_LIMIT_DEG,
     MIN_BLINK_GAP_S,
     PHRASE_SHIFT_DEG,
     PHRASE_SHIFT_S,
@@ -51,6 +52,7 @@ class LiveBehaviour:
         self.shift_mid = [0.0, 0.0, 0.0]
         self.shift = [0.0, 0.0, 0.0]
         self.loud = 0.0  # smoothed 0..1 loudness of the own voice
+        self.head: list[float] | None = None  # the last yaw, pitch, roll sent
         self.smile = Drift(self.rng, fps, 2.0, 0.04)
         self.breath_phase = self.rng.uniform(0, 2 * math.pi)
         self.speaking = 0.0  # smoothed 0..1
@@ -120,9 +122,16 @@ class LiveBehaviour:
         # a beat rises from 0 when the stressed syllable is heard
         nod = self.nod_strength * _bump(self.t - self.nod_start - BEAT_S / 2, BEAT_S)
         tilt = _bump(self.t - self.tilt_start - 0.4, 0.8)
-        out[_I["headYaw"]] = angles[0] + self.nod_yaw * nod
-        out[_I["headPitch"]] = angles[1] - 4.5 * nod - 1.0 * tilt
-        out[_I["headRoll"]] = angles[2] + 1.3 * self.tilt_sign * tilt
+        wanted = (
+            angles[0] + self.nod_yaw * nod,
+            angles[1] - 4.5 * nod - 1.0 * tilt,
+            angles[2] + 1.3 * self.tilt_sign * tilt,
+        )
+        self.head = self.head or list(wanted)  # the first frame starts where the model is
+        for k, name in enumerate(("headYaw", "headPitch", "headRoll")):  # never a jump
+            step = min(max(wanted[k] - self.head[k], -HEAD_STEP_LIMIT_DEG), HEAD_STEP_LIMIT_DEG)
+            self.head[k] += step
+            out[_I[name]] = self.head[k]
         brows = 0.45 * nod if self.nod_strength > 0.5 else 0.0
         out[_I["browInnerUp"]] = brows
         out[_I["browOuterUpLeft"]] = out[_I["browOuterUpRight"]] = 0.6 * brows
