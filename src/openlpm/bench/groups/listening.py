@@ -147,6 +147,16 @@ def run(ctx: Context) -> GroupResult:
         "the users are the speech clips; baselines hear only the character's own (silent) "
         "voice, so they only blink; base and online share openlpm's listener",
         "the data's real videos show speakers, not listeners: no human row here",
+        "reference: listeners' backchannels come at the speaker's pauses and low-pitch phrase "
+        "ends (Ward and Tsukahara 2000, J. Pragmatics 32:1177-1207; Yngve 1970; Duncan 1972); "
+        "wide head movements fall in the speaker's pauses, small ones on its stressed "
+        "syllables (Hadar, Steiner and Rose 1985, J. Nonverbal Behavior 9:214-228); listeners "
+        "take only part of the opportunities and differ from one another (Blomsma et al. 2024, "
+        "Language and Cognition; de Kok and Heylen 2012, Cognitive Processing). No per-minute "
+        "rate transfers across speakers, so the target is per opportunity: a nod at most clear "
+        "phrase ends (a pause >= 0.4 s after >= 2 s of speech); nods per minute follow from "
+        "how often the user pauses",
+        f"each clip is followed by {TAIL_S:g} s of silence (the answer to the last phrase)",
     )
     table = Table("Listening: systems x metrics (means over clips)", METRICS, tuple(rows))
     plot_list = _plots(ctx, first, clips[0].audio)
