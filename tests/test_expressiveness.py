@@ -71,7 +71,7 @@ def grey_astronaut() -> Rig:
 def test_speaking_head_motion_is_in_the_human_range(monalisa_rig, mode):
     perf = speak_text(LINE, SpeakOptions(mode=mode, fps=FPS))
     head = np.stack([perf.track.curve(n) for n in ("headYaw", "headPitch", "headRoll")])
-    assert np.abs(np.diff(head, axis=1)).max() < MAX_HEAD_STEP_DEG
+    assert np.abs(np.diff(head, axis=1)).max() <= MAX_HEAD_STEP_DEG + 1e-3
     s = rendered(monalisa_rig, perf.track)
     stats = head_stats(s.yaw, s.pitch, s.roll, FPS, s.gap, s.ear)
     assert HUMAN_YAW_STD[0] <= stats.yaw_std <= HUMAN_YAW_STD[1], stats
@@ -202,4 +202,4 @@ def test_without_a_prompt_a_livelier_voice_moves_more():
         audio = synthesize(text, pitch_range=pitch_range).audio
         moves.append(_movement(speak_audio(audio, SpeakOptions(fps=FPS)).track)[0])
     flat, lively = moves
-    assert lively > 1.1 * flat
+    assert lively > 1.15 * flat

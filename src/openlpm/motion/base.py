@@ -113,16 +113,16 @@ def _head(
 ) -> None:
     """Head yaw, pitch, roll: posture drift, loudness-driven gesture, a new posture per phrase,
     beats on stressed syllables and a settle at phrase ends (layers in behaviour.py); the
-    speech's arousal scales the gesture and the beats by 0.8..1.2."""
+    speech's arousal scales all of it by 0.75..1.25."""
     h, n = options.head_motion, len(times)
-    lively = 0.8 + 0.4 * arousal
-    gain = B.gesture_gain(B.gaussian_filter1d(loud, 0.08 * fps)) * lively
+    lively = 0.75 + 0.5 * arousal
+    gain = B.gesture_gain(B.gaussian_filter1d(loud, 0.08 * fps))
     shift = _phrase_postures(rng, times, fps, phrase_starts)
     angles = []
     for k in range(3):
         posture = B.smooth_noise(rng, n, fps, B.POSTURE_S, B.POSTURE_DEG[k])
         gesture = B.smooth_noise(rng, n, fps, B.GESTURE_S, B.GESTURE_DEG[k]) * gain
-        angles.append(h * (posture * (0.6 + 0.4 * speaking) + gesture + shift[k]))
+        angles.append(h * lively * (posture * (0.6 + 0.4 * speaking) + gesture + shift[k]))
     yaw, pitch, roll = angles
     for t, strength in accents:  # a beat: chin down on the stressed syllable, a touch early
         strength *= float(np.interp(t, times, lively))
