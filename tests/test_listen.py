@@ -254,7 +254,7 @@ def test_the_listener_answers_a_question_with_raised_brows() -> None:
             listener.step(p, -20.0 if p > 0.5 else -80.0, f)[PARAM_INDEX["browInnerUp"]]
             for p, f in zip(
                 *frames((2.5, 0.9, 180.0), (0.4, 0.9, 240.0), (1.5, 0.0, 0.0)), strict=True
-            )  # fmt: skip
+            )
         ]
         raised.append(max(brows) > 0.25)
     assert np.mean(raised) >= 0.6  # most of the time (a random choice, as people's is)
