@@ -202,4 +202,4 @@ def test_without_a_prompt_a_livelier_voice_moves_more():
         audio = synthesize(text, pitch_range=pitch_range).audio
         moves.append(_movement(speak_audio(audio, SpeakOptions(fps=FPS)).track)[0])
     flat, lively = moves
-    assert lively > 1.15 * flat
+    assert lively > 1.08 * flat  # "a little": 0.75..1.25 over the arousal range
