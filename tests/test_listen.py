@@ -226,3 +226,35 @@ def test_seeded(user_speech, listening) -> None:
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     assert len(listening) == int(np.ceil(user_speech[0].duration * FPS))
+
+
+def test_a_phrase_that_ends_rising_is_heard_as_one() -> None:
+    from openlpm.listen.backchannel import BackchannelDetector
+
+    def rise_after(*spans: tuple[float, float, float]) -> float:
+        detector = BackchannelDetector(FPS)
+        for p, f in zip(*frames(*spans), strict=True):
+            detector.step(float(p), float(f))
+        return detector.rise_st
+
+    question = ((1.5, 0.9, 180.0), (0.4, 0.9, 240.0), (0.5, 0.0, 0.0))  # up 5 semitones
+    statement = ((1.5, 0.9, 180.0), (0.4, 0.9, 150.0), (0.5, 0.0, 0.0))
+    assert rise_after(*question) == pytest.approx(12 * np.log2(240 / 180), abs=0.3)
+    assert rise_after(*statement) < 0
+
+
+def test_the_listener_answers_a_question_with_raised_brows() -> None:
+    from openlpm.listen.listener import LiveListener
+    from openlpm.motion.params import PARAM_INDEX
+
+    raised = []
+    for seed in range(30):
+        listener = LiveListener(FPS, seed)
+        brows = [
+            listener.step(p, -20.0 if p > 0.5 else -80.0, f)[PARAM_INDEX["browInnerUp"]]
+            for p, f in zip(
+                *frames((2.5, 0.9, 180.0), (0.4, 0.9, 240.0), (1.5, 0.0, 0.0)), strict=True
+            )
+        ]
+        raised.append(max(brows) > 0.25)
+    assert np.mean(raised) >= 0.6  # most of the time (a random choice, as people's is)

@@ -38,6 +38,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="long-form session length (default 10; 0.25 with --quick)",
     )
     p.add_argument("--seed", type=int, default=0, help="same seed, same figures (default 0)")
+    p.add_argument(
+        "--all-portraits",
+        action="store_true",
+        help="text group: every prompt on every portrait, with a per-portrait table",
+    )
     p.set_defaults(run=run_command)  # fmt: skip
     return p
 
@@ -57,6 +62,7 @@ def run_command(args: argparse.Namespace) -> int:
         groups=args.groups,
         long_minutes=args.long,
         seed=args.seed,
+        text_all_portraits=args.all_portraits,
     )
     # mediapipe's C++ side prints on file descriptor 2: the bar keeps a copy of it
     with (

@@ -40,6 +40,8 @@ class BenchOptions:
     # so that every portrait and every clip is rendered at least once
     pairs_per_clip: int | None = None
     identity_every_s: float = 1.0  # seconds between identity descriptors
+    # text: every prompt on every portrait (else each prompt on one portrait, in turn)
+    text_all_portraits: bool = False
 
     def __post_init__(self) -> None:
         if self.data is None and not self.quick:

@@ -15,6 +15,7 @@ import numpy as np
 
 from openlpm.audio.prosody import FRAME_RATE, analyse
 from openlpm.converse.mixer import LIDS, MOUTH, DuplexMixer
+from openlpm.converse.thinking import think_before_turns
 from openlpm.errors import InputError
 from openlpm.io.audio import Audio, mix_audio
 from openlpm.listen.listener import listen_with_activity
@@ -49,10 +50,11 @@ def converse(
     heard_track, user_on = listen_with_activity(user or _SILENT, fps, seed, duration=n / fps)
     speak = _speaking_rows(agent.track, n) if agent else np.zeros((n, len(PARAMS)), np.float32)
     agent_on = _activity(agent.audio, fps, n) if agent else np.zeros(n, bool)
+    # the agent's turns are known ahead here: the listener looks away to think before each
+    listening = think_before_turns(heard_track.values, agent_on, fps, np.random.default_rng(seed))
     mixer = DuplexMixer(fps)
     rows = [
-        mixer.step(speak[i], heard_track.values[i], bool(agent_on[i]), bool(user_on[i]))
-        for i in range(n)
+        mixer.step(speak[i], listening[i], bool(agent_on[i]), bool(user_on[i])) for i in range(n)
     ]
     sounds = [a for a in (agent.audio if agent else None, user) if a is not None] or [_SILENT]
     notes = list(agent.notes) if agent else []

@@ -6,7 +6,10 @@ Causal and frame-synchronous, so the live engine and the offline renderer share 
   when the agent is silent that mouth is closed, as a listener's is);
 - everything else cross-fades by the agent's activity, eased so a turn change never pops:
   a quick attack when the agent starts, a slower release after it stops, and a hangover
-  that keeps the speaker's posture through the short pauses inside its own turn;
+  that keeps the speaker's posture through the short pauses inside its own turn; the weight
+  goes through two cascaded first-order stages, so the head starts and ends each switch at
+  rest instead of leaping off at full speed (a switch is then no larger a step than the
+  motion around it);
 - blinks are never averaged (two half-closed lids read as a squint): the lids follow one
   source, switched where the speaking weight crosses 1/2, and only while both sources have
   their eyes open;
@@ -24,8 +27,8 @@ from openlpm.motion.behaviour import ease
 from openlpm.motion.params import PARAM_INDEX, PARAMS
 from openlpm.motion.visemes import MOUTH_CHANNELS
 
-ATTACK_S = 0.12  # listening -> speaking: the agent's first syllable must not lag
-RELEASE_S = 0.45  # speaking -> listening: settle, do not snap
+ATTACK_S = 0.1  # listening -> speaking, per stage: the head is on its way by the first word
+RELEASE_S = 0.3  # speaking -> listening, per stage: settle, do not snap
 HANGOVER_S = 0.6  # pauses shorter than this stay inside the agent's turn
 OVERLAP_S = 0.3  # how fast attention to an interrupting user shows
 OVERLAP_GAZE = 0.7  # share of the listener's gaze while both talk
@@ -45,6 +48,7 @@ class DuplexMixer:
             raise ValueError(f"fps must be within 1..120, got {fps}")
         self.dt = 1.0 / fps
         self.speaking = 0.0
+        self.rising = 0.0  # the first of the two stages that ease ``speaking``
         self.overlap = 0.0
         self.since_agent = math.inf  # seconds since the agent's audio last had speech
         self.lids_from_speaker = False
@@ -60,7 +64,8 @@ class DuplexMixer:
         self.since_agent = 0.0 if agent_speaking else self.since_agent + self.dt
         active = self.since_agent < HANGOVER_S
         time_s = ATTACK_S if active else RELEASE_S
-        self.speaking = ease(self.speaking, float(active), self.dt, time_s)
+        self.rising = ease(self.rising, float(active), self.dt, time_s)
+        self.speaking = ease(self.speaking, self.rising, self.dt, time_s)
         both = active and user_speaking
         self.overlap = ease(self.overlap, float(both), self.dt, OVERLAP_S)
 

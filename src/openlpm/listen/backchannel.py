@@ -6,11 +6,16 @@ Causal (one video frame at a time, decided from the past only), from two cues:
   English and Japanese"): a region below the speaker's 26th-percentile pitch lasting at least
   110 ms, at least 700 ms into a stretch of speech; a shorter pause after it is then enough.
 A refractory period keeps opportunities apart (W&T use 800 ms).
+
+It also keeps what the listener needs to choose its response: how long the speaker had been
+talking before the pause (``talk_s``) and whether the phrase ended on a rise (``rise_st``, in
+semitones: the last voiced stretch against the phrase's own level), as a question does.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,6 +43,11 @@ class BackchannelOptions:
     vad_off: float = 0.35  # and ends under this one (hysteresis, as Silero's own iterator)
     pitch_memory_s: float = 60.0  # voiced seconds the pitch percentile remembers
     min_voiced_s: float = 1.0  # voiced speech heard before the percentile is trusted
+    # Silero's probability stays high through short pauses: a frame this far (dB) under the
+    # recent speech level counts as silence even so (people hear a 0.4 s gap as a pause).
+    quiet_db: float = 20.0
+    rise_tail_s: float = 0.3  # a phrase's final rise is measured over its last voiced 0.3 s
+    rise_memory_s: float = 8.0  # against the phrase's level over at most this much voicing
 
     def __post_init__(self) -> None:
         if not 0 < self.low_pitch_quantile < 1:
@@ -84,27 +94,46 @@ class BackchannelDetector:
         self.low_run_s = 0.0  # the current run of low-pitch frames
         self.low_at = -math.inf  # when the last qualifying low-pitch region was heard
         self.last_fire = -math.inf
+        self.level_db = -math.inf  # the recent speech level (a peak tracker)
         self.answered = False  # this pause has had its opportunity
+        # semitones (re F0_MIN) of the phrase's recent voiced frames (bounded: hours are fine)
+        self.phrase_f0: deque[float] = deque(maxlen=max(1, round(self.opt.rise_memory_s * fps)))
+        self.rise_st = 0.0  # how far the last phrase's end rose above its level (semitones)
 
-    def step(self, vad_prob: float, f0_hz: float = 0.0) -> Cue | None:
-        """Advance one frame with its VAD probability and pitch (Hz, 0 when unvoiced)."""
+    def step(
+        self, vad_prob: float, f0_hz: float = 0.0, loudness_db: float | None = None
+    ) -> Cue | None:
+        """Advance one frame with its VAD probability, pitch (Hz, 0 when unvoiced) and, if
+        known, loudness (dB: quiet frames inside the VAD's speech are pauses too)."""
         self.t += self.dt
         threshold = self.opt.vad_off if self.speaking else self.opt.vad_on
-        self.speaking = vad_prob >= threshold
+        self.speaking = vad_prob >= threshold and not self._quiet(loudness_db)
         if self.speaking:
             self._speech(f0_hz)
             return None
         self.silent_s += self.dt
         self.low_run_s = 0.0
+        if self.silent_s <= self.dt + 1e-9:  # the phrase just ended: did it rise?
+            tail = round(self.opt.rise_tail_s * self.fps)
+            self.rise_st = final_rise(list(self.phrase_f0), tail)
         return self._pause()
+
+    def _quiet(self, loudness_db: float | None) -> bool:
+        if loudness_db is None:
+            return False
+        decay = self.dt / 2.0  # dB per frame: the level forgets loud moments over seconds
+        self.level_db = max(loudness_db, self.level_db - 20 * decay)
+        return loudness_db < self.level_db - self.opt.quiet_db
 
     def _speech(self, f0_hz: float) -> None:
         if self.silent_s >= self.opt.pause_s:  # the last pause ended a phrase
             self.talk_s = 0.0
+            self.phrase_f0.clear()
         self.silent_s, self.answered = 0.0, False
         self.talk_s += self.dt
         low = False
         if f0_hz > 0:
+            self.phrase_f0.append(12 * math.log2(max(f0_hz, F0_MIN) / F0_MIN))
             ready = self.pitch.total >= self.opt.min_voiced_s * self.fps
             low = ready and f0_hz < self.pitch.quantile(self.opt.low_pitch_quantile)
             self.pitch.add(f0_hz)
@@ -126,6 +155,14 @@ class BackchannelDetector:
         if cue is not None:
             self.last_fire, self.answered = self.t, True
         return cue
+
+
+def final_rise(semitones: list[float], tail: int) -> float:
+    """How far (semitones) the last ``tail`` voiced frames rise above the phrase before them:
+    the median of the tail against the median of the rest (0 for a phrase too short)."""
+    if tail < 1 or len(semitones) < 2 * tail:
+        return 0.0
+    return float(np.median(semitones[-tail:]) - np.median(semitones[:-tail]))
 
 
 def opportunities(

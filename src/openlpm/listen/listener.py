@@ -24,6 +24,7 @@ from openlpm.motion.behaviour import (
     BLINK_HOLD_S,
     BLINK_OPEN_S,
     MIN_BLINK_GAP_S,
+    Drift,
     ease,
 )
 from openlpm.motion.frame import MotionTrack
@@ -39,29 +40,15 @@ NOD_DELAY_S = (0.2, 0.4)  # from the opportunity to the start of the nod
 DOUBLE_NOD_P = 0.3
 NOD_P = 0.75  # the rest of the opportunities get only a face, or nothing
 MIN_NOD_GAP_S = 2.0  # a nod every opportunity looks like a bobblehead
-SMILE_P, BROW_P = 0.3, 0.3
+# A clear phrase end (a pause this long after this much speech) is answered by a nod nearly
+# always, unless one came just before: the opportunity listeners take most reliably.
+LONG_PAUSE_S, LONG_TALK_S, LONG_PAUSE_NOD_P = 0.4, 1.5, 0.9
+RECENT_NOD_S = 1.2  # a nod this recent already answered the pause
+SMILE_P, BROW_P = 0.3, 0.15  # the "mm" smile; a brow raise at a phrase end that did not rise
+RISE_ST, RISE_BROW_P = 1.0, 0.9  # a phrase end rising (semitones; a question): brows up
 REST_SMILE = 0.08
 PAUSE_S = 0.2  # silence that ends the speaker's phrase
 AVERT_EVERY_S = (5.0, 12.0)  # mean gap between glances away: idle .. fully attentive
-
-
-class _Drift:
-    """Band-limited noise, one sample per step: unit white noise through two one-pole
-    low-passes (time constant ``time_s``), scaled to standard deviation ``amplitude``."""
-
-    def __init__(self, rng: np.random.Generator, fps: float, time_s: float, amplitude: float):
-        self.rng, self.a = rng, math.exp(-1.0 / max(time_s * fps, 1.0))
-        a = self.a
-        variance = (1 - a) ** 4 * (1 + a * a) / (1 - a * a) ** 3  # of the cascade, unit input
-        self.gain = amplitude / math.sqrt(variance)
-        self.x = self.y = 0.0
-        for _ in range(int(4 * time_s * fps)):  # start in the stationary state, not frozen at 0
-            self.step()
-
-    def step(self) -> float:
-        self.x = self.a * self.x + (1 - self.a) * self.rng.standard_normal()
-        self.y = self.a * self.y + (1 - self.a) * self.x
-        return self.y * self.gain
 
 
 def _bump(t: float, width: float) -> float:
@@ -89,12 +76,13 @@ class LiveListener:
         self.fps, self.dt, self.t = fps, 1.0 / fps, 0.0
         self.rng = rng = np.random.default_rng(seed)
         self.detector = BackchannelDetector(fps)
-        self.drift = {name: _Drift(rng, fps, tau, amp) for name, tau, amp in _DRIFTS}
+        self.drift = {name: Drift(rng, fps, tau, amp) for name, tau, amp in _DRIFTS}
         self.attention = 0.2  # 0..1: rises while the user speaks
         self.last_cue: Cue | None = None  # the opportunity heard in the last step, if any
         self.pulses: list[tuple[str, float, float, float]] = []  # channel, start, width, amount
         self.last_nod = -math.inf
         self.talked_s, self.silent_s = 0.0, math.inf
+        self.phrase_s = 0.0  # speech since the last long pause
         self.tilt, self.tilt_target = 0.0, 0.0
         self.breath_phase = rng.uniform(0, 2 * math.pi)
         self.blink_start, self.next_blink = -math.inf, rng.uniform(0.5, 3.0)
@@ -106,7 +94,7 @@ class LiveListener:
     def step(self, vad_prob: float, loudness_db: float = -90.0, f0_hz: float = 0.0) -> np.ndarray:
         """(len(PARAMS),) float32 pose for this frame; the mouth channels are always 0."""
         self.t += self.dt
-        self.last_cue = self.detector.step(vad_prob, f0_hz)
+        self.last_cue = self.detector.step(vad_prob, f0_hz, loudness_db)
         self._hear(self.detector.speaking, loudness_db)
         if self.last_cue is not None:
             self._respond()
@@ -123,6 +111,7 @@ class LiveListener:
             if self.silent_s >= 3.0:  # a new turn: lean into a fresh head tilt
                 self.tilt_target = self.rng.choice([-1.0, 1.0]) * self.rng.uniform(1.0, 2.5)
             self.talked_s, self.silent_s = self.talked_s + self.dt, 0.0
+            self.phrase_s += self.dt
             loud = min(max((loudness_db - SILENCE_DB) / 25.0, 0.0), 1.0)
             self.attention = ease(self.attention, 0.8 + 0.2 * loud, self.dt, 1.2)
             return
@@ -130,27 +119,50 @@ class LiveListener:
         pause = self.silent_s - self.dt < PAUSE_S <= self.silent_s
         if pause and self.talked_s >= 1.0 and self.rng.random() < 0.35:  # blink at a phrase end
             self._blink_soon(self.rng.uniform(0.0, 0.2))
+        long_pause = self.silent_s - self.dt < LONG_PAUSE_S <= self.silent_s
+        if long_pause:
+            if self.phrase_s >= LONG_TALK_S:
+                self._answer_long_pause()
+            self.phrase_s = 0.0
         if self.silent_s >= PAUSE_S:
             self.talked_s = 0.0
         self.attention = ease(self.attention, 0.2, self.dt, 6.0)
 
     def _respond(self) -> None:
-        """A backchannel: a nod (sometimes a double one), maybe a smile or raised brows."""
+        """A backchannel: a nod (sometimes a double one), maybe a smile; raised brows when the
+        phrase ended on a rise (a question), now and then otherwise."""
         rng, t = self.rng, self.t
         if t - self.last_nod >= MIN_NOD_GAP_S and rng.random() < NOD_P:
-            start, depth = t + rng.uniform(*NOD_DELAY_S), rng.uniform(*NOD_DEG)
-            self.pulses.append(("pitch", start, NOD_WIDTH_S, -depth))
-            if rng.random() < DOUBLE_NOD_P:
-                self.pulses.append(("pitch", start + 0.9 * NOD_WIDTH_S, 0.4, -0.65 * depth))
-            if rng.random() < 0.2:  # people often blink with a nod
-                self._blink_soon(start - t)
-            self.last_nod = start
+            self._nod()
         if rng.random() < SMILE_P:
             self.pulses.append(("smile", t + rng.uniform(0.1, 0.3), rng.uniform(1.4, 2.2),
                                 rng.uniform(0.12, 0.25)))  # fmt: skip
-        if rng.random() < BROW_P:
-            self.pulses.append(("brow", t + rng.uniform(0.05, 0.2), rng.uniform(0.6, 0.9),
-                                rng.uniform(0.2, 0.35)))  # fmt: skip
+        rising = self.detector.rise_st >= RISE_ST
+        if rng.random() < (RISE_BROW_P if rising else BROW_P):
+            self.pulses.append(
+                (
+                    "brow",
+                    t + rng.uniform(0.05, 0.2),
+                    rng.uniform(0.7, 1.0),
+                    rng.uniform(0.35, 0.5) if rising else rng.uniform(0.2, 0.35),
+                )
+            )
+            if rising:  # the head cocks a little with the question
+                self.pulses.append(("roll", t + 0.1, 1.0, rng.choice([-1.0, 1.0]) * 2.0))
+
+    def _answer_long_pause(self) -> None:
+        if self.t - self.last_nod >= RECENT_NOD_S and self.rng.random() < LONG_PAUSE_NOD_P:
+            self._nod()
+
+    def _nod(self) -> None:
+        rng, t = self.rng, self.t
+        start, depth = t + rng.uniform(*NOD_DELAY_S), rng.uniform(*NOD_DEG)
+        self.pulses.append(("pitch", start, NOD_WIDTH_S, -depth))
+        if rng.random() < DOUBLE_NOD_P:
+            self.pulses.append(("pitch", start + 0.9 * NOD_WIDTH_S, 0.4, -0.65 * depth))
+        if rng.random() < 0.2:  # people often blink with a nod
+            self._blink_soon(start - t)
+        self.last_nod = start
 
     def _pulse(self, channel: str) -> float:
         return sum(a * _bump(self.t - s, w) for c, s, w, a in self.pulses if c == channel)
@@ -164,7 +176,9 @@ class LiveListener:
             fidget * d["pitch"].step() + d["pitch_slow"].step() + 3.0 * fy
             - 1.0 * self.attention + self._pulse("pitch")  # a slight lean in; the nods
         )  # fmt: skip
-        out[_I["headRoll"]] = fidget * d["roll"].step() + d["roll_slow"].step() + self.tilt
+        out[_I["headRoll"]] = (
+            fidget * d["roll"].step() + d["roll_slow"].step() + self.tilt + self._pulse("roll")
+        )
 
     def _face(self, out: np.ndarray) -> None:
         smile = max(REST_SMILE + self.drift["smile"].step() + self._pulse("smile"), 0.0)

@@ -10,6 +10,7 @@ audio -> prosody (loudness, pitch, pauses, accents) and phones (alignment or TTS
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -29,9 +30,9 @@ class BaseOptions:
 
     fps: float = 25.0
     seed: int = 0
-    head_motion: float = 1.0  # scales head drift, nods and tilts
+    head_motion: float = 1.0  # scales head drift, gestures, beats and tilts
     smile: float = 0.12  # resting smile
-    nod_deg: float = 4.0  # chin-down pulse on a strong pitch accent
+    nod_deg: float = 4.5  # chin-down beat on a strong pitch accent
     jaw_loudness: float = 0.6  # how much loudness opens the jaw beyond the viseme
     # The mouth shows the sound this much ahead: lips lead speech, and a viewer forgives video
     # ahead of sound far more than behind it (ITU-R BT.1359: -125 ms vs +45 ms).
@@ -70,8 +71,13 @@ def perform(
     phrase_starts = [
         end for start, end in pauses if end - start >= 0.4 and end < prosody.duration - 0.3
     ]
-    _head(put, rng, times, fps, speaking, accents, pauses, options)
-    _face(put, rng, times, fps, accents, options)
+    arousal = _arousal(prosody, times, fps)
+    # the voice's loudness as the mouth shows it (mouth_track's lead): gestures swell with it
+    loud = np.interp(
+        times + options.mouth_lead_s, prosody.times, prosody.loudness(), left=0, right=0
+    )
+    _head(put, rng, times, fps, loud, speaking, accents, pauses, phrase_starts, arousal, options)
+    _face(put, rng, times, fps, accents, arousal, options)
     blinks = B.blink_curve(times, B.blink_times(rng, times[-1] + 1 / fps, pauses), fps)
     put("eyeBlinkLeft", blinks)
     put("eyeBlinkRight", blinks)
@@ -102,36 +108,81 @@ def _upper_body(put, inhale: np.ndarray, times: np.ndarray, accents) -> None:
     put("bodyLean", upper_body.emphasis_lean(times, accents))
 
 
-def _head(put, rng, times, fps, speaking, accents, pauses, options) -> None:
-    scale = options.head_motion * (0.5 + 0.5 * speaking)
-    yaw = B.smooth_noise(rng, len(times), fps, 0.9, B.HEAD_DRIFT_DEG[0]) * scale
-    pitch = B.smooth_noise(rng, len(times), fps, 0.7, B.HEAD_DRIFT_DEG[1]) * scale
-    roll = B.smooth_noise(rng, len(times), fps, 1.2, B.HEAD_DRIFT_DEG[2]) * scale
-    h = options.head_motion
-    for t, strength in accents:  # nod down on the stressed syllable, a touch early
-        B.add_bump(pitch, times, t - 0.04, 0.4, -h * options.nod_deg * strength)
-        B.add_bump(yaw, times, t, 0.5, h * rng.normal(0, 0.8) * strength)
-    for start, _end in pauses:  # phrase end: a small tilt and settle
+def _arousal(prosody: Prosody, times: np.ndarray, fps: float) -> np.ndarray:
+    """(frames,) 0..1, 0.5 for ordinary speech: each phrase's pitch range (semitones, 10th to
+    90th percentile; about 9 in the data's speech) and loudness against the utterance's,
+    so a lively, loud phrase livens the performance a little and a flat, quiet one calms it."""
+    loudness = prosody.loudness()
+    overall = float(loudness[prosody.speech].mean()) if prosody.speech.any() else 0.0
+    per_frame = np.full(len(prosody.speech), 0.5)
+    bounds = [0.0, *[a for a, _ in prosody.pauses()], prosody.duration]
+    for a, b in pairwise(bounds):
+        lo, hi = round(a * FRAME_RATE), round(b * FRAME_RATE)
+        voiced = prosody.voiced[lo:hi]
+        if voiced.sum() < 10:
+            continue
+        st = 12 * np.log2(prosody.f0[lo:hi][voiced])
+        spread = np.percentile(st, 90) - np.percentile(st, 10)
+        louder = loudness[lo:hi][prosody.speech[lo:hi]].mean() - overall
+        per_frame[lo:hi] = np.clip(0.5 + (spread - 9.0) / 12 + 0.8 * louder, 0.0, 1.0)
+    smooth = B.gaussian_filter1d(per_frame, 0.4 * FRAME_RATE)
+    return np.interp(times, prosody.times, smooth)
+
+
+def _head(
+    put, rng, times, fps, loud, speaking, accents, pauses, phrase_starts, arousal, options
+) -> None:
+    """Head yaw, pitch, roll: posture drift, loudness-driven gesture, a new posture per phrase,
+    beats on stressed syllables and a settle at phrase ends (layers in behaviour.py); the
+    speech's arousal scales all of it by 0.75..1.25."""
+    h, n = options.head_motion, len(times)
+    lively = 0.75 + 0.5 * arousal
+    gain = B.gesture_gain(B.gaussian_filter1d(loud, 0.08 * fps))
+    shift = _phrase_postures(rng, times, fps, phrase_starts)
+    angles = []
+    for k in range(3):
+        posture = B.smooth_noise(rng, n, fps, B.POSTURE_S, B.POSTURE_DEG[k])
+        gesture = B.smooth_noise(rng, n, fps, B.GESTURE_S, B.GESTURE_DEG[k]) * gain
+        angles.append(h * lively * (posture * (0.6 + 0.4 * speaking) + gesture + shift[k]))
+    yaw, pitch, roll = angles
+    for t, strength in accents:  # a beat: chin down on the stressed syllable, a touch early
+        strength *= float(np.interp(t, times, lively))
+        B.add_bump(pitch, times, t - 0.04, B.BEAT_S, -h * options.nod_deg * strength)
+        B.add_bump(yaw, times, t, B.BEAT_S * 1.4, h * rng.normal(0, 1.2) * strength)
+    for start, _end in pauses:  # phrase end: a small tilt and the head settles down
         if start > 0.5:
             B.add_bump(
                 roll, times, start + 0.1, 0.8, h * rng.choice([-1, 1]) * rng.uniform(0.8, 1.8)
             )
             B.add_bump(pitch, times, start + 0.1, 0.8, -h * 1.0)
-    put("headYaw", yaw)
-    put("headPitch", pitch)
-    put("headRoll", roll)
+    put("headYaw", B.slew_limited(yaw, B.HEAD_STEP_LIMIT_DEG))  # fast beats, never a jump
+    put("headPitch", B.slew_limited(pitch, B.HEAD_STEP_LIMIT_DEG))
+    put("headRoll", B.slew_limited(roll, B.HEAD_STEP_LIMIT_DEG))
 
 
-def _face(put, rng, times, fps, accents, options) -> None:
+def _phrase_postures(rng, times, fps, phrase_starts) -> list[np.ndarray]:
+    """(yaw, pitch, roll) offsets: a new resting posture drawn at each phrase start, reached
+    over PHRASE_SHIFT_S (a larger move where a phrase begins, held through the phrase)."""
+    out = []
+    for k in range(3):
+        steps = np.zeros_like(times)
+        for start in phrase_starts:
+            lo = np.searchsorted(times, start)
+            steps[lo:] = rng.normal(0, B.PHRASE_SHIFT_DEG[k])
+        out.append(B.gaussian_filter1d(steps, B.PHRASE_SHIFT_S * fps / 2.5))
+    return out
+
+
+def _face(put, rng, times, fps, accents, arousal, options) -> None:
     brows = np.zeros_like(times)
     for t, strength in accents:
         if strength > 0.5:
             B.add_bump(brows, times, t - 0.05, 0.45, 0.45 * strength)
-    brows = np.minimum(brows, 0.6)
+    brows = np.minimum(brows * (0.7 + 0.6 * arousal), 0.6)  # livelier speech, livelier brows
     put("browInnerUp", brows)
     put("browOuterUpLeft", 0.6 * brows)
     put("browOuterUpRight", 0.6 * brows)
-    smile = options.smile + B.smooth_noise(rng, len(times), fps, 2.0, 0.04)
+    smile = options.smile + 0.08 * (arousal - 0.5) + B.smooth_noise(rng, len(times), fps, 2.0, 0.04)
     put("mouthSmileLeft", np.clip(smile, 0, 1))
     put("mouthSmileRight", np.clip(smile + B.smooth_noise(rng, len(times), fps, 2.0, 0.015), 0, 1))
     put("cheekSquintLeft", np.clip(0.3 * smile, 0, 1))

@@ -23,10 +23,60 @@ def ease(value: float, target: float, dt: float, time_s: float) -> float:
     return value + (1 - math.exp(-dt / time_s)) * (target - value)
 
 
-# Yaw, pitch, roll drift while speaking (degrees, std of the commanded curve). Set against
-# Open LPM-Bench's human reference (real talking-head videos: measured yaw std 4.2, pitch 3.7
-# degrees); renders measure a little under the command, drawn faces less again.
-HEAD_DRIFT_DEG = (5.5, 3.2, 2.4)
+# Speaking head motion, fitted to Open LPM-Bench's human reference (the data's four real
+# talking-head videos measured from their pixels: yaw std 0.7-8.4 (mean 4.2), pitch std
+# 1.4-4.7 (3.7) degrees, head speed 7-30 (20) degrees/s; renders measure about 0.8 of the
+# command): three layers per angle (yaw, pitch, roll), in degrees of the commanded curve.
+# - posture: a slow wander (time scale POSTURE_S), always there;
+# - gesture: faster movement (GESTURE_S) that swells with the voice's loudness, so the head
+#   moves while words come and is nearly still in pauses;
+# - phrase shift: a new resting posture taken at the start of each phrase (after a pause).
+# Beats (a chin-down dip on each stressed syllable) and a settle at phrase ends come on top.
+POSTURE_DEG = (5.0, 3.0, 2.4)
+POSTURE_S = 1.2
+GESTURE_DEG = (4.2, 3.6, 2.4)
+GESTURE_S = 0.2
+PHRASE_SHIFT_DEG = (4.0, 2.5, 2.0)
+PHRASE_SHIFT_S = 0.35  # how long the head takes to reach the new posture
+BEAT_S = 0.32  # width of a beat's down-and-up
+PAUSE_STILLNESS = 0.25  # share of the gesture layer left in a pause
+
+
+HEAD_STEP_LIMIT_DEG = 2.5  # the most a head angle moves in one frame (25 fps): fast, not a jump
+
+
+def slew_limited(x: np.ndarray, limit: float) -> np.ndarray:
+    """``x`` following itself with steps of at most ``limit`` per frame (catching up after)."""
+    out = np.array(x, dtype=np.float64, copy=True)
+    for i in range(1, len(out)):
+        out[i] = out[i - 1] + min(max(out[i] - out[i - 1], -limit), limit)
+    return out
+
+
+def gesture_gain(loudness: np.ndarray | float) -> np.ndarray | float:
+    """Scale of the gesture layer for a 0..1 loudness: still in pauses, full on loud words."""
+    return PAUSE_STILLNESS + (1 - PAUSE_STILLNESS) * np.sqrt(np.clip(loudness, 0.0, 1.0))
+
+
+class Drift:
+    """Band-limited noise, one sample per step: unit white noise through two one-pole
+    low-passes (time constant ``time_s``), scaled to standard deviation ``amplitude``."""
+
+    def __init__(
+        self, rng: np.random.Generator, fps: float, time_s: float, amplitude: float
+    ) -> None:
+        self.rng, self.a = rng, math.exp(-1.0 / max(time_s * fps, 1.0))
+        a = self.a
+        variance = (1 - a) ** 4 * (1 + a * a) / (1 - a * a) ** 3  # of the cascade, unit input
+        self.gain = amplitude / math.sqrt(variance)
+        self.x = self.y = 0.0
+        for _ in range(int(4 * time_s * fps)):  # start in the stationary state, not frozen at 0
+            self.step()
+
+    def step(self) -> float:
+        self.x = self.a * self.x + (1 - self.a) * self.rng.standard_normal()
+        self.y = self.a * self.y + (1 - self.a) * self.x
+        return self.y * self.gain
 
 
 def smooth_noise(

@@ -12,36 +12,30 @@ import math
 
 import numpy as np
 
-from openlpm.audio.prosody import PAUSE_MIN_S
+from openlpm.audio.prosody import PAUSE_MIN_S, SILENCE_DB
 from openlpm.motion import upper_body
 from openlpm.motion.behaviour import (
+    BEAT_S,
     BLINK_CLOSE_S,
     BLINK_HOLD_S,
     BLINK_OPEN_S,
     BLINKS_PER_MINUTE,
-    HEAD_DRIFT_DEG,
+    GESTURE_DEG,
+    GESTURE_S,
+    HEAD_STEP_LIMIT_DEG,
     MIN_BLINK_GAP_S,
+    PHRASE_SHIFT_DEG,
+    PHRASE_SHIFT_S,
+    POSTURE_DEG,
+    POSTURE_S,
+    Drift,
     ease,
+    gesture_gain,
 )
 from openlpm.motion.params import PARAM_INDEX, PARAMS
 
 _I = PARAM_INDEX
-
-
-class _Smooth:
-    """Band-limited noise, one sample per step: white noise through two one-pole low-passes."""
-
-    def __init__(
-        self, rng: np.random.Generator, fps: float, time_s: float, amplitude: float
-    ) -> None:
-        self.rng, self.a = rng, math.exp(-1.0 / max(time_s * fps, 1.0))
-        self.scale = amplitude * math.sqrt((1 - self.a**2) / (1 - self.a) ** 2 * 2) * (1 - self.a)
-        self.x = self.y = 0.0
-
-    def step(self) -> float:
-        self.x = self.a * self.x + (1 - self.a) * self.rng.standard_normal()
-        self.y = self.a * self.y + (1 - self.a) * self.x
-        return self.y * self.scale / max(1 - self.a, 1e-6)
+LOUD_RANGE_DB = 35.0  # loudness 0..1 over this range above the silence floor
 
 
 class LiveBehaviour:
@@ -51,18 +45,23 @@ class LiveBehaviour:
         self.fps = fps
         self.rng = np.random.default_rng(seed)
         self.t = 0.0
-        yaw, pitch, roll = HEAD_DRIFT_DEG  # as the Base model moves
-        self.yaw = _Smooth(self.rng, fps, 0.9, yaw)
-        self.pitch = _Smooth(self.rng, fps, 0.7, pitch)
-        self.roll = _Smooth(self.rng, fps, 1.2, roll)
-        self.smile = _Smooth(self.rng, fps, 2.0, 0.04)
+        # The Base model's layers (behaviour.py): posture, loudness-driven gesture, and a new
+        # posture per phrase, eased in over two cascaded stages (no velocity jump).
+        self.posture = [Drift(self.rng, fps, POSTURE_S, a) for a in POSTURE_DEG]
+        self.gesture = [Drift(self.rng, fps, GESTURE_S, a) for a in GESTURE_DEG]
+        self.shift_target = [0.0, 0.0, 0.0]
+        self.shift_mid = [0.0, 0.0, 0.0]
+        self.shift = [0.0, 0.0, 0.0]
+        self.loud = 0.0  # smoothed 0..1 loudness of the own voice
+        self.head: list[float] | None = None  # the last yaw, pitch, roll sent
+        self.smile = Drift(self.rng, fps, 2.0, 0.04)
         self.breath_phase = self.rng.uniform(0, 2 * math.pi)
         self.speaking = 0.0  # smoothed 0..1
         self.silent_for = 0.0  # seconds of silence so far
         self.level = -30.0  # running loudness (dB) of recent speech, for accent detection
         self.next_blink = self.rng.uniform(0.5, 2.5)
         self.blink_start = -10.0
-        self.nod_start, self.nod_strength = -10.0, 0.0
+        self.nod_start, self.nod_strength, self.nod_yaw = -10.0, 0.0, 0.0
         self.tilt_start, self.tilt_sign = -10.0, 1.0
         self.gaze_until, self.gaze = 0.0, (0.0, 0.0)
         self.glance_start, self.glance = -10.0, (0.0, 0.0)
@@ -85,18 +84,23 @@ class LiveBehaviour:
 
     def _hear(self, loudness_db: float, speaking: bool, dt: float) -> None:
         self.speaking = ease(self.speaking, float(speaking), dt, 0.3)
+        level = min(max((loudness_db - SILENCE_DB) / LOUD_RANGE_DB, 0.0), 1.0) if speaking else 0.0
+        self.loud = ease(self.loud, level, dt, 0.08)
         if speaking:
-            if self.silent_for >= 0.4 and self.rng.random() < 0.5:  # a phrase starts: glance away
-                self.glance_start = self.t
-                self.glance = (
-                    self.rng.choice([-1, 1]) * self.rng.uniform(0.25, 0.45),
-                    self.rng.uniform(0.1, 0.3),
-                )
+            if self.silent_for >= 0.4:  # a phrase starts: a new posture, maybe a glance away
+                self.shift_target = [float(self.rng.normal(0, a)) for a in PHRASE_SHIFT_DEG]
+                if self.rng.random() < 0.5:
+                    self.glance_start = self.t
+                    self.glance = (
+                        self.rng.choice([-1, 1]) * self.rng.uniform(0.25, 0.45),
+                        self.rng.uniform(0.1, 0.3),
+                    )
             self.silent_for = 0.0
             peak = loudness_db - self.level
             self.level = ease(self.level, loudness_db, dt, 1.5)
             if peak > 6.0 and self.t - self.nod_start > 0.6:  # a stressed syllable: nod
                 self.nod_start, self.nod_strength = self.t, min(1.0, (peak - 6.0) / 6.0 + 0.3)
+                self.nod_yaw = float(self.rng.normal(0, 1.2))
         else:
             self.silent_for += dt
             pause_starts = self.silent_for - dt < PAUSE_MIN_S <= self.silent_for
@@ -107,14 +111,29 @@ class LiveBehaviour:
                     self.next_blink = min(self.next_blink, self.t + self.rng.uniform(0.0, 0.2))
 
     def _head(self, out: np.ndarray) -> None:
-        scale = 0.5 + 0.5 * self.speaking
-        nod = self.nod_strength * _bump(
-            self.t - self.nod_start - 0.2, 0.4
-        )  # rises from 0 when heard
+        dt, scale, gain = 1.0 / self.fps, 0.6 + 0.4 * self.speaking, gesture_gain(self.loud)
+        angles = []
+        for k in range(3):
+            self.shift_mid[k] = ease(
+                self.shift_mid[k], self.shift_target[k], dt, PHRASE_SHIFT_S / 3
+            )
+            self.shift[k] = ease(self.shift[k], self.shift_mid[k], dt, PHRASE_SHIFT_S / 3)
+            angles.append(
+                self.posture[k].step() * scale + self.gesture[k].step() * gain + self.shift[k]
+            )
+        # a beat rises from 0 when the stressed syllable is heard
+        nod = self.nod_strength * _bump(self.t - self.nod_start - BEAT_S / 2, BEAT_S)
         tilt = _bump(self.t - self.tilt_start - 0.4, 0.8)
-        out[_I["headYaw"]] = self.yaw.step() * scale
-        out[_I["headPitch"]] = self.pitch.step() * scale - 4.0 * nod - 1.0 * tilt
-        out[_I["headRoll"]] = self.roll.step() * scale + 1.3 * self.tilt_sign * tilt
+        wanted = (
+            angles[0] + self.nod_yaw * nod,
+            angles[1] - 4.5 * nod - 1.0 * tilt,
+            angles[2] + 1.3 * self.tilt_sign * tilt,
+        )
+        self.head = self.head or list(wanted)  # the first frame starts where the model is
+        for k, name in enumerate(("headYaw", "headPitch", "headRoll")):  # never a jump
+            step = min(max(wanted[k] - self.head[k], -HEAD_STEP_LIMIT_DEG), HEAD_STEP_LIMIT_DEG)
+            self.head[k] += step
+            out[_I[name]] = self.head[k]
         brows = 0.45 * nod if self.nod_strength > 0.5 else 0.0
         out[_I["browInnerUp"]] = brows
         out[_I["browOuterUpLeft"]] = out[_I["browOuterUpRight"]] = 0.6 * brows

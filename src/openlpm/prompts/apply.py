@@ -6,10 +6,11 @@ import numpy as np
 
 from openlpm.motion.frame import MotionTrack
 from openlpm.prompts.actions import ACTIONS
-from openlpm.prompts.canvas import Canvas
-from openlpm.prompts.emotions import paint_emotion
+from openlpm.prompts.canvas import Canvas, hold
+from openlpm.prompts.emotions import RAMP_S, paint_emotion
 from openlpm.prompts.plan import PromptPlan
 from openlpm.prompts.schedule import schedule
+from openlpm.prompts.style import STYLES, restyle
 
 
 def apply_plan(
@@ -23,11 +24,23 @@ def apply_plan(
         raise ValueError(f"start must not be negative, got {start}")
     canvas = Canvas(len(track), track.fps)
     rng = np.random.default_rng(seed)
+    values = track.values
     for cue in schedule(plan, start, track.duration):
         step = cue.step
         seg = canvas.segment(cue.start, cue.end, step.count, step.intensity, rng)
         if step.kind == "emotion":
             paint_emotion(canvas, seg, step.name)
+            values = _restyled(values, track.fps, canvas.times, cue)
         else:
             ACTIONS[step.name].paint(canvas, seg)
-    return MotionTrack(canvas.paint_over(track.values), track.fps)
+    return MotionTrack(canvas.paint_over(values), track.fps)
+
+
+def _restyled(values: np.ndarray, fps: float, times: np.ndarray, cue) -> np.ndarray:
+    """The performance's own head motion in the emotion's style over its span (ramped in and
+    out as the expression is; the intensity sets how far, up to 1.5 times)."""
+    style = STYLES.get(cue.step.name)
+    if style is None:
+        return values
+    weight = hold(times - cue.start, 0, cue.end - cue.start, RAMP_S)
+    return restyle(values, fps, np.clip(weight * cue.step.intensity, 0, 1.5), style)

@@ -9,7 +9,7 @@ import numpy as np
 from openlpm.audio.phones import PhoneTimeline
 from openlpm.bench.analyze import FaceSeries, VideoAnalysis
 from openlpm.bench.metrics.eyes import blinks
-from openlpm.bench.metrics.head import head_stats, motion_energy, nods
+from openlpm.bench.metrics.head import head_stats, motion_energy, nods, speed_energy_r
 from openlpm.bench.metrics.lips import closure, false_motion, pause_mask
 from openlpm.bench.metrics.signals import envelope, nanmean, nanmedian
 from openlpm.bench.metrics.sync import SyncResult, acceptable, av_sync
@@ -33,6 +33,7 @@ class SpeechFigures:
     pitch_std: float | None
     roll_std: float | None
     head_velocity: float | None
+    speed_energy_r: float | None
     energy: float | None
     detection: float
     identity: float | None  # median distance to the reference
@@ -116,6 +117,14 @@ SPEECH_METRICS: tuple[Metric, ...] = (
     Metric("pitch_std", "pitch std", "deg", "human", 2, ""),
     Metric("head_velocity", "head speed", "deg/s", "human", 1, "mean angular speed"),
     Metric(
+        "speed_energy_r",
+        "head speed~voice r",
+        "",
+        "human",
+        2,
+        "correlation of head speed with the speech envelope (0.7 s averages)",
+    ),
+    Metric(
         "energy",
         "motion energy",
         "fh/s",
@@ -192,6 +201,7 @@ def speech_figures(
         pitch_std=head.pitch_std,
         roll_std=head.roll_std,
         head_velocity=head.velocity,
+        speed_energy_r=speed_energy_r(s.yaw, s.pitch, s.roll, env, s.fps, s.gap, s.ear),
         energy=motion_energy(s.jump, s.fps),
         detection=s.detection_rate,
         identity=identity_median(analysis),

@@ -118,33 +118,43 @@ def run(ctx: Context) -> GroupResult:
     checks = checks_for(ctx.options.quick)
     rows, items, sheet = [], [], []
     for system in ctx.options.rendered:
-        passed, thumbs = 0, []
+        passed, runs, thumbs = 0, 0, []
         for k, check in enumerate(checks):
-            portrait = portraits[k % len(portraits)]
-            span = _span(check.prompt)
-            seconds = PRE_S + span + POST_S
-            plan: list[str] = []
-
-            def perform(s, c=check, sec=seconds, plan=plan):
-                track, described = s.control(c.prompt, sec, PRE_S, fps, seed)
-                plan.append(described)
-                return track
-
-            r = ctx.render(system, portrait, f"text:{check.prompt}", perform, None)
-            s = r.analysis.series
-            lo, hi = round(PRE_S * fps), min(len(s), round((PRE_S + span) * fps) + 1)
-            value = check.measure(s.window(0, lo), s.window(lo, hi))
-            ok = bool(check.passes(value))
-            passed += ok
-            items.append(Item(system, check.prompt, portrait.name,
-                              {"measured": value, "passed": float(ok),
-                               "plan": plan[0] if plan else "(cached)"}))  # fmt: skip
-            mid = [t for t in r.analysis.thumbs if PRE_S <= t[0] <= PRE_S + span]
-            thumbs.append((check.prompt[:12], (mid or r.analysis.thumbs)[:1]))
-        rows.append(Row(system, {"compliance": passed / len(checks)}, len(checks)))
+            chosen = portraits if ctx.options.text_all_portraits else [
+                portraits[k % len(portraits)]]  # fmt: skip
+            for portrait in chosen:
+                ok, item, thumb = _check(ctx, system, check, portrait, fps, seed)
+                passed, runs = passed + ok, runs + 1
+                items.append(item)
+                if portrait is chosen[0]:
+                    thumbs.append((check.prompt[:12], thumb))
+        rows.append(Row(system, {"compliance": passed / runs}, runs))
         if ctx.system(system).controllable and not sheet:
             sheet = [(label, [(0.0, img)]) for label, ((_, img),) in thumbs if img is not None]
     return _result(ctx, checks, rows, items, sheet)
+
+
+def _check(ctx: Context, system: str, check: Check, portrait, fps: float, seed: int):
+    """(passed, item, thumbnail) of one prompt on one portrait."""
+    span = _span(check.prompt)
+    seconds = PRE_S + span + POST_S
+    plan: list[str] = []
+
+    def perform(s, c=check, sec=seconds, plan=plan):
+        track, described = s.control(c.prompt, sec, PRE_S, fps, seed)
+        plan.append(described)
+        return track
+
+    r = ctx.render(system, portrait, f"text:{check.prompt}", perform, None)
+    s = r.analysis.series
+    lo, hi = round(PRE_S * fps), min(len(s), round((PRE_S + span) * fps) + 1)
+    value = check.measure(s.window(0, lo), s.window(lo, hi))
+    ok = bool(check.passes(value))
+    item = Item(system, check.prompt, portrait.name,
+                {"measured": value, "passed": float(ok),
+                 "plan": plan[0] if plan else "(cached)"})  # fmt: skip
+    mid = [t for t in r.analysis.thumbs if PRE_S <= t[0] <= PRE_S + span]
+    return ok, item, (mid or r.analysis.thumbs)[:1]
 
 
 def checks_for(quick: bool) -> tuple[Check, ...]:
@@ -154,18 +164,21 @@ def checks_for(quick: bool) -> tuple[Check, ...]:
 
 def _result(ctx: Context, checks, rows, items, sheet) -> GroupResult:
     per_prompt = []
+    digits = 2 if ctx.options.text_all_portraits else 0
     for check in checks:
-        values = {it.system: it.values["passed"] for it in items if it.item == check.prompt}
+        values = {s: _share(items, system=s, item=check.prompt) for s in ctx.options.rendered}
         per_prompt.append(Row(check.prompt, {**values, "effect": check.effect}))
     prompt_metrics = (
         Metric("effect", "expected effect"),
-        *(Metric(s, s, "", "higher", 0) for s in ctx.options.rendered),
+        *(Metric(s, s, "", "higher", digits) for s in ctx.options.rendered),
     )
     tables = (
         Table("Text control: compliance rate", (Metric("compliance", "compliance", "",
               "higher", 2, "share of prompts whose effect was measured"),), tuple(rows)),
         Table("Per prompt (1 = complied)", prompt_metrics, tuple(per_prompt), "prompt"),
     )  # fmt: skip
+    if ctx.options.text_all_portraits:
+        tables += (_per_portrait(ctx, items),)
     plot_list: tuple[Plot, ...] = ()
     if sheet:
         sheets.contact_sheet(ctx.out / "text_sheet.jpg", _grid(sheet))
@@ -173,6 +186,33 @@ def _result(ctx: Context, checks, rows, items, sheet) -> GroupResult:
     notes = ("baselines ignore prompts: their compliance is the chance rate of the checks",)
     return GroupResult("text", "Text control", __doc__.replace("\n", " "), tables,
                        tuple(items), plot_list, notes)  # fmt: skip
+
+
+def _share(items: list[Item], **match: str) -> float | None:
+    """Share of the items matching ``match`` (system=, item=, portrait=) that passed."""
+    hits = [it.values["passed"] for it in items
+            if all(getattr(it, k) == v for k, v in match.items())]  # fmt: skip
+    return float(np.mean(hits)) if hits else None
+
+
+def _per_portrait(ctx: Context, items: list[Item]) -> Table:
+    """Compliance per portrait and system, and the prompts that failed there."""
+    rows = []
+    for portrait in dict.fromkeys(it.portrait for it in items):
+        values: dict = {s: _share(items, system=s, portrait=portrait) for s in ctx.options.rendered}
+        failed = sorted(
+            {
+                f"{it.system}: {it.item}"
+                for it in items
+                if it.portrait == portrait
+                and not it.values["passed"]
+                and ctx.system(it.system).controllable
+            }
+        )
+        rows.append(Row(portrait, {**values, "failed": "; ".join(failed) or "none"}))
+    metrics = (*(Metric(s, s, "", "higher", 2) for s in ctx.options.rendered),
+               Metric("failed", "failed (controllable systems)"))  # fmt: skip
+    return Table("Per portrait: compliance", metrics, tuple(rows), "portrait")
 
 
 def _grid(cells: list, per_row: int = 6) -> list:

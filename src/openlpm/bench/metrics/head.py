@@ -66,6 +66,31 @@ def head_stats(
     return HeadStats(*(float(np.std(a)) for a in angles), velocity=float(step.mean() * fps))
 
 
+def speed_energy_r(
+    yaw: np.ndarray,
+    pitch: np.ndarray,
+    roll: np.ndarray,
+    envelope: np.ndarray,
+    fps: float,
+    *couplers: np.ndarray,
+) -> float | None:
+    """Pearson r of the head's angular speed with the speech envelope, both averaged over
+    VELOCITY_S (and 0.5 s more: a head moves with the phrase, not with each syllable)."""
+    pitch = decoupled_pitch(pitch, fps, *couplers)
+    angles = [_pose(a) for a in (yaw, pitch, roll)]
+    if len(yaw) < 10 or not all(np.isfinite(a).all() for a in angles):
+        return None
+    size = max(1, round(VELOCITY_S * fps))
+    slow = [uniform_filter1d(a, size=size, mode="nearest") for a in angles]
+    speed = np.sqrt(sum(np.diff(a) ** 2 for a in slow))
+    span = max(1, round((VELOCITY_S + 0.5) * fps))
+    a = uniform_filter1d(speed, size=span, mode="nearest")
+    b = uniform_filter1d(np.asarray(envelope, np.float64)[1 : len(speed) + 1], span, mode="nearest")
+    if len(a) != len(b) or np.std(a) < 1e-9 or np.std(b) < 1e-12:
+        return None
+    return float(np.corrcoef(a, b)[0, 1])
+
+
 def nods(pitch: np.ndarray, fps: float, *couplers: np.ndarray) -> list[float]:
     """Times (s) of nods: chin-down dips of the detrended pitch (decoupled, see above)."""
     p = _pose(decoupled_pitch(pitch, fps, *couplers))
