@@ -49,8 +49,10 @@ def _sym(**weights: float) -> dict[str, float]:
 # Jaw targets are set so that the rendered inner-lip gap falls in the human range measured from
 # real talking videos (DESIGN.md: mean over a clip 0.035-0.053 face heights, 95th percentile
 # 0.067-0.11) on every shared portrait style; at 2/3 of these values the narrowest-mouthed
-# portraits stayed under it (issue 11). Open vowels also part the lips (lowerDown).
-REST = Viseme("rest", {}, strength=0.6, lead_s=0.12, lag_s=0.12)
+# portraits stayed under it (issue 11). Open vowels also part the lips (lowerDown). The rest
+# shape pulls twice as hard as before the wider jaw, so that the mouth still closes as soon
+# in pauses (bench --quick: open in pauses 0.25 with 0.6, 0.125 with 1.2).
+REST = Viseme("rest", {}, strength=1.2, lead_s=0.12, lag_s=0.12)
 VISEMES: dict[str, Viseme] = {
     "PP": Viseme(
         "PP", _sym(jawOpen=0.02, press=0.35, mouthRollLower=0.1), 4.0, 0.07, 0.05, closes_lips=True
