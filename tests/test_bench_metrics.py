@@ -12,7 +12,7 @@ import pytest
 from openlpm.audio.phones import Phone, PhoneTimeline
 from openlpm.bench.metrics.eyes import blinks
 from openlpm.bench.metrics.head import head_stats, nod_timing, nods, switch_jumps
-from openlpm.bench.metrics.lips import CLOSED, closure, false_motion, pause_mask
+from openlpm.bench.metrics.lips import CLOSED, aperture_stats, closure, false_motion, pause_mask
 from openlpm.bench.metrics.signals import envelope, filled, runs
 from openlpm.bench.metrics.sync import acceptable, av_sync
 from openlpm.bench.options import BenchOptions, parse_list
@@ -92,6 +92,14 @@ def test_false_lip_motion_in_pauses():
     gap[mask] = 0.0
     assert false_motion(gap, mask) == 0.0
     assert false_motion(gap, np.zeros(n, bool)) is None
+
+
+def test_aperture_stats_over_the_frames_with_a_face():
+    gap = np.array([0.0] * 50 + [0.1] * 50 + [np.nan] * 20)
+    stats = aperture_stats(gap)
+    assert stats.mean == pytest.approx(0.05)
+    assert stats.p95 == pytest.approx(0.1)
+    assert aperture_stats(np.full(5, np.nan)).mean is None
 
 
 def test_blinks_need_two_closed_frames():

@@ -128,3 +128,70 @@ def test_weights_small_and_checked(tmp_path) -> None:
     np.savez(bad, w0=np.zeros(3))
     with pytest.raises(InputError, match="train_online"):
         OnlineModel.load(bad)
+
+
+def _shut_near(opening: np.ndarray, start: float, end: float) -> bool:
+    window = opening[max(0, math.ceil(start * FPS) - 1) : math.floor(end * FPS) + 2]
+    return bool((window < SHUT).any())
+
+
+def _beyond_chance(track: MotionTrack, phones) -> tuple[float, float]:
+    """(p/b/m closure rate, rate on the other phones that touch neither a p/b/m nor silence)."""
+    opening = track.curve("jawOpen") - track.curve("mouthClose")
+    seq = phones.phones
+    closes = [viseme_for(p.label).closes_lips for p in seq]
+    silent = [p.label == "SIL" for p in seq]
+    hits, others = [], []
+    for k, p in enumerate(seq):
+        if silent[k]:
+            continue
+        shut = _shut_near(opening, p.start, p.end)
+        if closes[k]:
+            hits.append(shut)
+        elif not any(closes[j] or silent[j] for j in (k - 1, k + 1) if 0 <= j < len(seq)):
+            others.append(shut)
+    assert len(hits) >= 12 and len(others) >= 12
+    return float(np.mean(hits)), float(np.mean(others))
+
+
+def _far_room(x: np.ndarray) -> np.ndarray:
+    """A far microphone in a hard room (discrete echoes, unlike training's noise tails) with a
+    hum and hiss at 20 dB SNR."""
+    rng = np.random.default_rng(7)
+    ir = np.zeros(SAMPLE_RATE // 2)
+    ir[0] = 1.0
+    for delay_ms in (7, 13, 23, 31, 47, 61, 89, 113, 151, 199):
+        ir[int(delay_ms * 16)] = rng.choice([-1, 1]) * 0.7 ** (delay_ms / 10)
+    y = np.convolve(x, ir)[: len(x)]
+    t = np.arange(len(y)) / SAMPLE_RATE
+    noise = np.sin(2 * np.pi * 60 * t) + 0.5 * rng.standard_normal(len(y))
+    rms = lambda v: float(np.sqrt(np.mean(v**2)))  # noqa: E731
+    y = y / rms(y) * rms(x) + noise / rms(noise) * rms(x) * 0.05
+    return (y / np.abs(y).max() * 0.5).astype(np.float32)
+
+
+@pytest.mark.parametrize("how", ["room", "deep"])
+def test_lips_close_on_unseen_speech(model: OnlineModel, how: str) -> None:
+    """Speech outside the training distribution (train_online/data.py, augment.py): a room of
+    discrete echoes with mains hum, or a voice lowered further (pitch and vocal tract x0.78)
+    than any speed perturbation (x0.85-1.2). The lips must shut on p/b/m and not elsewhere."""
+    from scipy.signal import resample_poly
+
+    text = (
+        "Maybe Bob will read the purple map to us later; the old tree stands near the lake, "
+        "and Pam keeps a big lantern there for the stormy nights in autumn."
+    )
+    if how == "room":
+        speech = synthesize(text, "en-gb-x-rp+m3", rate_wpm=190)
+        x = speech.audio.resampled(SAMPLE_RATE).samples
+        audio, phones = Audio(_far_room(x), SAMPLE_RATE), speech.phones
+    else:
+        speech = synthesize(text, "en-us+f2", rate_wpm=150)
+        x = speech.audio.resampled(SAMPLE_RATE).samples
+        audio = Audio(resample_poly(x, 50, 39).astype(np.float32), SAMPLE_RATE)  # x 1/0.78
+        phones = type(speech.phones)(
+            tuple(type(p)(p.label, p.start / 0.78, p.end / 0.78) for p in speech.phones.phones),
+            speech.phones.source,
+        )
+    rate, chance = _beyond_chance(model.perform(audio, fps=FPS), phones)
+    assert rate >= 0.7 and rate - chance >= 0.6, f"p/b/m {rate:.2f}, elsewhere {chance:.2f}"

@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2, help="data-making processes")
     p.add_argument("--threads", type=int, default=2, help="torch threads (1 on a busy machine)")
+    p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
+    p.add_argument("--hidden", type=int, default=256, help="hidden layer width")
+    p.add_argument("--batch", type=int, default=512, help="windows per step")
     return p
 
 
@@ -60,14 +63,23 @@ def train(args: argparse.Namespace, argv: list[str]) -> int:
     n_val = max(1, round(len(examples) / args.copies * 0.05)) * args.copies
     train_ex, val_ex = examples[:-n_val], examples[-n_val:]
     log(f"data: {len(examples)} examples ({_minutes(examples):.1f} min of audio) in {t_data:.0f} s")
-    options = F.FitOptions(epochs=args.epochs, seed=args.seed)
+    options = F.FitOptions(
+        epochs=args.epochs,
+        seed=args.seed,
+        hidden=args.hidden,
+        batch=args.batch,
+        device=args.device,
+    )
     t1 = time.time()
     model, metrics = F.fit(train_ex, val_ex, options, log)
     t_fit = time.time() - t1
-    net = F.export(model, options)
+    val_table = F.Table.of(val_ex, options.past).to(args.device)
+    cal = F.calibrate(model, val_table, options)
+    log(f"calibration (held-out sessions): {cal.describe()}")
+    net = F.export(model, options, cal)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     net.save(args.out)
-    diff = F.check_export(model, net, F.Table.of(val_ex, options.past), options)
+    diff = F.check_export(model, net, val_table, options, cal)
     log(f"numpy vs torch: max |difference| {diff:.2e}")
     if diff > 1e-3:
         raise SystemExit(f"the numpy export disagrees with torch by {diff}: a bug in export()")
@@ -82,6 +94,10 @@ def train(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _counts(counter: Counter) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counter.items()))
+
+
 def _minutes(examples: list) -> float:
     return sum(e.seconds for e in examples) / 60.0
 
@@ -89,12 +105,16 @@ def _minutes(examples: list) -> float:
 def _record(args, argv, examples, train_ex, options, net, metrics, evaluation, times, log) -> None:
     """Write the training record next to the weights (same name, .md)."""
     from openlpm.motion.online import OUTPUTS
+    from openlpm.train_online import augment as A
+    from openlpm.train_online.data import PITCH, RATE_WPM, VARIANTS
 
     params = sum(getattr(net, k).size for k in ("w0", "b0", "w1", "b1", "w2", "b2", "w3", "b3"))
     voices = Counter(e.voice.split("+")[0] for e in examples[:: args.copies])
     variants = Counter(e.voice.split("+")[1] if "+" in e.voice else "default"
                        for e in examples[:: args.copies])  # fmt: skip
     unique = _minutes(examples[:: args.copies])
+    torch_version = __import__("torch").__version__
+    breath = f"{A.BREATH_DB[0]:.0f}..{A.BREATH_DB[1]:.0f}"
     text = f"""# Online mouth model: training record
 
 Written by `python -m openlpm.train_online`; regenerate with the command below.
@@ -105,25 +125,35 @@ Written by `python -m openlpm.train_online`; regenerate with the command below.
 python -m openlpm.train_online {shlex.join(argv)}
 ```
 
-seed {args.seed}; torch {__import__("torch").__version__} on CPU, {args.threads} thread(s).
+seed {args.seed}; torch {torch_version} on {args.device}, {args.threads} thread(s),
+{args.workers} data processes. The data are the same on any machine (a pure function of the
+seed); the weights match to float rounding (CPU and GPU kernels sum in different orders).
 
 ## Data
 
 - {len(examples) // args.copies} sessions of eSpeak NG speech ({unique:.1f} min), each in
   {args.copies} augmented versions ({_minutes(examples):.1f} min of audio in all);
   {len(train_ex)} versions trained on, the last 5% of sessions held out for validation.
-- languages / voices (sessions): {", ".join(f"{k} {v}" for k, v in sorted(voices.items()))}
-- voice variants (sessions): {", ".join(f"{k} {v}" for k, v in sorted(variants.items()))}
-- rates 100-240 wpm, pitch 20-80, pitch range 30-90; 1-4 utterances per session of 1-2
-  random sentences (train_online/sentences.py), pauses 0.05-1.2 s.
-- augmentation (train_online/augment.py): gain -25..+6 dB; 6% clean; otherwise reverb
-  (p 0.5, exponentially decaying noise, RT60 0.1-0.6 s), low-pass 2.5-7 kHz or high-pass
-  80-400 Hz (p 0.5), white / pink / babble noise at SNR 5-40 dB (p 0.9); in training, a
-  random spectral tilt and level offset of the features (fit.py `_colour`).
-- real speech: {args.speech_dir or "none"}.
-- targets: Base (`motion/base.py`) at 100 frames/s on the clean audio with the exact TTS phone
-  timing: the mouth channels, closure frames of p/b/m (widened by 20 ms each side), and
-  prosody's speech mask.
+- languages / voices (sessions): {_counts(voices)}
+- voice variants (sessions; {len(variants)} of eSpeak's {len(VARIANTS) - 2}): {_counts(variants)}
+- rates {RATE_WPM[0]}-{RATE_WPM[1]} wpm, pitch {PITCH[0]}-{PITCH[1]}, pitch range 10-100;
+  1-4 utterances per session of 1-2 random sentences (train_online/sentences.py), pauses
+  0.05-1.2 s.
+- augmentation (train_online/augment.py), per version: speed perturbation
+  x{A.SPEED[0]}-{A.SPEED[1]} (p {A.P_SPEED}; pitch, formants i.e. vocal-tract length, and rate
+  together; the teacher runs on the perturbed audio); gain -25..+6 dB; 6% clean; otherwise
+  aspiration noise following the voice's envelope at {breath} dB (p {A.P_BREATH}), reverb
+  (p {A.P_REVERB}, exponentially decaying noise, RT60 0.1-0.6 s), a microphone's colour (1-3
+  peaking filters +-10 dB, p {A.P_MIC}), low-pass 2.5-7 kHz or high-pass 80-400 Hz
+  (p {A.P_FILTER}), white / pink / babble noise at SNR 5-40 dB (p {A.P_NOISE}), a codec
+  (8 kHz, mu-law or coarse quantisation, p {A.P_CODEC}); in training (fit.py `_colour`), per
+  window: the mel axis stretched by up to +-{options.warp:.0%} (VTLP), a random spectral tilt
+  and level offset, and up to {options.mask_bands} adjacent bands masked.
+- real speech: {args.speech_dir or "none"} (none found in a registry package's data; Debian's main
+  archive has no MBROLA voices).
+- targets: Base (`motion/base.py`) at 100 frames/s on the clean (speed-perturbed) audio with
+  the exact TTS phone timing: the mouth channels, closure frames of p/b/m (widened by 20 ms
+  each side), and prosody's speech mask.
 
 ## Model
 
@@ -133,12 +163,16 @@ projections of {options.past} past frames, the current one and {options.ahead} a
 ({options.ahead * 10} ms look-ahead), flattened, -> {options.hidden} -> {options.hidden} (ReLU)
 -> {len(OUTPUTS)} outputs ({", ".join(OUTPUTS)}). {params:,} parameters,
 {args.out.stat().st_size / 1e6:.2f} MB (.npz, float32). AdamW, one-cycle lr {options.lr},
-batch {options.batch}, {options.epochs} epochs, dropout {options.dropout}.
+batch {options.batch}, {options.epochs} epochs, dropout {options.dropout}, closure positive
+weight {options.closure_pos_weight}. Calibrated on the held-out sessions (fit.py `calibrate`,
+folded into the last layer): each mouth channel mapped to the teacher's mean and spread over
+speech, the closure logit shifted so that the lips shut on as many frames as the teacher's
+closures cover.
 
 ## Time
 
 data {times[0] / 60:.1f} min, training {times[1] / 60:.1f} min, total {times[2] / 60:.1f} min
-(2-core CPU).
+({args.device}, {args.workers} data processes).
 
 ## Validation (held-out TTS sessions, 100 frames/s)
 

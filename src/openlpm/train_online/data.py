@@ -26,16 +26,29 @@ from openlpm.motion.coarticulation import closure_frames
 from openlpm.motion.online import MAX_AHEAD, REGRESSED
 from openlpm.motion.params import PARAM_INDEX
 from openlpm.motion.visemes import viseme_for
-from openlpm.train_online.augment import augment
+from openlpm.train_online.augment import augment, perturb_speed, speed_factor
 from openlpm.train_online.sentences import OTHER_LANGUAGES, sentence
 
 ENGLISH_VOICES = ("en-us", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-us-nyc")
 OTHER_VOICES = {"de": ("de",), "fr": ("fr", "fr-be"), "es": ("es", "es-419"), "it": ("it",),
                 "pt": ("pt", "pt-br"), "nl": ("nl",)}  # fmt: skip
-VARIANTS = ("", "", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7", "+f1", "+f2", "+f3",
-            "+f4", "+f5", "+klatt", "+klatt2", "+croak", "+Andy", "+Annie", "+steph")  # fmt: skip
+# Every voice variant espeakng-loader 0.2.4 ships (espeak-ng-data/voices/!v; not "Mr serious",
+# whose name has a space), the plain voice
+# three times as often: the more kinds of source and tract the student hears, the less it can
+# lean on one synthesiser's spectra.
+_ESPEAK_VARIANTS = (
+    "Alex Alicia Andrea Andy Annie AnxiousAndy Demonic Denis Diogo Gene Gene2 Henrique Hugo "
+    "Jacky Lee Marco Mario Michael Mike Nguyen Reed RicishayMax RicishayMax2 "
+    "RicishayMax3 Storm Tweaky UniRobot adam anika anikaRobot announcer antonio aunty belinda "
+    "benjamin boris caleb croak david ed edward edward2 f1 f2 f3 f4 f5 fast grandma grandpa "
+    "gustave ian iven iven2 iven3 iven4 john kaukovalta klatt klatt2 klatt3 klatt4 klatt5 "
+    "klatt6 linda m1 m2 m3 m4 m5 m6 m7 m8 marcelo max michel miguel mike2 norbert pablo paul "
+    "pedro quincy rob robert robosoft robosoft2 robosoft3 robosoft4 robosoft5 robosoft6 "
+    "robosoft7 robosoft8 sandro shelby steph steph2 steph3 travis victor whisper whisperf zac"
+)
+VARIANTS = ("", "", "", *(f"+{v}" for v in _ESPEAK_VARIANTS.split(" ")))
 P_ENGLISH = 0.65  # share of sessions in English
-RATE_WPM, PITCH = (100, 240), (20, 80)
+RATE_WPM, PITCH = (90, 300), (5, 95)
 SESSION_MEAN_S = 11.0  # s: the typical session, for turning minutes into a session count
 CLOSURE_DILATE = 2  # feature frames: closure targets widened by 20 ms each side (one 25 fps
 # video frame samples the probability every 40 ms; a short p/b/m must not fall between two)
@@ -110,7 +123,7 @@ def _session(rng: np.random.Generator, voice: str, language: str) -> tuple[Audio
     from openlpm.audio.tts import synthesize
 
     rate, pitch = int(rng.integers(*RATE_WPM)), int(rng.integers(*PITCH))
-    pitch_range = int(rng.integers(30, 90))
+    pitch_range = int(rng.integers(10, 100))
     pieces: list[np.ndarray] = [np.zeros(int(rng.uniform(0.0, 1.0) * SAMPLE_RATE), np.float32)]
     phones: list[Phone] = []
     t = len(pieces[0]) / SAMPLE_RATE
@@ -135,12 +148,17 @@ def _examples(
     audio: Audio, phones: PhoneTimeline, babble: np.ndarray, voice: str, copies: int,
     rng: np.random.Generator,
 ) -> list[Example]:  # fmt: skip
-    targets, closure, speech = teacher(audio, phones)
-    n = len(targets)
-    tail = np.zeros(int(TAIL_S * SAMPLE_RATE), np.float32)
-    x = np.concatenate([audio.samples, tail])
     out = []
     for _ in range(copies):
+        factor = speed_factor(rng)  # another speaker's pitch, tract length and rate
+        clean = Audio(perturb_speed(audio.samples, factor), SAMPLE_RATE)
+        timed = PhoneTimeline(
+            tuple(Phone(p.label, p.start / factor, p.end / factor) for p in phones.phones),
+            phones.source,
+        )
+        targets, closure, speech = teacher(clean, timed)
+        n = len(targets)
+        x = np.concatenate([clean.samples, np.zeros(int(TAIL_S * SAMPLE_RATE), np.float32)])
         feats = log_mel(augment(x, babble, rng))[0]
         if len(feats) < n + MAX_AHEAD:  # only if the teacher ran past the audio
             feats = np.concatenate([feats, np.repeat(feats[-1:], n + MAX_AHEAD - len(feats), 0)])

@@ -44,6 +44,9 @@ class ClipScore:
     bilabials: int  # teacher p/b/m phones
     closure_rate: float  # student
     teacher_closure_rate: float  # the teacher against itself (the ceiling)
+    others: int  # other phones that touch neither a p/b/m nor silence
+    chance_rate: float  # student: the same test on those (closing by chance)
+    teacher_chance_rate: float
     false_shut: float  # share of the frames the teacher holds open (> OPEN) the student shuts
 
 
@@ -72,6 +75,8 @@ def _score(path: Path, model: OnlineModel, transcript: str | None) -> ClipScore:
         float(np.mean(visemes(tt) == visemes(st))),
         len(_bilabials(phones)),
         closure_rate(st, phones), closure_rate(tt, phones),
+        len(_others(phones)), closure_rate(st, phones, _others(phones)),
+        closure_rate(tt, phones, _others(phones)),
         float(np.mean(_opening(st)[_opening(tt) > OPEN] < SHUT)),
     )  # fmt: skip
 
@@ -84,20 +89,34 @@ def visemes(track: MotionTrack) -> np.ndarray:
     return np.where(shut, _CLASSES.index(VISEMES["PP"]), nearest)
 
 
-def closure_rate(track: MotionTrack, phones: PhoneTimeline) -> float:
-    """Share of p/b/m phones with shut lips in a frame of the phone, +-1 frame."""
+def closure_rate(track: MotionTrack, phones: PhoneTimeline, which: list | None = None) -> float:
+    """Share of the p/b/m phones (or of ``which``) with shut lips in a frame of the phone,
+    +-1 frame."""
     shut = _opening(track) < SHUT
     hits = [
         shut[
             max(0, math.ceil(p.start * FPS) - 1) : min(len(shut), math.floor(p.end * FPS) + 2)
         ].any()
-        for p in _bilabials(phones)
+        for p in (_bilabials(phones) if which is None else which)
     ]
     return float(np.mean(hits)) if hits else float("nan")
 
 
 def _bilabials(phones: PhoneTimeline) -> list:
     return [p for p in phones.phones if viseme_for(p.label).closes_lips]
+
+
+def _others(phones: PhoneTimeline) -> list:
+    """The phones where shut lips are a mistake: neither p/b/m nor silence, nor next to one
+    (the bench's chance level, bench/metrics/lips.py)."""
+    seq = phones.phones
+
+    def lips_free(k: int) -> bool:
+        return (
+            0 <= k < len(seq) and seq[k].label != "SIL" and not viseme_for(seq[k].label).closes_lips
+        )
+
+    return [p for k, p in enumerate(seq) if all(lips_free(j) for j in (k - 1, k, k + 1))]
 
 
 def _opening(track: MotionTrack) -> np.ndarray:
@@ -121,19 +140,26 @@ def table(scores: list[ClipScore]) -> str:
     """A markdown table of the scores and their mean (closure pooled over all phones)."""
     head = (
         "| clip | phones | s | jaw r | opening r | mouthClose r | viseme acc | p/b/m "
-        "| closure (student) | closure (teacher) | false shut |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|"
+        "| closure (student) | closure (teacher) | other phones | elsewhere (student) "
+        "| elsewhere (teacher) | beyond chance (student) | beyond chance (teacher) "
+        "| false shut |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     rows = [
         f"| {c.name} | {c.phones_source} | {c.seconds:.1f} | {c.jaw_r:.3f} | {c.opening_r:.3f} "
         f"| {c.close_r:.3f} | {c.viseme_acc:.3f} | {c.bilabials} | {c.closure_rate:.3f} "
-        f"| {c.teacher_closure_rate:.3f} | {c.false_shut:.3f} |"
+        f"| {c.teacher_closure_rate:.3f} | {c.others} | {c.chance_rate:.3f} "
+        f"| {c.teacher_chance_rate:.3f} | {c.closure_rate - c.chance_rate:+.3f} "
+        f"| {c.teacher_closure_rate - c.teacher_chance_rate:+.3f} | {c.false_shut:.3f} |"
         for c in scores
     ]  # fmt: skip
     total = sum(c.bilabials for c in scores)
+    others = sum(c.others for c in scores)
 
-    def pooled(attr: str) -> float:
-        return sum(getattr(c, attr) * c.bilabials for c in scores if c.bilabials) / max(total, 1)
+    def pooled(attr: str, weight: str = "bilabials") -> float:
+        count = sum(getattr(c, weight) for c in scores)
+        return sum(getattr(c, attr) * getattr(c, weight) for c in scores
+                   if getattr(c, weight)) / max(count, 1)  # fmt: skip
 
     def mean(attr: str) -> float:
         return float(np.nanmean([getattr(c, attr) for c in scores]))
@@ -142,6 +168,10 @@ def table(scores: list[ClipScore]) -> str:
         f"| **mean** | | {sum(c.seconds for c in scores):.1f} | {mean('jaw_r'):.3f} "
         f"| {mean('opening_r'):.3f} | {mean('close_r'):.3f} | {mean('viseme_acc'):.3f} "
         f"| {total} | {pooled('closure_rate'):.3f} | {pooled('teacher_closure_rate'):.3f} "
+        f"| {others} | {pooled('chance_rate', 'others'):.3f} "
+        f"| {pooled('teacher_chance_rate', 'others'):.3f} "
+        f"| {pooled('closure_rate') - pooled('chance_rate', 'others'):+.3f} "
+        f"| {pooled('teacher_closure_rate') - pooled('teacher_chance_rate', 'others'):+.3f} "
         f"| {mean('false_shut'):.3f} |"
     )
     return "\n".join([head, *rows])

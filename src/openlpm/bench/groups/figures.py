@@ -10,7 +10,7 @@ from openlpm.audio.phones import PhoneTimeline
 from openlpm.bench.analyze import FaceSeries, VideoAnalysis
 from openlpm.bench.metrics.eyes import blinks
 from openlpm.bench.metrics.head import head_stats, motion_energy, nods, speed_energy_r
-from openlpm.bench.metrics.lips import closure, false_motion, pause_mask
+from openlpm.bench.metrics.lips import aperture_stats, closure, false_motion, pause_mask
 from openlpm.bench.metrics.signals import envelope, nanmean, nanmedian
 from openlpm.bench.metrics.sync import SyncResult, acceptable, av_sync
 from openlpm.bench.results import Metric, Row, Value
@@ -27,6 +27,8 @@ class SpeechFigures:
     closure_chance: float | None
     closure_beyond: float | None
     false_motion: float | None
+    gap_mean: float | None  # inner-lip gap over the clip, face heights
+    gap_p95: float | None
     blinks_per_min: float
     nods_per_min: float
     yaw_std: float | None
@@ -111,6 +113,22 @@ SPEECH_METRICS: tuple[Metric, ...] = (
         3,
         "share of frames inside speech pauses (>= 0.3 s) with the mouth open",
     ),
+    Metric(
+        "gap_mean",
+        "lip gap mean",
+        "fh",
+        "human",
+        3,
+        "inner-lip gap over the whole clip (pauses included), face heights",
+    ),
+    Metric(
+        "gap_p95",
+        "lip gap p95",
+        "fh",
+        "human",
+        3,
+        "95th percentile of the inner-lip gap: how wide the open vowels are",
+    ),
     Metric("blinks_per_min", "blinks", "/min", "human", 1, "eye aspect ratio dips"),
     Metric("nods_per_min", "nods", "/min", "human", 1, "chin-down dips of the head pitch"),
     Metric("yaw_std", "yaw std", "deg", "human", 2, "head yaw from solvePnP on the landmarks"),
@@ -186,6 +204,7 @@ def speech_figures(
     closed = closure(phones, s.gap, s.fps) if phones is not None else None
     head = head_stats(s.yaw, s.pitch, s.roll, s.fps, s.gap, s.ear)
     minutes = s.duration / 60
+    aperture = aperture_stats(s.gap)
     figures = SpeechFigures(
         correlation=sync.correlation,
         offset_ms=sync.offset_ms,
@@ -195,6 +214,8 @@ def speech_figures(
         closure_chance=closed.chance if closed else None,
         closure_beyond=closed.beyond_chance if closed else None,
         false_motion=false_motion(s.gap, pause_mask(audio, s.fps, len(s))),
+        gap_mean=aperture.mean,
+        gap_p95=aperture.p95,
         blinks_per_min=blinks(s.ear_left, s.ear_right, s.fps).per_minute,
         nods_per_min=len(nods(s.pitch, s.fps, s.gap, s.ear)) / minutes if minutes else 0.0,
         yaw_std=head.yaw_std,
