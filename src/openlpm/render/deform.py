@@ -16,6 +16,24 @@ _N_SHAPES = len(BLENDSHAPES)
 _HEAD = slice(PARAM_INDEX["headYaw"], PARAM_INDEX["headRoll"] + 1)
 _BODY = slice(PARAM_INDEX["bodyX"], PARAM_INDEX["bodyY"] + 1)
 _LEAN, _SHRUG = PARAM_INDEX["bodyLean"], PARAM_INDEX["bodyShrug"]
+_JAW, _CLOSE = PARAM_INDEX["jawOpen"], PARAM_INDEX["mouthClose"]
+# A jaw turns about its hinge: the lips part early in its travel, as in ARKit captures of
+# speech, where jawOpen 0.1-0.3 is a plainly open mouth. The linear field at jawOpen 0.1 parted
+# the lips by about a pixel at 512 px, which reads as shut; weight**JAW_EXPONENT opens them
+# sooner and leaves 0 and 1 where they were.
+JAW_EXPONENT = 0.6
+
+
+def jaw_response(weights: np.ndarray) -> np.ndarray:
+    """Blendshape weights with jawOpen on the hinge's curve; mouthClose scaled with it, so that
+    mouthClose == jawOpen still shuts the lips (p/b/m) and a partial closure keeps its share."""
+    jaw = float(weights[_JAW])
+    if jaw <= 0.0 or jaw >= 1.0:
+        return weights
+    out = weights.copy()
+    out[_JAW] = jaw**JAW_EXPONENT
+    out[_CLOSE] = weights[_CLOSE] * out[_JAW] / jaw
+    return out
 
 
 def turn(yaw_deg: float, pitch_deg: float) -> np.ndarray:
@@ -63,7 +81,7 @@ class Deformer:
     def displacement(self, frame: MotionFrame) -> np.ndarray:
         """(V, 2) float32 pixel displacement of every vertex."""
         v = frame.vector
-        disp = (self.shape_matrix @ v[:_N_SHAPES]).reshape(-1, 2) + self.rest_offset
+        disp = (self.shape_matrix @ jaw_response(v[:_N_SHAPES])).reshape(-1, 2) + self.rest_offset
         yaw, pitch, roll = v[_HEAD]
         if yaw or pitch or roll:
             posed = self.rest.copy()

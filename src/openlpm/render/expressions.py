@@ -20,7 +20,7 @@ EXPRESSIONS: dict[str, dict[str, float]] = {
     "grin": _both(mouthSmile=1.0, cheekSquint=0.6, mouthDimple=0.3, mouthUpperUp=0.4),
     "laugh": {**_both(mouthSmile=1.0, cheekSquint=0.8, eyeSquint=0.4), "jawOpen": 0.45},
     "frown": {**_both(mouthFrown=1.0, browDown=0.6), "mouthShrugLower": 0.3},
-    "surprise": {**_both(browOuterUp=1.0, eyeWide=1.0), "browInnerUp": 1.0, "jawOpen": 0.35},
+    "surprise": {**_both(browOuterUp=1.0, eyeWide=1.0), "browInnerUp": 1.0, "jawOpen": 0.15},
     "anger": {**_both(browDown=1.0, eyeSquint=0.4, noseSneer=0.5, mouthPress=0.6)},
     "sadness": {**_both(mouthFrown=0.8, eyeBlink=0.2), "browInnerUp": 1.0, "mouthShrugLower": 0.5},
     "disgust": {**_both(noseSneer=1.0, mouthUpperUp=0.5, browDown=0.5, cheekSquint=0.4)},

@@ -139,8 +139,9 @@ class _Texture:
     ) -> np.ndarray:
         """``img`` (a box at ``origin`` in output pixels) with the two parts laid over it."""
         rows, cols = img.shape[:2]
-        gx = np.arange(cols, dtype=np.float32)[None] + (origin[0] - self.x0)
-        gy = np.arange(rows, dtype=np.float32)[:, None] + (origin[1] - self.y0)
+        # float32 offsets: numpy 2 widens float32 + an int64 scalar to float64, which remap refuses
+        gx = np.arange(cols, dtype=np.float32)[None] + np.float32(origin[0] - self.x0)
+        gy = np.arange(rows, dtype=np.float32)[:, None] + np.float32(origin[1] - self.y0)
         gx, gy = np.broadcast_to(gx, (rows, cols)), np.broadcast_to(gy, (rows, cols))
         for layer, shift in zip(self.layers, (lower - self.lower_shift, upper), strict=True):
             sample = cv2.remap(

@@ -14,7 +14,7 @@ from openlpm.character import topology as T
 from openlpm.character.mesh import smoothstep
 from openlpm.motion.params import BLENDSHAPES
 
-JAW_DROP = 0.14  # face heights the lower lip travels at jawOpen=1
+JAW_DROP = 0.16  # face heights the lower lip travels at jawOpen=1
 UPPER_LIP_RISE = 0.01  # the upper lip lifts a little as the jaw opens
 
 _LIPS_UPPER = sorted(set(T.LIP_OUTER_UPPER + T.LIP_INNER_UPPER) - {61, 291, 78, 308})
