@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from openlpm.analysis.face_measure import FaceAnalyzer
 from openlpm.character import Rig, build_rig
 from openlpm.cli import bundled
 from openlpm.io.images import load_image
+from openlpm.render import Renderer
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +23,16 @@ def monalisa_rig() -> Rig:
 def astronaut_rig() -> Rig:
     """A frontal photo, smiling with parted lips."""
     return build_rig(load_image(bundled("astronaut.jpg")))
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[FaceAnalyzer]:
+    """Re-detects the face in rendered frames (one per test module: it keeps tracking state)."""
+    with FaceAnalyzer() as face_analyzer:
+        yield face_analyzer
+
+
+@pytest.fixture(scope="module")
+def astro(astronaut_rig: Rig) -> Renderer:
+    """The bundled astronaut's renderer at 512 px."""
+    return Renderer(astronaut_rig, 512)

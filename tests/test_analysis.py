@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from importlib import resources
 
 import cv2
@@ -65,12 +64,6 @@ def cover_eye(
     cv2.ellipse(mask, (int(centre[0]), int(centre[1])), axes, 0, 0, 360, 1.0, -1)
     mask = cv2.GaussianBlur(mask, (0, 0), width * 0.08)[..., None]
     return (rgb * (1.0 - mask) + colour * mask).astype(np.uint8)
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> Iterator[FaceAnalyzer]:
-    with FaceAnalyzer() as face_analyzer:
-        yield face_analyzer
 
 
 @pytest.fixture(scope="module")

@@ -7,21 +7,9 @@ import pytest
 
 from openlpm.analysis import FaceAnalyzer
 from openlpm.bench.metrics.detail import face_detail
-from openlpm.character import Rig
 from openlpm.motion import MotionFrame
 from openlpm.motion.base import perform
 from openlpm.render import Renderer
-
-
-@pytest.fixture(scope="module")
-def analyzer():
-    with FaceAnalyzer() as a:
-        yield a
-
-
-@pytest.fixture(scope="module")
-def astro(astronaut_rig: Rig) -> Renderer:
-    return Renderer(astronaut_rig, 512)
 
 
 def _landmarks(analyzer: FaceAnalyzer, rgb: np.ndarray) -> np.ndarray:

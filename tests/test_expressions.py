@@ -15,12 +15,6 @@ from openlpm.render.expressions import EXPRESSIONS, expression
 UPPER_LIP, CHIN = 0, 152
 
 
-@pytest.fixture(scope="module")
-def analyzer():
-    with FaceAnalyzer() as a:
-        yield a
-
-
 @pytest.fixture(scope="module", params=["monalisa", "astronaut"])
 def renderer(request, monalisa_rig: Rig, astronaut_rig: Rig) -> Renderer:
     return Renderer(monalisa_rig if request.param == "monalisa" else astronaut_rig, 512)

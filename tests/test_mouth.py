@@ -17,17 +17,6 @@ from openlpm.render.interior import InteriorSource, lip_curve
 
 
 @pytest.fixture(scope="module")
-def analyzer():
-    with FaceAnalyzer() as a:
-        yield a
-
-
-@pytest.fixture(scope="module")
-def astro(astronaut_rig: Rig) -> Renderer:
-    return Renderer(astronaut_rig, 512)
-
-
-@pytest.fixture(scope="module")
 def astro_drawn(astronaut_rig: Rig) -> Renderer:
     """The same portrait with its own interior withheld: every opening drawn."""
     return Renderer(astronaut_rig, 512, interior=InteriorSource.nothing(astronaut_rig.image))

@@ -11,12 +11,6 @@ from openlpm.motion import MotionFrame
 from openlpm.render import Renderer
 
 
-@pytest.fixture(scope="module")
-def analyzer():
-    with FaceAnalyzer() as a:
-        yield a
-
-
 def measure(analyzer: FaceAnalyzer, renderer: Renderer, **pose: float) -> FaceMeasurement:
     m = analyzer.measure(renderer.render(MotionFrame.of(**pose)))
     assert m is not None, f"no face re-detected in the frame rendered for {pose}"
@@ -26,11 +20,6 @@ def measure(analyzer: FaceAnalyzer, renderer: Renderer, **pose: float) -> FaceMe
 @pytest.fixture(scope="module")
 def mona(monalisa_rig: Rig) -> Renderer:
     return Renderer(monalisa_rig, 800)
-
-
-@pytest.fixture(scope="module")
-def astro(astronaut_rig: Rig) -> Renderer:
-    return Renderer(astronaut_rig, 512)
 
 
 def test_jaw_open_parts_the_lips_by_8_percent_of_face_height(analyzer, mona):
