@@ -93,7 +93,7 @@ class AgentVoice:
 
     def _silence_queued(self) -> None:
         self._hush = False
-        self._pending = deque((sound * 0, False) for sound, _ in self._pending)
+        self._pending = deque((sound * 0, False, None) for sound, _, _ in self._pending)
         self._ready = deque((pose, sound * 0, False) for pose, sound, _ in self._ready)
 
     def _prime(self) -> int:
