@@ -162,23 +162,27 @@ class Session:
     async def frames(self) -> AsyncIterator[VideoFrame]:
         """The frames as they are made (one consumer at a time); ends when the session
         closes. A consumer slower than the clock misses frames (counted in ``stats``)."""
-        while True:
+        while not self._closed:  # a frame still queued when the user closed is not delivered
             frame = await self._outbox.aget()
             if frame is None:
                 self._raise_engine_error()
+                return
+            if self._closed:
                 return
             self._stats.delivered(time.monotonic(), _since(frame.input_at))
             yield frame
 
     def iter_frames(self, timeout: float | None = None) -> Iterator[VideoFrame]:
         """:meth:`frames` for threads (no event loop); stops when the session closes."""
-        while True:
+        while not self._closed:  # as frames(): nothing after close
             frame = self._outbox.get(timeout)
             if frame is None:
                 if self._outbox.closed:
                     self._raise_engine_error()
                     return
                 continue
+            if self._closed:
+                return
             self._stats.delivered(time.monotonic(), _since(frame.input_at))
             yield frame
 
