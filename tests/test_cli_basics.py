@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from openlpm.cli import DEFAULT_OUT, _parser, main
+from openlpm.io.video import read_video
 
 COMMANDS = ("rig", "puppet", "poses", "render", "motion", "demo", "serve", "bench")
 
@@ -59,6 +60,17 @@ def test_demo_writes_under_the_ignored_out_folder() -> None:
     assert Path(args.out) == DEFAULT_OUT / "demo.mp4"
     ignored = (Path(__file__).parents[1] / ".gitignore").read_text().split()
     assert f"/{DEFAULT_OUT}/" in ignored and "/demo.mp4" in ignored
+
+
+@pytest.mark.slow
+def test_demo_renders_the_bundled_character_speaking(tmp_path: Path, analyzer) -> None:
+    """The README's second command, end to end: a video whose re-detected mouth opens."""
+    out = tmp_path / "demo.mp4"
+    assert main(["demo", "-o", str(out)]) == 0
+    frames, fps = read_video(out)
+    assert fps == 25 and len(frames) > 100 and frames[0].shape == (512, 512, 3)
+    gaps = [m.mouth_gap for m in map(analyzer.measure, frames[::5]) if m is not None]
+    assert len(gaps) == len(frames[::5]) and max(gaps) > 0.04
 
 
 def _partials(folder: Path) -> list[Path]:

@@ -487,12 +487,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _note(f"demo: the bundled character {image.name} says a bundled line (built-in TTS)")
     if args.out == str(DEFAULT_OUT / "demo.mp4"):
         DEFAULT_OUT.mkdir(exist_ok=True)
-    ns = argparse.Namespace(
-        image=str(image), rig=None, face=0, text=DEMO_LINE, audio=None, transcript=None,
-        voice="en-us", mode=args.mode, seed=0, motion_out=None, size=512, fps=25.0, out=args.out,
-        listen=None, prompt=None, timeline=None, audio2=None, faces=None, ref=[],
-    )  # fmt: skip
-    return _cmd_render(ns)
+    # the render command's own parser fills every option it has (a hand-built namespace
+    # fell behind when render grew --language)
+    render = ["render", "--image", str(image), "--text", DEMO_LINE, "--mode", args.mode]
+    return _cmd_render(_parser().parse_args([*render, "-o", args.out]))
 
 
 def _write_curves(track, path: str) -> None:
