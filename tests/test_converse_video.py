@@ -8,7 +8,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from scipy.ndimage import median_filter
+from scipy.ndimage import median_filter, minimum_filter1d
 from scipy.signal import find_peaks
 
 from openlpm.analysis import FaceAnalyzer, FaceMeasurement
@@ -58,6 +58,20 @@ def series(measured, name: str) -> np.ndarray:
 def run_cli(capsys, *argv: str) -> tuple[int, str]:
     code = main(list(argv))
     return code, capsys.readouterr().err
+
+
+def head_jumps(measured) -> np.ndarray:
+    """(frames - 1,) the largest frame-to-frame change of the measured yaw, pitch or roll,
+    degrees; 0 around blinks. A pop is a step, which a 5-frame median keeps and a one- or
+    two-frame misreading of the landmarks loses. A blink is no pop but moves the measured
+    pitch by 2-5 degrees (shut lids pull the eye landmarks down), so it is left out."""
+    head = np.stack([series(measured, n) for n in ("yaw", "pitch", "roll")], axis=1)
+    steady = median_filter(head, size=(5, 1), mode="nearest")
+    jumps = np.abs(np.diff(steady, axis=0)).max(axis=1)
+    eyes = np.minimum(series(measured, "ear_left"), series(measured, "ear_right"))
+    blinking = minimum_filter1d(eyes, 7, mode="nearest") < 0.25
+    jumps[blinking[1:] | blinking[:-1]] = 0.0
+    return jumps
 
 
 def nods(measured, baseline=None, min_deg: float = 2.0) -> np.ndarray:
@@ -113,7 +127,7 @@ def test_listening_keeps_the_mouth_shut_nods_after_pauses_and_is_alive(
         assert change > 0.3, f"frozen around {start / fps:.0f} s"
     head = np.stack([series(measured, n) for n in ("yaw", "pitch", "roll")], axis=1)
     assert head.std(axis=0).max() > 0.5  # the head lives
-    assert np.abs(np.diff(head, axis=0)).max() < 4.0  # calm: no jumps
+    assert head_jumps(measured).max() < 4.0  # calm: no pops
 
 
 # --- conversation --------------------------------------------------------------------------
@@ -148,8 +162,7 @@ def test_conversation_turns_speak_then_listen_without_pops(
     assert gaps[t > again].max() > 0.04  # and speaks again
 
     # no pops at the switches: the measured head never jumps more there than elsewhere
-    head = np.stack([series(measured, n) for n in ("yaw", "pitch", "roll")], axis=1)
-    jumps = np.abs(np.diff(head, axis=0)).max(axis=1)
+    jumps = head_jumps(measured)
     switches = [agent_end, user_start, user_end, again]
     near = np.zeros(len(jumps), bool)
     for s in switches:

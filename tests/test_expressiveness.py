@@ -197,9 +197,11 @@ def test_emotions_colour_the_head_motion():
 
 def test_without_a_prompt_a_livelier_voice_moves_more():
     text = "We walked along the river for an hour, talking about the weather and the news."
-    moves = []
-    for pitch_range in (10, 99):  # the same words, flat and lively
-        audio = synthesize(text, pitch_range=pitch_range).audio
-        moves.append(_movement(speak_audio(audio, SpeakOptions(fps=FPS)).track)[0])
-    flat, lively = moves
-    assert lively > 1.08 * flat  # "a little": 0.75..1.25 over the arousal range
+    flat, lively = (synthesize(text, pitch_range=r).audio for r in (10, 99))  # the same words
+
+    def movement(audio: Audio) -> float:  # summed over seeds: one seed's draws vary +-10%
+        return sum(_movement(speak_audio(audio, SpeakOptions(fps=FPS, seed=s)).track)[0]
+                   for s in range(4))  # fmt: skip
+
+    # "a little": 0.75..1.25 over the arousal range; seeds 0-7 gave 1.15-1.31 each, 1.23 mean
+    assert movement(lively) > 1.1 * movement(flat)
