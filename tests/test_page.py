@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -73,13 +74,18 @@ def server() -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def page(server: ServerProcess, mic_wav: Path):
+    with open_page(server, [*BROWSER_ARGS, f"--use-file-for-fake-audio-capture={mic_wav}"]) as p:
+        yield p
+
+
+@contextmanager
+def open_page(server: ServerProcess, browser_args: list[str]) -> Iterator:
+    """The app's page in headless Chromium, its character picker shown; fails the test if
+    the page raised a JavaScript error meanwhile."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*BROWSER_ARGS, f"--use-file-for-fake-audio-capture={mic_wav}"],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=browser_args)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from openlpm.server.process import ServerProcess
-from test_page import BROWSER_ARGS, CHROMIUM, _need_browser, _wait
+from test_page import BROWSER_ARGS, _need_browser, _wait, open_page
 
 pytestmark = pytest.mark.slow
 NO_MIC_GRANT = [a for a in BROWSER_ARGS if a != "--use-fake-ui-for-media-stream"]
@@ -26,18 +26,8 @@ def server() -> Iterator[ServerProcess]:
 
 @pytest.fixture
 def page(server: ServerProcess):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=NO_MIC_GRANT)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.url + "/")
-        page.wait_for_selector(".character")
-        yield page
-        browser.close()
-    assert not errors, f"errors on the page: {errors}"
+    with open_page(server, NO_MIC_GRANT) as p:
+        yield p
 
 
 def _shot(page, name: str) -> None:
