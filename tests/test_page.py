@@ -150,7 +150,9 @@ def test_the_video_plays_and_frames_arrive(page) -> None:
     time.sleep(2.0)  # the player's fps is measured over the last 2 s
     state = _state(page)
     assert not state["paused"] and state["ready"] >= 2 and state["width"] > 0, state
-    assert state["fps"] >= 20, f"the page shows {state['fps']:.1f} frames/s"
+    # a playing video, not a slide show; the 25 frames/s target is benchmarks/' to measure (a
+    # quiet 2-core machine shows 25 here, the same machine with four other jobs on it 8.9)
+    assert state["fps"] >= 12, f"the page shows {state['fps']:.1f} frames/s"
     gaps = _gaps(_video_frames(page, 1.0))  # the face is there, the mouth at rest
     assert gaps.max() < CLOSED_GAP
 
