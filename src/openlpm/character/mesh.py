@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
+from openlpm.character.fold import bound_slopes
 from openlpm.character.topology import (
     CHIN,
     FACE_OVAL,
@@ -70,6 +71,7 @@ def build_mesh(
     body = _sample(body_map, rest[:, :2], w, h)
     frame = _in_frame(rest[:, :2], w, h)
     head[frame], body[frame] = 0.0, 0.0
+    rest[:, 2] = bound_slopes(rest[:, :2], rest[:, 2], triangles, head > 0)
     return Mesh(rest, triangles.astype(np.int32), head, body, pivot)
 
 
