@@ -21,7 +21,7 @@ from openlpm.errors import RigError
 if TYPE_CHECKING:
     from openlpm.character.reference import Reference
 
-RIG_FORMAT = 1
+RIG_FORMAT = 2  # 2: depths bounded so turns never fold (character/fold.py); 1 folded
 MAX_RIG_SIDE = 1024  # analysis and the stored images never need more than this
 
 Progress = Callable[[str], None]

@@ -1,0 +1,87 @@
+"""Head turns never fold the face over itself, and still read as turns when re-detected."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openlpm.character.fold import MARGIN, PITCH_LIMIT_DEG, YAW_LIMIT_DEG, bound_slopes
+from openlpm.motion import MotionFrame
+from openlpm.render import Renderer
+from openlpm.render.deform import turn
+
+YAWS = (-25, -20, -15, -8, 0, 8, 15, 20, 25)
+PITCHES = (-15, -10, 0, 10, 15)
+
+
+def doubled_areas(xy: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    a, b, c = (xy[triangles[:, k]] for k in range(3))
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
+
+
+def flipped_triangles(renderer: Renderer, **pose: float) -> int:
+    """Triangles of at least a pixel at rest that a head pose turns over. Triangles that the
+    rest pose itself collapses (the lips a portrait shows parted, brought together) are left
+    out: they are a closed seam of no area, whatever the pose."""
+    d = renderer.deformer
+    tri, rest = d.mesh.triangles, d.rest[:, :2]
+    at_rest = doubled_areas(rest, tri)
+    neutral = doubled_areas(rest + d.displacement(MotionFrame.of({})), tri)
+    visible = (np.sign(neutral) == np.sign(at_rest)) & (np.abs(neutral) >= 0.25 * np.abs(at_rest))
+    visible &= np.abs(neutral) >= 2.0  # one square pixel
+    posed = doubled_areas(rest + d.displacement(MotionFrame.of(pose)), tri)
+    return int((visible & (np.sign(posed) != np.sign(neutral))).sum())
+
+
+@pytest.fixture(scope="module")
+def mona512(monalisa_rig) -> Renderer:
+    return Renderer(monalisa_rig, 512)
+
+
+@pytest.mark.parametrize("name", ["astro", "mona512"])
+def test_no_triangle_folds_at_any_yaw_and_pitch(name, request):
+    renderer = request.getfixturevalue(name)
+    folds = {
+        (yaw, pitch): n
+        for yaw in YAWS
+        for pitch in PITCHES
+        if (n := flipped_triangles(renderer, headYaw=yaw, headPitch=pitch))
+    }
+    assert not folds, f"flipped triangles at (yaw, pitch): {folds}"
+
+
+@pytest.mark.parametrize("name", ["astro", "mona512"])
+def test_a_20_degree_turn_reads_as_a_turn_the_right_way(analyzer, name, request):
+    renderer = request.getfixturevalue(name)
+
+    def yaw(angle: float) -> float:
+        m = analyzer.measure(renderer.render(MotionFrame.of(headYaw=angle)))
+        assert m is not None, f"no face re-detected at headYaw={angle}"
+        return m.yaw
+
+    neutral = yaw(0)
+    assert yaw(20) - neutral >= 8
+    assert yaw(-20) - neutral <= -8
+
+
+def test_bounded_depth_faces_the_camera_at_every_limit_and_keeps_gentle_relief():
+    rng = np.random.default_rng(3)
+    gx, gy = np.meshgrid(np.arange(12.0), np.arange(12.0))
+    xy = np.column_stack([gx.ravel(), gy.ravel()]) * 10 + rng.uniform(-2, 2, (144, 2))
+    from scipy.spatial import Delaunay
+
+    tri = Delaunay(xy).simplices
+    # A gentle dome with one steep spike: only the spike can fold.
+    depth = -0.02 * ((xy - 55) ** 2).sum(1) ** 0.5
+    spike = np.argmin(((xy - [55, 55]) ** 2).sum(1))
+    depth[spike] -= 60.0
+    bounded = bound_slopes(xy, depth, tri, np.ones(len(xy), bool))
+    for yaw in (-YAW_LIMIT_DEG, YAW_LIMIT_DEG):
+        for pitch in (-PITCH_LIMIT_DEG, PITCH_LIMIT_DEG):
+            r = turn(yaw, pitch).astype(np.float64)
+            moved = (np.column_stack([xy, bounded]) @ r.T)[:, :2]
+            ratio = doubled_areas(moved, tri) / doubled_areas(xy, tri)
+            assert ratio.min() > 0.9 * MARGIN * r[2, 2], (yaw, pitch)
+    assert bounded[spike] > depth[spike] + 30  # the spike was flattened...
+    far = ((xy - xy[spike]) ** 2).sum(1) > 30**2
+    np.testing.assert_allclose(bounded[far], depth[far], atol=1e-6)  # ...the dome was not
