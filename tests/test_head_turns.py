@@ -84,3 +84,5 @@ def test_bounded_depth_faces_the_camera_at_every_limit_and_keeps_gentle_relief()
     assert bounded[spike] > depth[spike] + 30  # the spike was flattened...
     far = ((xy - xy[spike]) ** 2).sum(1) > 30**2
     np.testing.assert_allclose(bounded[far], depth[far], atol=0.05)  # ...the dome was not
+    np.testing.assert_array_equal(bound_slopes(xy, depth, tri, np.zeros(len(xy), bool)), depth)
+    np.testing.assert_array_equal(bound_slopes(xy, depth * 0.001, tri, ~far), depth * 0.001)

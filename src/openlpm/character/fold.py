@@ -61,6 +61,8 @@ def bound_slopes(
     rows = np.repeat(np.arange(len(forms)), 3)
     a = csr_matrix((forms.ravel(), (rows, np.tile(tri, (2, 1)).ravel())), (len(forms), len(depth)))
     z0 = depth.astype(np.float64)
+    if np.abs(a @ z0).max(initial=0.0) <= 1.0 - MARGIN:  # nothing can fold (or nothing moves)
+        return depth
     z = _project(z0, a, (1.0 - MARGIN) * 0.98, 1.0 - MARGIN)
     # Slope forms are linear and vanish on a constant: shrinking the change of relief about
     # its mean by the worst excess makes the bound exact, whatever the solver left over.
