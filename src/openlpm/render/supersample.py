@@ -20,6 +20,8 @@ Source pixel x sits at fine coordinate FACTOR * x (the fine grid is aligned, not
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -102,8 +104,11 @@ def _upsample_axis(image: np.ndarray, factor: int, axis: int) -> np.ndarray:
     return stacked.reshape(shape)
 
 
+@functools.cache
 def _lanczos_taps(t: float) -> np.ndarray:
     """Weights of source pixels -(A-1)..A for the point t (0 < t < 1) past pixel 0."""
     d = np.arange(-(LANCZOS_A - 1), LANCZOS_A + 1) - t
     w = np.sinc(d) * np.sinc(d / LANCZOS_A)
-    return (w / w.sum()).astype(np.float32)
+    taps = (w / w.sum()).astype(np.float32)
+    taps.flags.writeable = False  # cached: shared by every call
+    return taps
