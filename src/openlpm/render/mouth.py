@@ -10,6 +10,7 @@ none; and the wet inner edge of the lips.
 from __future__ import annotations
 
 import copy
+import math
 
 import cv2
 import numpy as np
@@ -19,10 +20,11 @@ from openlpm.motion.frame import MotionFrame
 from openlpm.motion.params import BLENDSHAPES
 from openlpm.render.deform import Deformer
 from openlpm.render.drawn_mouth import MouthPalette, Opening, paint_interior, paint_lip_edge
-from openlpm.render.interior import InteriorSource, lip_curve
+from openlpm.render.interior import InteriorSource, lip_curves
 
 _UPPER = list(T.LIP_INNER_UPPER)
 _LOWER = list(T.LIP_INNER_LOWER)
+_LIPS = np.array([_UPPER, _LOWER])
 MIN_GAP_PX = 0.6  # below this the lips touch: nothing to draw
 EDGE_PX = 1.0
 UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR = 13, 14  # inner-lip middles: where the teeth show
@@ -47,24 +49,27 @@ class MouthLayer:
         up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
         rest_closed = bool(deformer.rest_offset.any())
         half_gap = np.zeros_like(up) if rest_closed else (lo - up) / 2
-        self.up, self.lo = up + half_gap, lo - half_gap  # both on the rest seam when parted
+        # Both on the rest seam when parted.
+        self.rest_lips = np.stack([up + half_gap, lo - half_gap])
         self.texture = _Texture(source) if not source.empty else None
 
     def draw(self, frame: np.ndarray, disp: np.ndarray, pose: MotionFrame) -> None:
         """Paint the opening into ``frame`` (uint8 RGB, modified in place); ``disp`` is the
         (V, 2) vertex displacement of ``pose``."""
-        up, lo = self.up + disp[_UPPER], self.lo + disp[_LOWER]
+        lips = self.rest_lips + disp[_LIPS]  # (2, N, 2): the upper and the lower inner lip
+        up, lo = lips
         if (lo[:, 1] - up[:, 1]).max() < MIN_GAP_PX:
             return
         h, w = frame.shape[:2]
-        x0, x1 = max(int(np.floor(up[:, 0].min())) - 1, 0), min(int(np.ceil(up[:, 0].max())) + 2, w)
-        y0 = max(int(np.floor(min(up[:, 1].min(), lo[:, 1].min()))) - 1, 0)
-        y1 = min(int(np.ceil(max(up[:, 1].max(), lo[:, 1].max()))) + 2, h)
+        y_min, y_max = float(lips[..., 1].min()), float(lips[..., 1].max())
+        left, right = float(up[:, 0].min()), float(up[:, 0].max())
+        x0, x1 = max(math.floor(left) - 1, 0), min(math.ceil(right) + 2, w)
+        y0, y1 = max(math.floor(y_min) - 1, 0), min(math.ceil(y_max) + 2, h)
         if x1 - x0 < 2 or y1 - y0 < 2:
             return
         xs = np.arange(x0, x1, dtype=np.float64)
-        top = lip_curve(up, xs)
-        bottom = np.maximum(lip_curve(lo, xs), top)
+        top, bottom = lip_curves(lips, xs)
+        bottom = np.maximum(bottom, top)
         # Half a pixel beyond each lip's edge: the warp leaves the edges themselves soft.
         inside = _coverage(top - y0 - EDGE_PX, bottom - y0 + EDGE_PX, y1 - y0)
         if not inside.any():
