@@ -167,8 +167,9 @@ def lip_curves(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
     One set of array operations for all K (the mouth layer draws both lips every frame)."""
     order = np.argsort(points[..., 0], axis=1, kind="stable")
-    px = np.take_along_axis(points[..., 0], order, 1).astype(np.float64)
-    py = np.take_along_axis(points[..., 1], order, 1).astype(np.float64)
+    rows = np.arange(len(points))[:, None]
+    px = points[rows, order, 0].astype(np.float64)
+    py = points[rows, order, 1].astype(np.float64)
     if py.shape[1] >= 3:  # a light [1 4 1] smoothing rounds the kinks a deformed mesh leaves
         inner = (py[:, :-2] + 4 * py[:, 1:-1] + py[:, 2:]) / 6
         py = np.concatenate([py[:, :1], inner, py[:, -1:]], axis=1)
@@ -196,18 +197,15 @@ def _monotone_cubic(px: np.ndarray, py: np.ndarray, xs: np.ndarray) -> np.ndarra
 
 def _hermite(x, k, px, py, h, slope) -> np.ndarray:
     """Cubic Hermite segments k of each row (K, N) evaluated at x (K, W)."""
-
-    def at(a: np.ndarray, i: np.ndarray) -> np.ndarray:
-        return np.take_along_axis(a, i, 1)
-
-    hk = at(h, k)
-    t = (x - at(px, k)) / hk
+    rows = np.arange(len(k))[:, None]
+    hk = h[rows, k]
+    t = (x - px[rows, k]) / hk
     t2, t3 = t * t, t * t * t
     return (
-        (2 * t3 - 3 * t2 + 1) * at(py, k)
-        + (t3 - 2 * t2 + t) * hk * at(slope, k)
-        + (-2 * t3 + 3 * t2) * at(py, k + 1)
-        + (t3 - t2) * hk * at(slope, k + 1)
+        (2 * t3 - 3 * t2 + 1) * py[rows, k]
+        + (t3 - 2 * t2 + t) * hk * slope[rows, k]
+        + (-2 * t3 + 3 * t2) * py[rows, k + 1]
+        + (t3 - t2) * hk * slope[rows, k + 1]
     )
 
 

@@ -109,11 +109,11 @@ class Renderer:
             self._eyes_shown = dict.fromkeys(self.eyes)  # overwritten: draw them again
         self._draw_smile(frame, backdrop)
         self._draw_eyes(frame)
-        out = cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
         disp = self.deformer.displacement(frame)
         field = self.warp.backward(disp) if disp.any() else None
         box = self.warp.active_box(field) if field is not None else None
         self._alpha = None
+        out = self._still(box)
         if box is None:
             return out
         x0, y0, x1, y1 = box
@@ -126,6 +126,24 @@ class Renderer:
         self._over_plate(warped, alpha, field, box, out[y0:y1, x0:x1])
         self._alpha = (alpha, box)
         self.mouth.draw(out, disp, frame)
+        return out
+
+    def _still(self, box: tuple[int, int, int, int] | None) -> np.ndarray:
+        """A new frame holding the source's RGB outside ``box`` (everything when None); the
+        warp fills the box itself."""
+        if box is None:
+            return cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
+        out = np.empty((self.height, self.width, 3), np.uint8)
+        x0, y0, x1, y1 = box
+        for rows, cols in (
+            (slice(0, y0), slice(None)),
+            (slice(y1, None), slice(None)),
+            (slice(y0, y1), slice(0, x0)),
+            (slice(y0, y1), slice(x1, None)),
+        ):
+            strip = out[rows, cols]
+            if strip.size:
+                cv2.cvtColor(self._source[rows, cols], cv2.COLOR_RGBA2RGB, dst=strip)
         return out
 
     def alpha(self) -> np.ndarray:
