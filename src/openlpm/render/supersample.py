@@ -93,10 +93,13 @@ def _upsample_axis(image: np.ndarray, factor: int, axis: int) -> np.ndarray:
     phases = [image]
     for k in range(1, factor):
         taps = _lanczos_taps(k / factor)
-        kx, ky = (taps, np.ones(1, np.float32)) if axis == 1 else (np.ones(1, np.float32), taps)
-        anchor = (LANCZOS_A - 1, 0) if axis == 1 else (0, LANCZOS_A - 1)
+        # A one-dimensional kernel in filter2D: the same sums as sepFilter2D with a unit
+        # kernel on the other axis, without its second pass (3x faster on an eye's box).
+        kernel, anchor = (
+            (taps[None], (LANCZOS_A - 1, 0)) if axis == 1 else (taps[:, None], (0, LANCZOS_A - 1))
+        )
         phases.append(
-            cv2.sepFilter2D(image, -1, kx, ky, anchor=anchor, borderType=cv2.BORDER_REPLICATE)
+            cv2.filter2D(image, -1, kernel, anchor=anchor, borderType=cv2.BORDER_REPLICATE)
         )
     stacked = np.stack(phases, axis=axis + 1)  # (h, w, F, c) or (h, F, w, c)
     shape = list(image.shape)
