@@ -159,30 +159,60 @@ def _split_row(image: np.ndarray, xs: np.ndarray, top: np.ndarray, bottom: np.nd
 def lip_curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """The lip contour through ``points`` (N, 2) as y per column ``xs``: a monotone cubic
     (Fritsch-Carlson: no overshoot, no polygon corners), flat beyond the end points."""
-    order = np.argsort(points[:, 0], kind="stable")
-    px, py = points[order, 0].astype(np.float64), points[order, 1].astype(np.float64)
-    if len(py) >= 3:  # a light [1 4 1] smoothing rounds the kinks a deformed mesh leaves
-        py = np.concatenate([py[:1], (py[:-2] + 4 * py[1:-1] + py[2:]) / 6, py[-1:]])
+    return lip_curves(points[None], xs)[0]
+
+
+def lip_curves(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """:func:`lip_curve` of several contours at once: ``points`` (K, N, 2) -> (K, len(xs)).
+
+    One set of array operations for all K (the mouth layer draws both lips every frame)."""
+    order = np.argsort(points[..., 0], axis=1, kind="stable")
+    rows = np.arange(len(points))[:, None]
+    px = points[rows, order, 0].astype(np.float64)
+    py = points[rows, order, 1].astype(np.float64)
+    if py.shape[1] >= 3:  # a light [1 4 1] smoothing rounds the kinks a deformed mesh leaves
+        inner = (py[:, :-2] + 4 * py[:, 1:-1] + py[:, 2:]) / 6
+        py = np.concatenate([py[:, :1], inner, py[:, -1:]], axis=1)
+    if py.shape[1] < 2 or (np.diff(px, axis=1) <= 1e-6).any():  # coincident points: one by one
+        return np.stack([_one_lip_curve(x, y, xs) for x, y in zip(px, py, strict=True)])
+    return _monotone_cubic(px, py, xs)
+
+
+def _monotone_cubic(px: np.ndarray, py: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Rows of sorted knots (K, N), N >= 2, x strictly increasing -> (K, len(xs))."""
+    h = np.diff(px, axis=1)
+    delta = np.diff(py, axis=1) / h
+    slope = np.zeros_like(py)
+    inner = delta[:, :-1] * delta[:, 1:] > 0  # a local extremum gets a flat tangent
+    w1, w2 = 2 * h[:, 1:] + h[:, :-1], h[:, 1:] + 2 * h[:, :-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        harmonic = (w1 + w2) / (w1 / delta[:, :-1] + w2 / delta[:, 1:])
+    slope[:, 1:-1] = np.where(inner, harmonic, 0.0)
+    slope[:, 0], slope[:, -1] = delta[:, 0], delta[:, -1]
+    x = np.clip(np.asarray(xs, np.float64)[None], px[:, :1], px[:, -1:])
+    # The segment of each column: how many of the (sorted) points lie at or left of it.
+    k = np.minimum((x[..., None] >= px[:, None, 1:-1]).sum(-1), px.shape[1] - 2)
+    return _hermite(x, k, px, py, h, slope)
+
+
+def _hermite(x, k, px, py, h, slope) -> np.ndarray:
+    """Cubic Hermite segments k of each row (K, N) evaluated at x (K, W)."""
+    rows = np.arange(len(k))[:, None]
+    hk = h[rows, k]
+    t = (x - px[rows, k]) / hk
+    t2, t3 = t * t, t * t * t
+    return (
+        (2 * t3 - 3 * t2 + 1) * py[rows, k]
+        + (t3 - 2 * t2 + t) * hk * slope[rows, k]
+        + (-2 * t3 + 3 * t2) * py[rows, k + 1]
+        + (t3 - t2) * hk * slope[rows, k + 1]
+    )
+
+
+def _one_lip_curve(px: np.ndarray, py: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """One sorted, smoothed contour, its coincident points dropped."""
     keep = np.concatenate([[True], np.diff(px) > 1e-6])
     px, py = px[keep], py[keep]
     if len(px) < 2:
         return np.full(len(xs), float(py.mean()))
-    h = np.diff(px)
-    delta = np.diff(py) / h
-    slope = np.zeros_like(py)
-    inner = delta[:-1] * delta[1:] > 0  # a local extremum gets a flat tangent
-    w1, w2 = 2 * h[1:] + h[:-1], h[1:] + 2 * h[:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        harmonic = (w1 + w2) / (w1 / delta[:-1] + w2 / delta[1:])
-    slope[1:-1] = np.where(inner, harmonic, 0.0)
-    slope[0], slope[-1] = delta[0], delta[-1]
-    x = np.clip(np.asarray(xs, np.float64), px[0], px[-1])
-    k = np.clip(np.searchsorted(px, x, side="right") - 1, 0, len(px) - 2)
-    t = (x - px[k]) / h[k]
-    t2, t3 = t * t, t * t * t
-    return (
-        (2 * t3 - 3 * t2 + 1) * py[k]
-        + (t3 - 2 * t2 + t) * h[k] * slope[k]
-        + (-2 * t3 + 3 * t2) * py[k + 1]
-        + (t3 - t2) * h[k] * slope[k + 1]
-    )
+    return _monotone_cubic(px[None], py[None], xs)[0]

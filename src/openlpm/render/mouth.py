@@ -10,6 +10,7 @@ none; and the wet inner edge of the lips.
 from __future__ import annotations
 
 import copy
+import math
 
 import cv2
 import numpy as np
@@ -19,10 +20,11 @@ from openlpm.motion.frame import MotionFrame
 from openlpm.motion.params import BLENDSHAPES
 from openlpm.render.deform import Deformer
 from openlpm.render.drawn_mouth import MouthPalette, Opening, paint_interior, paint_lip_edge
-from openlpm.render.interior import InteriorSource, lip_curve
+from openlpm.render.interior import InteriorSource, lip_curves
 
 _UPPER = list(T.LIP_INNER_UPPER)
 _LOWER = list(T.LIP_INNER_LOWER)
+_LIPS = np.array([_UPPER, _LOWER])
 MIN_GAP_PX = 0.6  # below this the lips touch: nothing to draw
 EDGE_PX = 1.0
 UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR = 13, 14  # inner-lip middles: where the teeth show
@@ -43,28 +45,31 @@ class MouthLayer:
         landmarks: np.ndarray,
     ) -> None:
         self.palette = palette
-        self.anchors = anchor_deformer(deformer)
+        self.teeth = TeethAnchors(deformer)
         up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
         rest_closed = bool(deformer.rest_offset.any())
         half_gap = np.zeros_like(up) if rest_closed else (lo - up) / 2
-        self.up, self.lo = up + half_gap, lo - half_gap  # both on the rest seam when parted
+        # Both on the rest seam when parted.
+        self.rest_lips = np.stack([up + half_gap, lo - half_gap])
         self.texture = _Texture(source) if not source.empty else None
 
     def draw(self, frame: np.ndarray, disp: np.ndarray, pose: MotionFrame) -> None:
         """Paint the opening into ``frame`` (uint8 RGB, modified in place); ``disp`` is the
         (V, 2) vertex displacement of ``pose``."""
-        up, lo = self.up + disp[_UPPER], self.lo + disp[_LOWER]
+        lips = self.rest_lips + disp[_LIPS]  # (2, N, 2): the upper and the lower inner lip
+        up, lo = lips
         if (lo[:, 1] - up[:, 1]).max() < MIN_GAP_PX:
             return
         h, w = frame.shape[:2]
-        x0, x1 = max(int(np.floor(up[:, 0].min())) - 1, 0), min(int(np.ceil(up[:, 0].max())) + 2, w)
-        y0 = max(int(np.floor(min(up[:, 1].min(), lo[:, 1].min()))) - 1, 0)
-        y1 = min(int(np.ceil(max(up[:, 1].max(), lo[:, 1].max()))) + 2, h)
+        y_min, y_max = float(lips[..., 1].min()), float(lips[..., 1].max())
+        left, right = float(up[:, 0].min()), float(up[:, 0].max())
+        x0, x1 = max(math.floor(left) - 1, 0), min(math.ceil(right) + 2, w)
+        y0, y1 = max(math.floor(y_min) - 1, 0), min(math.ceil(y_max) + 2, h)
         if x1 - x0 < 2 or y1 - y0 < 2:
             return
         xs = np.arange(x0, x1, dtype=np.float64)
-        top = lip_curve(up, xs)
-        bottom = np.maximum(lip_curve(lo, xs), top)
+        top, bottom = lip_curves(lips, xs)
+        bottom = np.maximum(bottom, top)
         # Half a pixel beyond each lip's edge: the warp leaves the edges themselves soft.
         inside = _coverage(top - y0 - EDGE_PX, bottom - y0 + EDGE_PX, y1 - y0)
         if not inside.any():
@@ -76,7 +81,7 @@ class MouthLayer:
         smile = min(1.0, (pose["mouthSmileLeft"] + pose["mouthSmileRight"]) / 2)
         interior = paint_interior(self.palette, opening, pose["tongueOut"], not own, smile)
         if self.texture is not None:
-            upper, lower = teeth_shift(self.anchors, pose)
+            upper, lower = self.teeth.shift(pose)
             interior = self.texture.over(interior, (x0, y0), upper, lower)
         interior = paint_lip_edge(self.palette, opening, interior)
         roi = frame[y0:y1, x0:x1].astype(np.float32)
@@ -84,36 +89,33 @@ class MouthLayer:
         frame[y0:y1, x0:x1] = np.clip(roi + (interior - roi) * alpha + 0.5, 0, 255).astype(np.uint8)
 
 
-def teeth_shift(deformer: Deformer, pose: MotionFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel displacements, from the image, of the upper teeth (head and body motion only) and
-    of the lower teeth (the same plus the jaw, from the closed rest). ``deformer`` may be the
-    renderer's or, much faster, :func:`anchor_deformer`'s two-vertex copy of it."""
-    head = pose.vector.copy()
-    head[:_SHAPES] = 0
-    jaw = head.copy()
-    jaw[_JAW] = pose.vector[_JAW]
-    up, lo = _anchor_rows(deformer)
-    upper = deformer.displacement(MotionFrame(head))[up] - deformer.rest_offset[up]
-    lower = deformer.displacement(MotionFrame(jaw))[lo]
-    return upper, lower
+class TeethAnchors:
+    """Where the teeth go: pixel displacements, from the image, of the upper teeth (head and body
+    motion only) and of the lower teeth (the same plus the jaw, from the closed rest).
 
+    The two inner-lip middles are moved by the deformer's own code (head turn, body, whatever it
+    does) as a two-vertex mesh whose expression shapes are cut down to what moves each: nothing
+    for the upper teeth, the jaw for the lower. One small displacement per frame."""
 
-def anchor_deformer(deformer: Deformer) -> Deformer:
-    """A copy of ``deformer`` that moves only the two teeth anchors: the same displacement
-    code (head turn, body, whatever it does) on two vertices instead of the whole mesh."""
-    anchors = [UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR]
-    rows = np.ravel([[2 * a, 2 * a + 1] for a in anchors])
-    small = copy.copy(deformer)
-    small.shape_matrix = deformer.shape_matrix[rows]
-    for name in ("rest_offset", "rest", "head_weight", "body_weight"):
-        setattr(small, name, getattr(deformer, name)[anchors])
-    small.upper_body = deformer.upper_body.subset(anchors)
-    small.anchors = (0, 1)  # type: ignore[attr-defined]
-    return small
+    def __init__(self, deformer: Deformer) -> None:
+        anchors = [UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR]
+        small = copy.copy(deformer)
+        rows = np.ravel([[2 * a, 2 * a + 1] for a in anchors])
+        shapes = deformer.shape_matrix[rows].copy()
+        shapes[:2] = 0  # the upper teeth: no expression moves them
+        not_jaw = np.setdiff1d(np.arange(_SHAPES), _JAW)
+        shapes[2:, not_jaw] = 0  # the lower teeth: only the jaw's own shapes
+        small.shape_matrix = shapes
+        for name in ("rest_offset", "rest", "head_weight", "body_weight"):
+            setattr(small, name, getattr(deformer, name)[anchors])
+        small.upper_body = deformer.upper_body.subset(anchors)
+        self.deformer = small
+        self.upper_rest = deformer.rest_offset[UPPER_TEETH_ANCHOR]
 
-
-def _anchor_rows(deformer: Deformer) -> tuple[int, int]:
-    return getattr(deformer, "anchors", (UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR))
+    def shift(self, pose: MotionFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(upper, lower): the (2,) pixel displacements of the two rows of teeth."""
+        moved = self.deformer.displacement(pose)
+        return moved[0] - self.upper_rest, moved[1]
 
 
 class _Texture:

@@ -109,11 +109,11 @@ class Renderer:
             self._eyes_shown = dict.fromkeys(self.eyes)  # overwritten: draw them again
         self._draw_smile(frame, backdrop)
         self._draw_eyes(frame)
-        out = cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
         disp = self.deformer.displacement(frame)
         field = self.warp.backward(disp) if disp.any() else None
         box = self.warp.active_box(field) if field is not None else None
         self._alpha = None
+        out = self._still(box)
         if box is None:
             return out
         x0, y0, x1, y1 = box
@@ -122,9 +122,28 @@ class Renderer:
         source = self._source if fine is None else fine.image
         map_x, map_y = self.warp.full_map(field, box, 1 if fine is None else fine.factor)
         warped = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        out[y0:y1, x0:x1] = self._over_plate(warped, field, box)
-        self._alpha = (cv2.extractChannel(warped, 3), box)
+        alpha = cv2.extractChannel(warped, 3)
+        self._over_plate(warped, alpha, field, box, out[y0:y1, x0:x1])
+        self._alpha = (alpha, box)
         self.mouth.draw(out, disp, frame)
+        return out
+
+    def _still(self, box: tuple[int, int, int, int] | None) -> np.ndarray:
+        """A new frame holding the source's RGB outside ``box`` (everything when None); the
+        warp fills the box itself."""
+        if box is None:
+            return cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
+        out = np.empty((self.height, self.width, 3), np.uint8)
+        x0, y0, x1, y1 = box
+        for rows, cols in (
+            (slice(0, y0), slice(None)),
+            (slice(y1, None), slice(None)),
+            (slice(y0, y1), slice(0, x0)),
+            (slice(y0, y1), slice(x1, None)),
+        ):
+            strip = out[rows, cols]
+            if strip.size:
+                cv2.cvtColor(self._source[rows, cols], cv2.COLOR_RGBA2RGB, dst=strip)
         return out
 
     def alpha(self) -> np.ndarray:
@@ -178,20 +197,27 @@ class Renderer:
                 self._fine.update(self._source, eye.box)
 
     def _over_plate(
-        self, warped: np.ndarray, field: CoarseField, box: tuple[int, int, int, int]
-    ) -> np.ndarray:
-        """Composite the warped person over the clean plate wherever pixels moved."""
+        self,
+        warped: np.ndarray,
+        alpha: np.ndarray,
+        field: CoarseField,
+        box: tuple[int, int, int, int],
+        out: np.ndarray,
+    ) -> None:
+        """Composite the warped person (RGBA, and its alpha channel) over the clean plate
+        wherever pixels moved, into ``out``: the frame's view of ``box``."""
         x0, y0, x1, y1 = box
         # 255 once a pixel moved half a pixel; 8-bit arithmetic is SIMD-fast in OpenCV.
         moved = np.minimum(field.magnitude * 510.0, 255.0).astype(np.uint8)
         moved = self.warp.upsample(moved, box)
         # The plate shows where the person is transparent and the pixel moved.
-        clear = cv2.bitwise_not(cv2.extractChannel(warped, 3))  # 255 - alpha
-        plate_weight = cv2.cvtColor(cv2.multiply(clear, moved, scale=1 / 255), cv2.COLOR_GRAY2RGB)
+        plate_weight = cv2.multiply(cv2.bitwise_not(alpha), moved, scale=1 / 255)
+        person_weight = cv2.cvtColor(cv2.bitwise_not(plate_weight), cv2.COLOR_GRAY2RGB)
+        plate_weight = cv2.cvtColor(plate_weight, cv2.COLOR_GRAY2RGB)
         rgb = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
-        plate = self.plate[y0:y1, x0:x1]
-        person = cv2.multiply(rgb, cv2.bitwise_not(plate_weight), scale=1 / 255)
-        return cv2.add(person, cv2.multiply(plate, plate_weight, scale=1 / 255))
+        person = cv2.multiply(rgb, person_weight, scale=1 / 255)
+        plate = cv2.multiply(self.plate[y0:y1, x0:x1], plate_weight, scale=1 / 255)
+        cv2.add(person, plate, dst=out)
 
 
 def _eye_pose(frame: MotionFrame, side: str) -> EyePose:

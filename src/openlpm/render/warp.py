@@ -48,43 +48,74 @@ class Warp:
         gx, gy = np.meshgrid(cx, cy)
         self.coarse_x, self.coarse_y = gx, gy  # (ch, cw) full-resolution positions
         coarse_xy = np.stack([gx, gy], -1)  # only needed to build the two maps below
-        self.frame_hold = _frame_hold(coarse_xy, width, height)
-        self.spread = _barycentric_matrix(
+        # (samples, vertices): vertex displacements -> field, zero in the fixed outer frame.
+        spread = _barycentric_matrix(
             rest_xy, triangles, coarse_xy.reshape(-1, 2), (self.ch, self.cw), f
         )
-        self.identity_x, self.identity_y = np.meshgrid(
-            np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
-        )
-        self._fine_identity: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None
+        hold = _frame_hold(coarse_xy, width, height).ravel()
+        self.spread = (sparse.diags(hold) @ spread).tocsr()
+        self.spread.eliminate_zeros()
+        # The coarse grid's full-resolution positions with one more sample on every side.
+        px = np.arange(-1, self.cw + 1, dtype=np.float32) * f + (f - 1) / 2
+        py = np.arange(-1, self.ch + 1, dtype=np.float32) * f + (f - 1) / 2
+        self._padded_x, self._padded_y = np.meshgrid(px, py)
 
     def backward(self, disp: np.ndarray) -> CoarseField:
         """The coarse backward field of vertex displacements ``disp`` (V, 2)."""
         # Planar (one array per axis) throughout: numpy is slow on a trailing axis of 2.
-        fx = (self.spread @ disp[:, 0]).reshape(self.ch, self.cw).astype(np.float32)
-        fy = (self.spread @ disp[:, 1]).reshape(self.ch, self.cw).astype(np.float32)
-        fx *= self.frame_hold
-        fy *= self.frame_hold
+        fx = (self.spread @ disp[:, 0]).astype(np.float32, copy=False)
+        fy = (self.spread @ disp[:, 1]).astype(np.float32, copy=False)
         # Solve x + D(x) = p by Newton steps with the Jacobian's diagonal: unlike the plain
         # fixed point x <- p - D(x), this converges where the field stretches faster than 1:1
         # (the side of a turning face, which rotates into view).
         inv_f = np.float32(1 / self.factor)
-        slope_x = np.gradient(fx, axis=1) * inv_f  # d Dx / dx per full-resolution pixel
-        slope_y = np.gradient(fy, axis=0) * inv_f
-        packed = cv2.merge([fx, fy, slope_x, slope_y])
-        offset = np.float32((self.factor - 1) / 2)
+        shape = (self.ch, self.cw)
+        slope = np.float32([[-0.5, 0, 0.5]]) * inv_f  # d D / dx per full-resolution pixel
+        packed = cv2.merge([
+            fx.reshape(shape), fy.reshape(shape),
+            cv2.filter2D(fx.reshape(shape), -1, slope, borderType=cv2.BORDER_REPLICATE),
+            cv2.filter2D(fy.reshape(shape), -1, slope.T, borderType=cv2.BORDER_REPLICATE),
+        ])  # fmt: skip
+        # Every sample takes the first step; after it, only those not yet converged go on (a
+        # sample where the field is zero is solved by x = p at once, and most of a smooth
+        # field converges in one step).
         px, py = self.coarse_x, self.coarse_y
-        x, y = px - fx, py - fy
-        for _ in range(NEWTON_STEPS):
-            at_x, at_y = (x - offset) * inv_f, (y - offset) * inv_f  # -> coarse sample coords
-            sx, sy, gx, gy = cv2.split(
-                cv2.remap(packed, at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            )
-            rx, ry = x + sx - px, y + sy - py  # residual: where x lands, minus where it should
-            if max(np.abs(rx).max(), np.abs(ry).max()) < CONVERGED_PX:
+        x, y = px - fx.reshape(shape), py - fy.reshape(shape)
+        rx, ry = self._step(packed, x, y, px, py)
+        active = np.flatnonzero(np.maximum(np.abs(rx), np.abs(ry)) >= CONVERGED_PX)
+        flat_x, flat_y = x.ravel(), y.ravel()  # views: the later steps write into x and y
+        for _ in range(NEWTON_STEPS - 1):
+            if not len(active):
                 break
-            x -= rx / np.maximum(1 + gx, MIN_STRETCH)
-            y -= ry / np.maximum(1 + gy, MIN_STRETCH)
+            ax, ay = flat_x[active], flat_y[active]
+            rx, ry = self._step(packed, ax, ay, px.ravel()[active], py.ravel()[active])
+            flat_x[active], flat_y[active] = ax, ay
+            active = active[np.maximum(np.abs(rx), np.abs(ry)) >= CONVERGED_PX]
         return CoarseField(x - px, y - py)
+
+    def _step(
+        self, packed: np.ndarray, x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One Newton step toward x + D(x) = p, in place on (x, y); returns the residual it
+        corrected (where x landed minus where it should)."""
+        sx, sy, gx, gy = self._sample(packed, x, y)
+        rx, ry = x + sx - px, y + sy - py
+        x -= rx / np.maximum(1 + gx, MIN_STRETCH)
+        y -= ry / np.maximum(1 + gy, MIN_STRETCH)
+        return rx, ry
+
+    def _sample(
+        self, packed: np.ndarray, x: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The four planes of ``packed`` (the coarse grid) at full-resolution points (x, y),
+        given as a 2-D grid or a 1-D list."""
+        inv_f, offset = np.float32(1 / self.factor), np.float32((self.factor - 1) / 2)
+        at_x, at_y = (x - offset) * inv_f, (y - offset) * inv_f  # -> coarse sample coords
+        if x.ndim == 1:
+            at_x, at_y = at_x[None], at_y[None]
+        s = cv2.remap(packed, at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        s = s.reshape(*x.shape, 4)
+        return s[..., 0], s[..., 1], s[..., 2], s[..., 3]
 
     def active_box(self, field: CoarseField) -> tuple[int, int, int, int] | None:
         """Full-resolution (x0, y0, x1, y1) holding every pixel that moves, or None."""
@@ -114,24 +145,30 @@ class Warp:
         """Planar (map_x, map_y) for cv2.remap of ``box``: faster than one 2-channel map.
 
         ``factor`` > 1: the maps address a source upsampled that many times on an aligned grid
-        (source pixel x at fine coordinate factor * x, see render.supersample)."""
-        x0, y0, x1, y1 = box
-        ix, iy = self._identity(factor)
-        dx, dy = field.dx, field.dy
-        if factor != 1:  # scale the coarse field: 16x fewer samples than the maps
-            dx, dy = dx * np.float32(factor), dy * np.float32(factor)
-        map_x = self.upsample(dx, box) + ix[y0:y1, x0:x1]
-        map_y = self.upsample(dy, box) + iy[y0:y1, x0:x1]
+        (source pixel x at fine coordinate factor * x, see render.supersample).
+
+        The coarse source positions (grid position plus field) are upsampled directly: linear
+        interpolation reproduces the grid's own positions exactly, so this is the upsampled
+        field plus the pixel grid without two full-size additions. The block is resized with
+        one spare coarse cell on each side (the padded grid continues the positions linearly),
+        so that its edge pixels interpolate as they would inside the whole grid."""
+        scale = np.float32(factor)
+        map_x = self._upsample_padded(self._padded_x * scale, field.dx * scale, box)
+        map_y = self._upsample_padded(self._padded_y * scale, field.dy * scale, box)
         return map_x, map_y
 
-    def _identity(self, factor: int) -> tuple[np.ndarray, np.ndarray]:
-        if factor == 1:
-            return self.identity_x, self.identity_y
-        if self._fine_identity is None or self._fine_identity[0] != factor:
-            scale = np.float32(factor)
-            maps = (self.identity_x * scale, self.identity_y * scale)
-            self._fine_identity = (factor, maps)
-        return self._fine_identity[1]
+    def _upsample_padded(
+        self, padded_grid: np.ndarray, field: np.ndarray, box: tuple[int, int, int, int]
+    ) -> np.ndarray:
+        """``padded_grid`` (ch + 2, cw + 2) plus ``field`` (ch, cw) inside box, upsampled."""
+        f = self.factor
+        x0, y0, x1, y1 = box
+        cx0, cy0, cx1, cy1 = x0 // f, y0 // f, -(-x1 // f), -(-y1 // f)
+        block = padded_grid[cy0 : cy1 + 2, cx0 : cx1 + 2].copy()
+        block[1:-1, 1:-1] += field[cy0:cy1, cx0:cx1]
+        size = (block.shape[1] * f, block.shape[0] * f)
+        up = cv2.resize(block, size, interpolation=cv2.INTER_LINEAR)
+        return up[f : f + y1 - y0, f : f + x1 - x0]
 
 
 def _frame_hold(xy: np.ndarray, width: int, height: int) -> np.ndarray:
