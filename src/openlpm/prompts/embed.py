@@ -1,7 +1,8 @@
 """The sentence-embedding matcher: a clause -> the vocabulary entry with the closest phrasing.
 
 The model is all-MiniLM-L6-v2 (the same weights sentence-transformers loads), exported to ONNX
-with int8 weights by ``tools/export_prompt_model.py`` and shipped in ``openlpm/assets/models``.
+with int8 weights and float32 arithmetic by ``tools/export_prompt_model.py`` and shipped in
+``openlpm/assets/models``.
 It runs with onnxruntime and the model's own tokenizer (the ``tokenizers`` package), loaded once
 per process and only when a clause needs it. Mean pooling and normalisation, the
 sentence-transformers head, are done here.
@@ -68,8 +69,14 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     """(len(texts), 384) unit vectors."""
     if not texts:
         return np.zeros((0, 384), np.float32)
-    parts = [_embed_batch(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
-    return np.concatenate(parts).astype(np.float32)
+    # Batches of similar lengths: a batch is padded to its longest text, and the padding costs
+    # as much arithmetic as the words. A text's vector does not depend on its batch.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    ordered = [texts[i] for i in order]
+    parts = [_embed_batch(ordered[i : i + BATCH]) for i in range(0, len(ordered), BATCH)]
+    vectors = np.empty((len(texts), 384), np.float32)
+    vectors[order] = np.concatenate(parts)
+    return vectors
 
 
 @functools.cache
