@@ -265,6 +265,7 @@ def _renderer(
     a reference that cannot be used raises :class:`~openlpm.errors.ReferenceImageError`."""
     from openlpm.character.reference import with_references
 
+    analysed = rig is None or bool(references)  # the face models ran
     if rig is None:
         from openlpm.character.rig import build_rig
         from openlpm.io.images import load_image
@@ -275,7 +276,14 @@ def _renderer(
             image = bundled("astronaut.jpg")
         rgb = image if isinstance(image, np.ndarray) else load_image(image)
         rig = build_rig(rgb)
-    return Renderer(with_references(rig, list(references)), size)
+    renderer = Renderer(with_references(rig, list(references)), size)
+    if analysed:  # a live session needs the face models no more, nor the analysis's heap
+        from openlpm.heap import release_free_memory
+        from openlpm.vision.models import release_sessions
+
+        release_sessions()
+        release_free_memory()
+    return renderer
 
 
 async def _in_thread(fn: Callable[[], T]) -> T:
