@@ -11,7 +11,7 @@ Prints:
   half) and at its peak; and the same for a plain Python process that runs one
   ``openlpm.Session`` (built from the bundled portrait) and speaks;
 - the first free-text prompt's time and memory, in a fresh process: the sentence model loads
-  and the vocabulary is embedded then;
+  then (the vocabulary's phrasings come embedded, tools/store_prompt_phrasings.py);
 - with --install, the time of ``pip install <this checkout>`` into a fresh virtual environment
   from an empty pip cache (minutes; downloads every wheel).
 

@@ -127,6 +127,28 @@ def test_a_phrase_gets_the_same_vector_in_any_batch() -> None:
     assert np.abs(with_a_long_one[0] - alone[0]).max() < 1e-4
 
 
+def test_stored_phrasings_are_the_shipped_models_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The phrasings' vectors shipped with the model (tools/store_prompt_phrasings.py) are the
+    model's own; a phrasing the file lacks (a vocabulary edit since) is embedded at run time."""
+    from openlpm.prompts import embed as embedding
+
+    stored = embedding.stored_phrasings()
+    texts = sorted(stored)
+    assert len(texts) >= 200
+    assert np.abs(embed(texts) - np.stack([stored[t] for t in texts])).max() < 1e-4
+    current, _ = embedding.phrasings()
+    lacking = {t: v for i, (t, v) in enumerate(stored.items()) if i % 3}
+    monkeypatch.setattr(embedding, "stored_phrasings", lambda: dict(lacking))
+    embedding._bank.cache_clear()
+    try:
+        vectors, _ = embedding._bank()
+    finally:
+        embedding._bank.cache_clear()
+    assert np.abs(vectors - embed(current)).max() < 1e-4
+
+
 # --- parsing ---
 
 

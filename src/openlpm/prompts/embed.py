@@ -79,17 +79,38 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     return vectors
 
 
-@functools.cache
-def _bank() -> tuple[np.ndarray, np.ndarray]:
-    """Every phrasing's embedding, and the index of the entry it belongs to."""
+def phrasings() -> tuple[list[str], np.ndarray]:
+    """Every phrasing of the vocabulary (name, description, examples), and the index of the
+    entry it belongs to."""
     texts, owners = [], []
     for i, e in enumerate(VOCABULARY):
         for text in (e.name, e.description, *e.examples):
             texts.append(text)
             owners.append(i)
-    vectors = embed(texts)
-    release_free_memory()  # the batches' activations: a live session should not keep them
-    return vectors, np.array(owners)
+    return texts, np.array(owners)
+
+
+def stored_phrasings() -> dict[str, np.ndarray]:
+    """The phrasings' vectors shipped with the model (``tools/store_prompt_phrasings.py``):
+    embedding them all takes a second of CPU, a lookup nothing."""
+    path = resources.files("openlpm") / "assets" / "models" / f"{MODEL}_phrasings.npz"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as f, np.load(f) as stored:
+        return dict(zip(stored["texts"].tolist(), stored["vectors"], strict=True))
+
+
+@functools.cache
+def _bank() -> tuple[np.ndarray, np.ndarray]:
+    """Every phrasing's embedding, and the index of the entry it belongs to. Phrasings not in
+    the stored set (the vocabulary changed since) are embedded now."""
+    texts, owners = phrasings()
+    stored = stored_phrasings()
+    missing = [t for t in dict.fromkeys(texts) if t not in stored]
+    if missing:
+        stored.update(zip(missing, embed(missing), strict=True))
+        release_free_memory()  # the batches' activations: a live session should not keep them
+    return np.stack([stored[t] for t in texts]).astype(np.float32), owners
 
 
 def best_matches(clauses: Sequence[str]) -> list[Match]:
