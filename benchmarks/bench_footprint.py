@@ -9,7 +9,7 @@ Prints:
 - a live session's RSS in steady state: the server process while one client streams speech
   to it for --seconds, before any free-text prompt, sampled every second (median of the last
   half) and at its peak; and the same for a plain Python process that runs one
-  ``openlpm.Session`` (built from the bundled portrait) and speaks;
+  ``openlpm.Session`` (built from the bundled portrait) and speaks with ``say()``;
 - the first free-text prompt's time and memory, in a fresh process: the sentence model loads
   then (the vocabulary's phrasings come embedded, tools/store_prompt_phrasings.py);
 - with --install, the time of ``pip install <this checkout>`` into a fresh virtual environment
@@ -63,14 +63,14 @@ def rss():
             return int(line.split()[1]) / 1024
 LINE, SECONDS = sys.argv[1], float(sys.argv[2])
 async def main():
-    voice = synthesize(LINE).audio
+    duration = synthesize(LINE).audio.duration
     async with openlpm.Session(image=bundled("astronaut.jpg"), size=512, fps=25.0) as session:
         samples, start, next_say, next_sample = [], time.monotonic(), 0.0, 1.0
         async for _ in session.frames():
             now = time.monotonic() - start
-            if now >= next_say:  # speaking most of the time, as in the web app's measurement
-                session.push_agent_samples(voice.samples, voice.sample_rate)
-                next_say += voice.duration + 0.6
+            if now >= next_say:  # speaking most of the time, with its words (lips from text)
+                session.say(LINE)
+                next_say += duration + 0.6
             if now >= next_sample:
                 samples.append(rss())
                 next_sample += 1.0
@@ -145,7 +145,7 @@ def plain_session(seconds: float) -> None:
     )
     steady, peak = (float(x) for x in out.stdout.split())
     print(
-        f"live session RSS (a Python process with one openlpm.Session, 512 px 25 fps): "
+        f"live session RSS (a Python process, one openlpm.Session saying lines, 512 px 25 fps): "
         f"steady {steady:.0f} MB, peak {peak:.0f} MB over {seconds:g} s"
     )
 
