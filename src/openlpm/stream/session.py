@@ -145,7 +145,7 @@ class Session:
         """Steer the motion in words ("smile", "nod twice", "look left, then happy"). Starts
         on the next frame; emotions persist until another emotion. Returns the plan: report
         ``plan.not_understood`` to the user. The first prompt the keywords do not settle
-        loads the sentence-embedding model (~4 s): async code uses :meth:`aprompt`."""
+        loads the sentence-embedding model (~0.5 s): async code uses :meth:`aprompt`."""
         from openlpm.prompts.parse import parse_prompt
 
         self._check_open()
