@@ -8,9 +8,10 @@ Prints:
   receives (rig built, models loaded, session started);
 - a live session's RSS in steady state: the server process while one client streams speech
   to it for --seconds, before any free-text prompt, sampled every second (median of the last
-  half) and at its peak;
+  half) and at its peak; and the same for a plain Python process that runs one
+  ``openlpm.Session`` (built from the bundled portrait) and speaks with ``say()``;
 - the first free-text prompt's time and memory, in a fresh process: the sentence model loads
-  and the vocabulary is embedded then;
+  then (the vocabulary's phrasings come embedded, tools/store_prompt_phrasings.py);
 - with --install, the time of ``pip install <this checkout>`` into a fresh virtual environment
   from an empty pip cache (minutes; downloads every wheel).
 
@@ -47,6 +48,36 @@ parse_prompt("smile")  # a keyword: no model needed
 before, start = rss(), time.perf_counter()
 plan = parse_prompt("gives a warm and friendly look of approval")
 print(time.perf_counter() - start, before, rss(), [s.name for s in plan.steps])
+"""
+
+
+PLAIN_SESSION = """
+import asyncio, sys, time
+import numpy as np
+import openlpm
+from openlpm.audio.tts import synthesize
+from openlpm.cli import bundled
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+LINE, SECONDS = sys.argv[1], float(sys.argv[2])
+async def main():
+    duration = synthesize(LINE).audio.duration
+    async with openlpm.Session(image=bundled("astronaut.jpg"), size=512, fps=25.0) as session:
+        samples, start, next_say, next_sample = [], time.monotonic(), 0.0, 1.0
+        async for _ in session.frames():
+            now = time.monotonic() - start
+            if now >= next_say:  # speaking most of the time, with its words (lips from text)
+                session.say(LINE)
+                next_say += duration + 0.6
+            if now >= next_sample:
+                samples.append(rss())
+                next_sample += 1.0
+            if now >= SECONDS:
+                break
+    print(float(np.median(samples[len(samples) // 2 :])), max(samples))
+asyncio.run(main())
 """
 
 
@@ -105,6 +136,20 @@ def live_session(seconds: float) -> None:
     )
 
 
+def plain_session(seconds: float) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PLAIN_SESSION, LINE, str(seconds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    steady, peak = (float(x) for x in out.stdout.split())
+    print(
+        f"live session RSS (a Python process, one openlpm.Session saying lines, 512 px 25 fps): "
+        f"steady {steady:.0f} MB, peak {peak:.0f} MB over {seconds:g} s"
+    )
+
+
 def install_time() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         venv, cache = Path(tmp) / "venv", Path(tmp) / "cache"
@@ -128,6 +173,7 @@ def main() -> None:
     )
     first_prompt()
     live_session(args.seconds)
+    plain_session(args.seconds)
     if args.install:
         install_time()
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -117,3 +119,52 @@ def test_audio_validates_its_fields() -> None:
         Audio(np.zeros(10), 16000)
     with pytest.raises(ValueError, match="sample_rate"):
         Audio(np.zeros(10, np.float32), 0)
+
+
+# --- scipy.signal's resample_poly and find_peaks in numpy (openlpm.audio.dsp) ---
+
+
+@pytest.mark.parametrize(
+    ("up", "down", "n"),
+    [(160, 147, 30001), (147, 160, 22050), (2, 3, 10001), (1, 3, 4800), (3, 1, 999), (8, 5, 7)],
+)
+def test_resample_poly_gives_scipys_samples(up: int, down: int, n: int) -> None:
+    from scipy.signal import resample_poly as scipy_resample
+
+    from openlpm.audio.dsp import resample_poly
+
+    rng = np.random.default_rng(n)
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal(n).astype(dtype)
+        ours, theirs = resample_poly(x, up, down), scipy_resample(x, up, down)
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        assert np.abs(ours - theirs).max() < 1e-5 * np.abs(theirs).max()
+    assert len(resample_poly(np.zeros(0, np.float32), 5, 3)) == 0
+
+
+def test_find_peaks_gives_scipys_peaks() -> None:
+    from scipy.signal import find_peaks as scipy_peaks
+
+    from openlpm.audio.dsp import find_peaks
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):  # rounded: flat tops and equal heights occur
+        x = np.round(rng.standard_normal(int(rng.integers(0, 300))) * 3, 1)
+        distance = int(rng.integers(1, 40))
+        peaks, heights = find_peaks(x, 2.5, distance)
+        expected, props = scipy_peaks(x, height=2.5, distance=distance)
+        assert np.array_equal(peaks, expected)
+        assert np.array_equal(heights, props["peak_heights"])
+
+
+def test_speaking_with_text_does_not_import_scipy_signal() -> None:
+    """37 MB of a live process's memory: resampling and pitch accents use openlpm.audio.dsp."""
+    code = (
+        "import sys\n"
+        "from openlpm.audio.prosody import analyse\n"
+        "from openlpm.audio.tts import synthesize\n"
+        "a = synthesize('Bob bought a map.').audio\n"
+        "analyse(a.resampled(16000)).accents()\n"
+        "assert 'scipy.signal' not in sys.modules, 'scipy.signal was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

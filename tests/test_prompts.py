@@ -88,10 +88,19 @@ def test_paraphrases_are_disjoint_from_the_example_phrasings() -> None:
 
 @pytest.mark.slow
 def test_paraphrase_accuracy_holds() -> None:
-    """97.9 % (191/195) with sentence-transformers in float32; the shipped int8 model gets
-    190/195: one phrase ('lowers her head in respect') sits on a 0.01 tie between two entries."""
+    """97.9 % (191/195), the figure and the misses of sentence-transformers in float32: the
+    shipped weights (int8, float32 arithmetic) make float32's call on every phrase. The closest
+    one, 'lowers her head in respect', is bow head over tilt head by 0.0001 in float32 and
+    0.0007 here (blocks of 32 or 64 tip it the other way by 0.0007)."""
     result = evaluate(PARAPHRASES)
-    assert result.correct >= 190 and result.total == 195, result.failures
+    assert (result.correct, result.total) == (191, 195), result.failures
+    missed = {phrase for phrase, _, _ in result.failures}
+    assert missed == {
+        "is on the verge of tears",
+        "seems down and dejected",
+        "feels sorrow",
+        "seems deep in reflection",
+    }
 
 
 def test_onnx_embeddings_match_sentence_transformers() -> None:
@@ -102,9 +111,42 @@ def test_onnx_embeddings_match_sentence_transformers() -> None:
     assert vectors.shape == stored["vectors"].shape
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     cosine = (vectors * stored["vectors"]).sum(axis=1)
-    assert cosine.min() > 0.97 and cosine.mean() > 0.985
+    assert cosine.min() > 0.999 and cosine.mean() > 0.9993
     # and the phrases stay apart: each is nearest its own stored vector
     assert (np.argmax(vectors @ stored["vectors"].T, axis=1) == np.arange(len(vectors))).all()
+
+
+def test_a_phrase_gets_the_same_vector_in_any_batch() -> None:
+    """The arithmetic is float32 (no activations scaled per batch), so what else a prompt says,
+    or how long it is, does not change how a clause is matched."""
+    phrases = [str(p) for p in np.load(PARAPHRASES.parent / "prompt_reference.npz")["phrases"]]
+    together = embed(phrases)
+    alone = np.concatenate([embed([p]) for p in phrases[:8]])
+    with_a_long_one = embed([phrases[0], "she slowly turns her head all the way to the left " * 4])
+    assert np.abs(together[:8] - alone).max() < 1e-4
+    assert np.abs(with_a_long_one[0] - alone[0]).max() < 1e-4
+
+
+def test_stored_phrasings_are_the_shipped_models_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The phrasings' vectors shipped with the model (tools/store_prompt_phrasings.py) are the
+    model's own; a phrasing the file lacks (a vocabulary edit since) is embedded at run time."""
+    from openlpm.prompts import embed as embedding
+
+    stored = embedding.stored_phrasings()
+    texts = sorted(stored)
+    assert len(texts) >= 200
+    assert np.abs(embed(texts) - np.stack([stored[t] for t in texts])).max() < 1e-4
+    current, _ = embedding.phrasings()
+    lacking = {t: v for i, (t, v) in enumerate(stored.items()) if i % 3}
+    monkeypatch.setattr(embedding, "stored_phrasings", lambda: dict(lacking))
+    embedding._bank.cache_clear()
+    try:
+        vectors, _ = embedding._bank()
+    finally:
+        embedding._bank.cache_clear()
+    assert np.abs(vectors - embed(current)).max() < 1e-4
 
 
 # --- parsing ---

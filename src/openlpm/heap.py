@@ -1,8 +1,10 @@
-"""Giving freed heap memory back to the operating system.
+"""Giving freed heap memory back to the operating system, and keeping the heap compact.
 
 Building a rig allocates and frees a few hundred MB of temporaries (crops, masks, inpainting,
 model activations). glibc keeps most of what was freed in its heap, so a long-lived process
-(the web app) would go on holding it; ``malloc_trim`` returns it.
+(the web app) would go on holding it; ``malloc_trim`` returns it. glibc also gives each thread
+that allocates its own arena (up to 8 per core), each holding its own free memory: the web
+app's threads (engine, rig builds, socket writers, onnxruntime) share a few instead.
 """
 
 from __future__ import annotations
@@ -23,8 +25,19 @@ def _libc() -> Any:
     return libc if libc is not None and hasattr(libc, "malloc_trim") else None
 
 
+M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
+
+
 def release_free_memory() -> None:
     """Return the heap's free pages to the OS (glibc only; elsewhere nothing happens)."""
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+def limit_arenas(count: int = 2) -> None:
+    """At most ``count`` malloc arenas from now on, for the whole process (glibc only): call it
+    at the start of a program of ours, never from library code that runs in someone else's."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "mallopt"):
+        libc.mallopt(M_ARENA_MAX, count)

@@ -454,7 +454,7 @@ def _pcm_chunks(audio: Audio, chunk_s: float = 10.0) -> Iterator[np.ndarray]:
 def _resample(x: np.ndarray, up: int, down: int) -> np.ndarray:
     if up == down:
         return x.astype(np.float64)
-    from scipy.signal import resample_poly
+    from openlpm.audio.dsp import resample_poly
 
     return resample_poly(x, up, down)
 

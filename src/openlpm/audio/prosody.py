@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from openlpm.audio.dsp import find_peaks
 from openlpm.io.audio import Audio
 
 SAMPLE_RATE = 16000  # Hz: everything here runs at the speech models' rate
@@ -54,16 +55,12 @@ class Prosody:
         """(time, strength 0..1) of pitch accents: voiced pitch peaks above the speaker's median."""
         if self.voiced.sum() < 10:
             return []
-        from scipy.signal import find_peaks
-
         semitones = np.zeros_like(self.f0)
         median = np.median(self.f0[self.voiced])
         semitones[self.voiced] = 12 * np.log2(self.f0[self.voiced] / median)
         prominence = np.where(self.voiced, semitones + 3 * self.loudness(), -50.0)
-        peaks, props = find_peaks(
-            prominence, height=2.5, distance=max(1, round(min_gap_s * FRAME_RATE))
-        )
-        strength = np.clip((props["peak_heights"] - 2.5) / 4, 0.2, 1.0)
+        peaks, heights = find_peaks(prominence, 2.5, max(1, round(min_gap_s * FRAME_RATE)))
+        strength = np.clip((heights - 2.5) / 4, 0.2, 1.0)
         return [(float(i / FRAME_RATE), float(v)) for i, v in zip(peaks, strength, strict=True)]
 
 

@@ -40,7 +40,7 @@ class Audio:
             return self
         from math import gcd
 
-        from scipy.signal import resample_poly
+        from openlpm.audio.dsp import resample_poly  # scipy's, without importing scipy.signal
 
         g = gcd(sample_rate, self.sample_rate)
         out = resample_poly(self.samples, sample_rate // g, self.sample_rate // g)

@@ -1,7 +1,8 @@
 """The sentence-embedding matcher: a clause -> the vocabulary entry with the closest phrasing.
 
 The model is all-MiniLM-L6-v2 (the same weights sentence-transformers loads), exported to ONNX
-with int8 weights by ``tools/export_prompt_model.py`` and shipped in ``openlpm/assets/models``.
+with int8 weights and float32 arithmetic by ``tools/export_prompt_model.py`` and shipped in
+``openlpm/assets/models``.
 It runs with onnxruntime and the model's own tokenizer (the ``tokenizers`` package), loaded once
 per process and only when a clause needs it. Mean pooling and normalisation, the
 sentence-transformers head, are done here.
@@ -68,21 +69,48 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     """(len(texts), 384) unit vectors."""
     if not texts:
         return np.zeros((0, 384), np.float32)
-    parts = [_embed_batch(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
-    return np.concatenate(parts).astype(np.float32)
+    # Batches of similar lengths: a batch is padded to its longest text, and the padding costs
+    # as much arithmetic as the words. A text's vector does not depend on its batch.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    ordered = [texts[i] for i in order]
+    parts = [_embed_batch(ordered[i : i + BATCH]) for i in range(0, len(ordered), BATCH)]
+    vectors = np.empty((len(texts), 384), np.float32)
+    vectors[order] = np.concatenate(parts)
+    return vectors
 
 
-@functools.cache
-def _bank() -> tuple[np.ndarray, np.ndarray]:
-    """Every phrasing's embedding, and the index of the entry it belongs to."""
+def phrasings() -> tuple[list[str], np.ndarray]:
+    """Every phrasing of the vocabulary (name, description, examples), and the index of the
+    entry it belongs to."""
     texts, owners = [], []
     for i, e in enumerate(VOCABULARY):
         for text in (e.name, e.description, *e.examples):
             texts.append(text)
             owners.append(i)
-    vectors = embed(texts)
-    release_free_memory()  # the batches' activations: a live session should not keep them
-    return vectors, np.array(owners)
+    return texts, np.array(owners)
+
+
+def stored_phrasings() -> dict[str, np.ndarray]:
+    """The phrasings' vectors shipped with the model (``tools/store_prompt_phrasings.py``):
+    embedding them all takes a second of CPU, a lookup nothing."""
+    path = resources.files("openlpm") / "assets" / "models" / f"{MODEL}_phrasings.npz"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as f, np.load(f) as stored:
+        return dict(zip(stored["texts"].tolist(), stored["vectors"], strict=True))
+
+
+@functools.cache
+def _bank() -> tuple[np.ndarray, np.ndarray]:
+    """Every phrasing's embedding, and the index of the entry it belongs to. Phrasings not in
+    the stored set (the vocabulary changed since) are embedded now."""
+    texts, owners = phrasings()
+    stored = stored_phrasings()
+    missing = [t for t in dict.fromkeys(texts) if t not in stored]
+    if missing:
+        stored.update(zip(missing, embed(missing), strict=True))
+        release_free_memory()  # the batches' activations: a live session should not keep them
+    return np.stack([stored[t] for t in texts]).astype(np.float32), owners
 
 
 def best_matches(clauses: Sequence[str]) -> list[Match]:

@@ -210,11 +210,9 @@ async def _warm_up(app: web.Application) -> None:
         try:
             await _in_daemon_thread(lambda: importlib.import_module("openlpm.stream.session"))
             await hub.rigs.for_character(default)
-            # The first free-text prompt would load the sentence model (~1 s of CPU) in the
-            # middle of a live session and stall every session's frames: load it now. Not on
-            # a daemon thread: onnxruntime still loading when the interpreter exits aborts the
-            # process (C++ terminate); the default executor is joined, for a second at most.
-            await asyncio.to_thread(_load_prompt_model)
+            # The sentence model is not loaded here: it would hold 50 MB in every server, and
+            # the first free-text prompt loads it in a fraction of a second off the engine's
+            # thread (the vocabulary comes embedded), a frame or two late once.
         except Exception as e:  # the first client will see the real error
             log.warning("warm-up failed: %s", e)
 
@@ -246,12 +244,6 @@ async def _in_daemon_thread(fn: Callable[[], object]) -> None:
 
     threading.Thread(target=run, name="openlpm-warm-up", daemon=True).start()
     await done
-
-
-def _load_prompt_model() -> None:
-    from openlpm.prompts.embed import best_matches
-
-    best_matches(["juggle three torches"])  # loads the model and embeds the vocabulary once
 
 
 async def _close_all(app: web.Application) -> None:

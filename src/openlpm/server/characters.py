@@ -19,6 +19,7 @@ from openlpm.heap import release_free_memory
 from openlpm.io.images import load_image
 from openlpm.io.quiet import native_stderr_muted
 from openlpm.server.uploads import decode_image_upload
+from openlpm.vision.models import release_sessions
 
 BUNDLED = (("astronaut", "Astronaut", "astronaut.jpg"), ("monalisa", "Mona Lisa", "monalisa.jpg"))
 UPLOAD = "upload"  # the id a client names to say "my own image follows"
@@ -95,6 +96,7 @@ def _rig_from_image(rgb: np.ndarray) -> Rig:
     try:
         with native_stderr_muted():
             rig = build_rig(rgb)
+        release_sessions()  # the face models: the server needs them again only for a new rig
         release_free_memory()  # the analysis's temporaries, which the server never needs again
         return rig
     except NoFaceError as e:

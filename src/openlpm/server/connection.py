@@ -402,10 +402,14 @@ class Connection:
 def _with_reference(rig: Rig, rgb: Any) -> Rig:
     """``rig`` with one more expression reference (blocking: face detection and the checks)."""
     from openlpm.character.reference import load_reference
+    from openlpm.heap import release_free_memory
     from openlpm.io.quiet import native_stderr_muted
+    from openlpm.vision.models import release_sessions
 
     with native_stderr_muted():
         ref = load_reference(rgb, rig.image, rig.face.landmarks, name="you sent")
+    release_sessions()  # the face models and the analysis's heap: the live session needs neither
+    release_free_memory()
     return dataclasses.replace(rig, references=(*rig.references, ref))
 
 

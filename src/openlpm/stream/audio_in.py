@@ -84,6 +84,18 @@ def check_rate(sample_rate: object) -> int:
     return int(sample_rate)
 
 
+def _resampler(rate: int) -> av.AudioResampler:
+    """libav's resampler to float mono at ``rate``, on the caller's thread. PyAV 19 (Python
+    3.12+) gives its filter graph a pool of one thread per core by default, and its graph is
+    freed only by the garbage collector, so each closed session left its threads running for
+    a while; chunks of a few milliseconds gain nothing from a pool. PyAV 18 has no such pool
+    setting (its graph is freed as soon as the session lets go of it)."""
+    try:
+        return av.AudioResampler(format="flt", layout="mono", rate=rate, threads=1)
+    except TypeError:  # PyAV 18: no ``threads``
+        return av.AudioResampler(format="flt", layout="mono", rate=rate)
+
+
 class Resampler:
     """A streaming resampler to ``rate`` Hz; the input rate may change between chunks."""
 
@@ -102,7 +114,7 @@ class Resampler:
             self._swr = None
             if sample_rate == self.rate:
                 return np.concatenate([*out, samples])
-            self._swr = av.AudioResampler(format="flt", layout="mono", rate=self.rate)
+            self._swr = _resampler(self.rate)
         if len(samples):
             frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
             frame.sample_rate = sample_rate

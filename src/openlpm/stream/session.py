@@ -145,7 +145,7 @@ class Session:
         """Steer the motion in words ("smile", "nod twice", "look left, then happy"). Starts
         on the next frame; emotions persist until another emotion. Returns the plan: report
         ``plan.not_understood`` to the user. The first prompt the keywords do not settle
-        loads the sentence-embedding model (~4 s): async code uses :meth:`aprompt`."""
+        loads the sentence-embedding model (~0.5 s): async code uses :meth:`aprompt`."""
         from openlpm.prompts.parse import parse_prompt
 
         self._check_open()
@@ -265,6 +265,7 @@ def _renderer(
     a reference that cannot be used raises :class:`~openlpm.errors.ReferenceImageError`."""
     from openlpm.character.reference import with_references
 
+    analysed = rig is None or bool(references)  # the face models ran
     if rig is None:
         from openlpm.character.rig import build_rig
         from openlpm.io.images import load_image
@@ -275,7 +276,14 @@ def _renderer(
             image = bundled("astronaut.jpg")
         rgb = image if isinstance(image, np.ndarray) else load_image(image)
         rig = build_rig(rgb)
-    return Renderer(with_references(rig, list(references)), size)
+    renderer = Renderer(with_references(rig, list(references)), size)
+    if analysed:  # a live session needs the face models no more, nor the analysis's heap
+        from openlpm.heap import release_free_memory
+        from openlpm.vision.models import release_sessions
+
+        release_sessions()
+        release_free_memory()
+    return renderer
 
 
 async def _in_thread(fn: Callable[[], T]) -> T:

@@ -16,7 +16,8 @@ import numpy as np
 @functools.cache
 def onnx_session(name: str) -> Any:
     """The session of ``assets/models/<name>.onnx``. ``run`` is thread-safe. One thread: the
-    models take a few milliseconds and the renderer needs the other cores."""
+    models take a few milliseconds and the renderer needs the other cores. Kept until
+    :func:`release_sessions`."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -24,10 +25,17 @@ def onnx_session(name: str) -> Any:
     # No memory arena: a live process runs these once per character, and an arena would keep
     # the largest activations it ever needed (tens of MB) for the rest of the session.
     options.enable_cpu_mem_arena = False
-    path = resources.files("openlpm") / "assets" / "models" / f"{name}.onnx"
-    return ort.InferenceSession(
-        path.read_bytes(), sess_options=options, providers=["CPUExecutionProvider"]
-    )
+    # From the file, not its bytes: a session made from bytes keeps them (a second copy).
+    with resources.as_file(resources.files("openlpm") / "assets" / "models") as folder:
+        return ort.InferenceSession(
+            str(folder / f"{name}.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+
+def release_sessions() -> None:
+    """Drop the face models' sessions (about 18 MB): a live session needs them only while a
+    rig is built, and the next build loads them again (a tenth of a second)."""
+    onnx_session.cache_clear()
 
 
 @dataclass(frozen=True)
