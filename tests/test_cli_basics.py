@@ -83,7 +83,9 @@ def test_signal_during_render_leaves_no_partial_file(sig, tmp_path: Path) -> Non
     """Stopped while the video is being written: the hidden partial file is removed, no
     output appears, and the exit code is 130, as with Ctrl-C."""
     out = tmp_path / "v.mp4"
-    text = "This is a long enough line to keep the renderer busy for a few seconds. " * 3
+    # about 50 s of speech: the signal lands long before the render could finish (with three
+    # lines a fast, lightly loaded render sometimes completed first and exited 0)
+    text = "This is a long enough line to keep the renderer busy for a few seconds. " * 10
     argv = ["render", "--text", text, "--size", "256", "-o", str(out)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen(
