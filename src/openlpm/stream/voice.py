@@ -71,6 +71,8 @@ class AgentVoice:
         self._taken = 0  # samples ever taken out of it, or dropped by clear()
         self.text = TextLips(self.rate, self.fps, self.realtime)
         self._hush = False  # set by clear() on any thread, acted on by step() on the engine's
+        self.arrived = threading.Event()  # set by every push: the engine's clock may follow it
+        self.completed_at: float | None = None  # when a push completed the next tick's frame
         self.delay_frames = self._prime()
 
     def push(
@@ -94,6 +96,19 @@ class AgentVoice:
                 )
             self.text.push(self._pushed, x, now, text, words, phones)
             self._pushed += len(x)
+            if self.completed_at is None and self.frame_waiting():
+                self.completed_at = now
+        self.arrived.set()
+
+    @property
+    def bursting(self) -> bool:
+        """The last tick played pushed sound (a stream of speech is under way)."""
+        return self._bursting
+
+    def frame_waiting(self) -> bool:
+        """The next tick's whole frame of sound is in the buffer."""
+        n = chunk_length(self._tick, self.rate, self.fps)
+        return len(self.buffer) >= n - int(RESAMPLER_HOLDBACK_S * self.rate)
 
     def clear(self) -> float:
         """Drop the agent audio not yet played (barge-in); seconds dropped. The sound already
@@ -141,6 +156,7 @@ class AgentVoice:
         starting = not self._bursting
         position = self._taken
         samples, pushed_at = self._take(n, now)
+        self.completed_at = None  # a frame still waiting after this was queued ahead of time
         self._taken += len(samples)
         # a burst's first frame short by the resampler's hold-back starts with that much
         # silence (no gap inside the speech); a late chunk mid-burst is padded at its end
