@@ -209,6 +209,8 @@ async def _warm_up(app: web.Application) -> None:
     async def warm() -> None:
         try:
             await _in_daemon_thread(lambda: importlib.import_module("openlpm.stream.session"))
+            # an agent's first words (text frames) align at once, not after the aligner starts
+            importlib.import_module("openlpm.stream.aligner").warm()
             await hub.rigs.for_character(default)
             # The first free-text prompt would load the sentence model (~1 s of CPU) in the
             # middle of a live session and stall every session's frames: load it now. Not on

@@ -144,9 +144,11 @@ class AgentVoice:
 
     def _lead_in(self) -> int:
         """Samples of silence that put a frame's look-ahead end on a tick's end (see the
-        module docstring): the look-ahead beyond the frame's start, modulo one frame."""
+        module docstring): the look-ahead beyond the frame's start, modulo one frame. A
+        look-ahead shorter than a frame needs none: the frame's own sound is the wait."""
         ahead_s = (self._stream.net.ahead + 1) * HOP / SAMPLE_RATE + LEAD_IN_MARGIN_S
-        return round(ahead_s * self.rate) % chunk_length(0, self.rate, self.fps)
+        ahead, frame = round(ahead_s * self.rate), chunk_length(0, self.rate, self.fps)
+        return ahead % frame if ahead >= frame else 0
 
     def step(self, now: float) -> tuple[np.ndarray, np.ndarray, bool, float | None]:
         """This tick: (speaking pose vector, agent sound to play, speech active, input time)."""
