@@ -98,9 +98,10 @@ class Engine:
         voice, frame_s = self.pipeline.voice, self.options.frame_s
         while (left := due - time.monotonic()) > 0 and not self._stop.is_set():
             voice.arrived.clear()  # before the check: a push after it ends the wait below
-            # its sound arrived since the last tick (sound queued ahead of time did not):
-            # go, at most EARLY early
-            if voice.completed_at is not None:
+            # its sound arrived since the last tick, in step with real time: go, at most
+            # EARLY early (sound queued ahead of time, or in pieces longer than a frame, is
+            # paced by the clock: a tick taken early could find the next piece not there yet)
+            if voice.arrived_in_step():
                 self._stop.wait(max(0.0, left - EARLY * frame_s))
                 return self._shift(due)
             voice.arrived.wait(left)

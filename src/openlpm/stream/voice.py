@@ -96,7 +96,10 @@ class AgentVoice:
                 )
             self.text.push(self._pushed, x, now, text, words, phones)
             self._pushed += len(x)
-            if self.completed_at is None and self.frame_waiting():
+            # a stream of chunks no longer than a frame (a microphone, a voice API): the
+            # engine's clock may follow its arrival; bigger pieces keep the clock's pace
+            n = chunk_length(self._tick, self.rate, self.fps)
+            if self.completed_at is None and len(x) <= n and self.frame_waiting():
                 self.completed_at = now
         self.arrived.set()
 
@@ -104,6 +107,13 @@ class AgentVoice:
     def bursting(self) -> bool:
         """The last tick played pushed sound (a stream of speech is under way)."""
         return self._bursting
+
+    def arrived_in_step(self) -> bool:
+        """The next frame's sound was completed since the last tick by a chunk no longer
+        than a frame, and no more than that frame waits: sound streaming in real time, not
+        queued ahead (a tick taken early then finds the next frame's sound in time)."""
+        n = chunk_length(self._tick, self.rate, self.fps)
+        return self.completed_at is not None and len(self.buffer) < 2 * n
 
     def frame_waiting(self) -> bool:
         """The next tick's whole frame of sound is in the buffer."""
