@@ -31,6 +31,7 @@ from openlpm.io.audio import Audio, load_audio
 from openlpm.io.images import load_image
 from openlpm.motion.frame import MotionFrame
 from openlpm.render.renderer import Renderer
+from openlpm.stream import aligner
 from openlpm.stream.session import Session
 
 
@@ -73,6 +74,7 @@ def main() -> None:
     with open(folder / "TRANSCRIPTS.tsv", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f, delimiter="\t") if r.get("transcript")]
     renderer = Renderer(build_rig(load_image(args.image or bundled("astronaut.jpg"))), args.size)
+    aligner.warm()  # as the server does at start: the first clip does not wait for it
     totals = {"audio only": [0, 0, 0, 0], "with text": [0, 0, 0, 0]}
     print(f"{'clip':34} {'mode':10} {'p/b/m':>6} {'closed':>7} {'chance':>7}")
     for row in rows:

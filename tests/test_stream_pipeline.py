@@ -7,6 +7,7 @@ import pytest
 
 from openlpm.audio.tts import synthesize
 from openlpm.errors import BufferFullError, StreamInputError
+from openlpm.io.audio import Audio
 from openlpm.motion.online import OnlineModel
 from openlpm.prompts import parse_prompt
 from openlpm.stream.audio_in import AudioBuffer, Resampler, decode_pcm16
@@ -168,3 +169,28 @@ def test_speech_at_another_rate_starts_on_the_first_tick() -> None:
     voice.push((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000, now=0.0)
     _, _, _, pushed_at = voice.step(now=0.0)
     assert pushed_at == 0.0
+
+
+def test_real_time_voice_leaves_sooner_and_stays_in_step_with_the_lips(line):
+    """On a real-time clock a lead-in puts each frame's look-ahead end on a tick: the voice
+    leaves 53 ms after the tick that took it (80 ms on a virtual clock), whole, and the lips
+    are still the model's own for the sound that plays with them."""
+    realtime = MotionPipeline(SessionOptions(render=False, realtime=True))
+    virtual = MotionPipeline(SessionOptions(render=False, realtime=False))
+    assert virtual.voice.delay_s == pytest.approx(0.08)
+    assert realtime.voice.delay_s == pytest.approx(0.053, abs=0.002)
+    realtime.push_agent(line.samples, line.sample_rate, now=0.0)
+    n = int(line.duration * FPS) + 20
+    ticks = [realtime.step((i + 1) / FPS) for i in range(n)]  # the clock, given: no waiting
+    sound = np.concatenate([t.agent_audio for t in ticks])
+    lead = round(realtime.voice.delay_s * 24000)
+    expected = line.resampled(24000).samples
+    m = min(len(sound) - lead, len(expected)) - 100
+    assert not sound[:lead].any()
+    assert np.corrcoef(sound[lead : lead + m], expected[:m])[0, 1] > 0.99
+    # the played sound is what the model heard: the lips match it frame for frame
+    played = Audio(sound, 24000)
+    ref = OnlineModel.load().perform(played).curve("jawOpen")
+    jaw = np.array([t.pose["jawOpen"] for t in ticks])[: len(ref)]
+    assert np.corrcoef(jaw, ref[: len(jaw)])[0, 1] > 0.99
+    assert jaw.max() > 0.25

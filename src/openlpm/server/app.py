@@ -209,6 +209,8 @@ async def _warm_up(app: web.Application) -> None:
     async def warm() -> None:
         try:
             await _in_daemon_thread(lambda: importlib.import_module("openlpm.stream.session"))
+            # an agent's first words (text frames) align at once, not after the aligner starts
+            importlib.import_module("openlpm.stream.aligner").warm()
             await hub.rigs.for_character(default)
             # The sentence model is not loaded here: it would hold 50 MB in every server, and
             # the first free-text prompt loads it in a fraction of a second off the engine's

@@ -9,6 +9,7 @@ model) and kept; jobs and answers are pickles over its stdin/stdout, one job at 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import pickle
@@ -38,6 +39,18 @@ def align_piece(
 def timed_phones(words: list[tuple[str, float, float]], duration: float) -> PhoneTimeline:
     """The phones placed from word timestamps (see :func:`openlpm.audio.pronounce.timed_phones`)."""
     return _call("timed", words, duration)
+
+
+def warm() -> None:
+    """Start the child and load pocketsphinx in it now, on a background thread: the first
+    text a live session gets is then aligned in a fraction of a second, not after the child's
+    1-2 s start (during which its frames keep the audio-only mouth)."""
+    threading.Thread(target=_warm_quietly, name="openlpm-aligner-warm", daemon=True).start()
+
+
+def _warm_quietly() -> None:
+    with contextlib.suppress(RuntimeError):  # the first real job reports it
+        _call("warm")
 
 
 def _call(job: str, *args: Any) -> Any:
@@ -96,6 +109,12 @@ def _words(text: str) -> Any:
     return spoken.words or "the text has no words"
 
 
+def _warm_job() -> None:
+    import pocketsphinx  # noqa: F401
+
+    import openlpm.audio.align  # noqa: F401
+
+
 def _timed_job(words: list[tuple[str, float, float]], duration: float) -> PhoneTimeline:
     from openlpm.audio.pronounce import timed_phones as place
 
@@ -104,7 +123,7 @@ def _timed_job(words: list[tuple[str, float, float]], duration: float) -> PhoneT
 
 def _serve() -> None:
     """Answer jobs from stdin until it closes; stdout carries only the answers."""
-    jobs = {"piece": _piece_job, "timed": _timed_job}
+    jobs = {"piece": _piece_job, "timed": _timed_job, "warm": _warm_job}
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray output must not corrupt them
     sys.stdout = sys.stderr

@@ -4,7 +4,15 @@ Per tick k (due at start + k / fps on the monotonic clock): wait until it is due
 motion pipeline, render (OpenCV and numpy release the GIL, so sessions render in parallel),
 hand the frame to the sinks and the outbox. A tick that starts more than one frame late is
 not rendered (counted as dropped; its sound moves to the next frame), so a slow machine
-loses frames, never falls further and further behind. On a virtual clock
+loses frames, never falls further and further behind.
+
+While agent speech streams in real time, the clock follows its arrival (``_pace``): a tick
+whose frame of sound arrives a little before it is due runs at once (up to EARLY of a frame
+early), and a tick due while its sound is still arriving waits for it (up to GRACE of a
+frame); the schedule shifts with it. Sound then waits for no clock phase (0-40 ms at 25 fps,
+20 ms on average, before), and a chunk a little late costs a later frame, not a gap in the
+voice. A frame whose sound was all there at the tick before (speech pushed ahead of time) is
+paced by the clock alone. On a virtual clock
 (``realtime=False``) nothing waits for time and nothing is dropped: the engine waits for
 the consumer instead.
 """
@@ -24,6 +32,9 @@ from openlpm.stream.options import SessionOptions
 from openlpm.stream.outbox import MAX_CARRY_S, Outbox
 from openlpm.stream.pipeline import MotionPipeline
 from openlpm.stream.stats import StatsCollector
+
+EARLY = 0.5  # of a frame: how much earlier than due a tick runs when its sound has arrived
+GRACE = 0.4  # of a frame: how long a due tick waits for sound still arriving mid-speech
 
 
 class Engine:
@@ -49,6 +60,7 @@ class Engine:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self.pipeline.voice.arrived.set()  # wake a tick waiting for sound
         self.outbox.close()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
@@ -69,14 +81,46 @@ class Engine:
         frame_s, realtime = self.options.frame_s, self.options.realtime
         while not self._stop.is_set():
             due = self.start_time + self.pipeline.tick * frame_s
-            if realtime and self._stop.wait(max(0.0, due - time.monotonic())):
-                return
+            if realtime:
+                due = self._pace(due)
+                if self._stop.is_set():
+                    return
             began = time.monotonic()
             tick = self.pipeline.step(began)
             if realtime and began - due > frame_s:  # behind: skip the render, keep the sound
                 self._drop(tick)
                 continue
             self._emit(tick, began)
+
+    def _pace(self, due: float) -> float:
+        """Wait for the tick due at ``due``, following the agent's sound (module docstring);
+        returns when the tick is now due (the schedule shifted by as much)."""
+        voice, frame_s = self.pipeline.voice, self.options.frame_s
+        while (left := due - time.monotonic()) > 0 and not self._stop.is_set():
+            voice.arrived.clear()  # before the check: a push after it ends the wait below
+            # its sound arrived since the last tick, in step with real time: go, at most
+            # EARLY early (sound queued ahead of time, or in pieces longer than a frame, is
+            # paced by the clock: a tick taken early could find the next piece not there yet)
+            if voice.arrived_in_step():
+                self._stop.wait(max(0.0, left - EARLY * frame_s))
+                return self._shift(due)
+            voice.arrived.wait(left)
+        if voice.bursting and not voice.frame_waiting():  # mid-speech, its sound is late
+            while (left := due + GRACE * frame_s - time.monotonic()) > 0 and not (
+                self._stop.is_set() or voice.frame_waiting()
+            ):
+                voice.arrived.clear()
+                if not voice.frame_waiting():
+                    voice.arrived.wait(left)
+            if voice.frame_waiting():
+                return self._shift(due)
+        return due
+
+    def _shift(self, due: float) -> float:
+        """Move the schedule so that the tick due at ``due`` is due now."""
+        now = time.monotonic()
+        self.start_time += now - due
+        return now
 
     def _drop(self, tick: MotionTick) -> None:
         self._carry.append(tick.agent_audio)

@@ -192,9 +192,10 @@ class Session:
 
     @property
     def delay_s(self) -> float:
-        """How long after it is taken from the queue the agent's voice plays (model
-        look-ahead: 80 ms at 25 fps); the lips are delayed the same, so they match."""
-        return self._pipeline.delay_frames / self.options.fps
+        """How long after it is taken from the queue the agent's voice plays (the model's
+        look-ahead: 53 ms at 25 fps in real time, 80 ms on a virtual clock, see
+        stream/voice.py); the lips are delayed the same, so they match."""
+        return self._pipeline.voice.delay_s
 
     @property
     def closed(self) -> bool:

@@ -2,19 +2,30 @@
 
 The engine takes exactly one frame of agent sound per clock tick from a playout buffer (so
 speech pushed faster than real time, e.g. a whole TTS line, plays at its own pace) and feeds
-it to the Online model. The model answers frame j once it has heard 80 ms past it, so the
-sound of frame j is held back until its pose comes out: voice and lips leave together,
-``delay_frames`` ticks (80 ms at 25 fps) after the sound left the buffer.
+it to the Online model. The model answers frame j once it has heard its look-ahead past it
+(80 ms past the frame's first 10 ms feature hop: 90 ms of sound beyond the frame's start), so
+the sound of frame j is held back until its pose comes out: voice and lips leave together.
+
+The sound the model hears is the sound that plays (pose and voice come from one stream, so
+they stay in sync), but on a real-time clock that stream starts with a *lead-in*: a few ms of
+silence that shift the played frames against the taken ones so that a frame's pose is ready
+the moment the tick that completes its look-ahead takes its sound. Without it, 90 ms of
+look-ahead at 40 ms ticks would wait three whole ticks of sound (120 ms); with it the voice
+leaves ``delay_s`` = 53 ms after the tick that took it (25 fps, 24 kHz), instead of 80 ms.
+On a virtual clock (export, tests) there is no lead-in: frame i is exactly i / fps into the
+speech.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
 
+from openlpm.audio.features import HOP
 from openlpm.audio.phones import PhoneTimeline
 from openlpm.errors import BufferFullError
 from openlpm.listen.vad import SAMPLE_RATE, VadStream
@@ -27,6 +38,7 @@ from openlpm.stream.text_lips import TextLips, WordTiming, apply_mouth
 SPEECH_PROB = 0.5  # Silero probability above which the agent counts as speaking
 RESAMPLER_HOLDBACK_S = 0.003  # libswresample's filter delay is ~1-2 ms
 MAX_READY = 4  # poses waiting beyond this are surplus (fps not dividing 100 Hz): skipped
+LEAD_IN_MARGIN_S = 0.003  # the lead-in also covers the 16 kHz resampler's filter delay
 
 
 def chunk_length(tick: int, rate: int, fps: float) -> int:
@@ -47,8 +59,10 @@ class AgentVoice:
         self._stream = model.stream(options.fps, options.seed)
         self._vad = VadStream()
         self._speech = False
-        # sound whose pose is not out, with the agent-stream position of its frame's start
-        self._pending: deque[tuple[np.ndarray, bool, int | None]] = deque()
+        # the model's input whose pose is not out, oldest first: [sound, speech, agent-stream
+        # position of its first sample (None: silence the engine added)]
+        self._pending: deque[list] = deque()
+        self._played = 0  # frames whose pose came out (the model's frame grid)
         self._ready: deque[tuple[np.ndarray, np.ndarray, bool]] = deque()  # pose, sound, speech
         self._last_pose = MotionFrame.neutral().vector
         self._tick = 0
@@ -57,6 +71,8 @@ class AgentVoice:
         self._taken = 0  # samples ever taken out of it, or dropped by clear()
         self.text = TextLips(self.rate, self.fps, self.realtime)
         self._hush = False  # set by clear() on any thread, acted on by step() on the engine's
+        self.arrived = threading.Event()  # set by every push: the engine's clock may follow it
+        self.completed_at: float | None = None  # when a push completed the next tick's frame
         self.delay_frames = self._prime()
 
     def push(
@@ -80,6 +96,29 @@ class AgentVoice:
                 )
             self.text.push(self._pushed, x, now, text, words, phones)
             self._pushed += len(x)
+            # a stream of chunks no longer than a frame (a microphone, a voice API): the
+            # engine's clock may follow its arrival; bigger pieces keep the clock's pace
+            n = chunk_length(self._tick, self.rate, self.fps)
+            if self.completed_at is None and len(x) <= n and self.frame_waiting():
+                self.completed_at = now
+        self.arrived.set()
+
+    @property
+    def bursting(self) -> bool:
+        """The last tick played pushed sound (a stream of speech is under way)."""
+        return self._bursting
+
+    def arrived_in_step(self) -> bool:
+        """The next frame's sound was completed since the last tick by a chunk no longer
+        than a frame, and no more than that frame waits: sound streaming in real time, not
+        queued ahead (a tick taken early then finds the next frame's sound in time)."""
+        n = chunk_length(self._tick, self.rate, self.fps)
+        return self.completed_at is not None and len(self.buffer) < 2 * n
+
+    def frame_waiting(self) -> bool:
+        """The next tick's whole frame of sound is in the buffer."""
+        n = chunk_length(self._tick, self.rate, self.fps)
+        return len(self.buffer) >= n - int(RESAMPLER_HOLDBACK_S * self.rate)
 
     def clear(self) -> float:
         """Drop the agent audio not yet played (barge-in); seconds dropped. The sound already
@@ -93,7 +132,7 @@ class AgentVoice:
 
     def _silence_queued(self) -> None:
         self._hush = False
-        self._pending = deque((sound * 0, False, None) for sound, _, _ in self._pending)
+        self._pending = deque([sound * 0, False, None] for sound, _, _ in self._pending)
         self._ready = deque((pose, sound * 0, False) for pose, sound, _ in self._ready)
 
     def _prime(self) -> int:
@@ -103,11 +142,23 @@ class AgentVoice:
         queued to absorb the ticks that give none."""
         exact = (SAMPLE_RATE / self.fps).is_integer() and (100 / self.fps).is_integer()
         spare = 0 if exact else 1
+        if exact and self.realtime:
+            self._advance(np.zeros(self._lead_in(), np.float32))
         while len(self._ready) <= spare:
             self._advance(np.zeros(chunk_length(self._tick, self.rate, self.fps), np.float32))
             self._tick += 1
         self._ready.popleft()  # a pose of the priming silence
-        return len(self._pending) + len(self._ready)
+        queued = sum(len(p[0]) for p in self._pending) + sum(len(r[1]) for r in self._ready)
+        self.delay_s = queued / self.rate
+        return math.ceil(queued / self.rate * self.fps - 1e-6)
+
+    def _lead_in(self) -> int:
+        """Samples of silence that put a frame's look-ahead end on a tick's end (see the
+        module docstring): the look-ahead beyond the frame's start, modulo one frame. A
+        look-ahead shorter than a frame needs none: the frame's own sound is the wait."""
+        ahead_s = (self._stream.net.ahead + 1) * HOP / SAMPLE_RATE + LEAD_IN_MARGIN_S
+        ahead, frame = round(ahead_s * self.rate), chunk_length(0, self.rate, self.fps)
+        return ahead % frame if ahead >= frame else 0
 
     def step(self, now: float) -> tuple[np.ndarray, np.ndarray, bool, float | None]:
         """This tick: (speaking pose vector, agent sound to play, speech active, input time)."""
@@ -117,6 +168,7 @@ class AgentVoice:
         starting = not self._bursting
         position = self._taken
         samples, pushed_at = self._take(n, now)
+        self.completed_at = None  # a frame still waiting after this was queued ahead of time
         self._taken += len(samples)
         # a burst's first frame short by the resampler's hold-back starts with that much
         # silence (no gap inside the speech); a late chunk mid-burst is padded at its end
@@ -153,10 +205,32 @@ class AgentVoice:
         probs = self._vad.push(heard)
         if probs:
             self._speech = max(probs) > SPEECH_PROB
-        self._pending.append((sound, self._speech, origin))
+        self._pending.append([sound, self._speech, origin])
         for motion in self._stream.push(heard):
-            played, speech, at = (
-                self._pending.popleft() if self._pending else (sound * 0, False, None)
-            )
+            played, speech, at = self._next_sound()
             pose = apply_mouth(motion.vector, self.text.mouth(at))
             self._ready.append((pose, played, speech))
+
+    def _next_sound(self) -> tuple[np.ndarray, bool, int | None]:
+        """The sound of the next frame on the model's grid, whether most of it is speech,
+        and the agent-stream position of its first sample (extrapolated back over added
+        silence; None when it has no pushed sound)."""
+        n = chunk_length(self._played, self.rate, self.fps)
+        self._played += 1
+        parts, got, origin, speech, most = [], 0, None, False, 0
+        while got < n and self._pending:
+            part = self._pending[0]
+            sound, spoken, at = part
+            take = min(n - got, len(sound))
+            if origin is None and at is not None:
+                origin = at - got
+            if take > most:
+                speech, most = spoken, take
+            parts.append(sound[:take])
+            got += take
+            if take == len(sound):
+                self._pending.popleft()
+            else:
+                part[0], part[2] = sound[take:], None if at is None else at + take
+        parts.append(np.zeros(n - got, np.float32))  # none left (fps not dividing 100 Hz)
+        return np.concatenate(parts), speech, origin

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
     p.add_argument("--hidden", type=int, default=256, help="hidden layer width")
     p.add_argument("--batch", type=int, default=512, help="windows per step")
+    p.add_argument("--ahead", type=int, default=8, help="look-ahead in 10 ms feature frames (0..8)")
     return p
 
 
@@ -69,6 +70,7 @@ def train(args: argparse.Namespace, argv: list[str]) -> int:
         hidden=args.hidden,
         batch=args.batch,
         device=args.device,
+        ahead=args.ahead,
     )
     t1 = time.time()
     model, metrics = F.fit(train_ex, val_ex, options, log)
