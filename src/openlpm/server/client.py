@@ -60,6 +60,9 @@ class ServerError(Exception):
         self.message = message
 
 
+CLOSE_TIMEOUT_S = 5.0  # the longest close() waits for the server's side of the handshake, s
+
+
 class LiveClient:
     def __init__(
         self, ws: aiohttp.ClientWebSocketResponse, http: aiohttp.ClientSession, read: bool = True
@@ -104,8 +107,10 @@ class LiveClient:
         await self.close()
 
     async def close(self) -> None:
+        # aiohttp's close() reads on until the server's CLOSE, restarting its timeout on every
+        # message: a server still streaming frames under load kept it waiting indefinitely
         with contextlib.suppress(Exception):
-            await self.ws.close()
+            await asyncio.wait_for(self.ws.close(), CLOSE_TIMEOUT_S)
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
