@@ -124,6 +124,11 @@ class Engine:
 
     def _drop(self, tick: MotionTick) -> None:
         self._carry.append(tick.agent_audio)
+        # only the last MAX_CARRY_S is ever sent: an engine behind on every tick keeps no more
+        while len(self._carry) > 1 and sum(map(len, self._carry[1:])) >= MAX_CARRY_S * (
+            self.options.audio_rate
+        ):
+            self._carry.pop(0)
         self.stats.dropped_late += 1
 
     def _emit(self, tick: MotionTick, began: float) -> None:
