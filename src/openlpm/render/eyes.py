@@ -20,6 +20,11 @@ LOOK_SIDE = 0.2  # iris travel at full eyeLookIn/Out, in eye widths
 LOOK_VERTICAL = 0.1  # iris travel at full eyeLookUp/Down, in eye widths
 _UP_BAND = 0.55  # skin band above the lid that stretches on a blink, in eye widths
 _DOWN_BAND = 0.35
+# The lid margin with its lashes, just above the upper lid line, in eye widths: it moves down
+# rigidly on a blink (a real lid unfolds the skin above it; the lash line keeps its width).
+# Stretched with the skin, a drawn character's thick lash band grew to a dark almond on a shut
+# eye that read as a narrow open one.
+_LASH_BAND = 0.12
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class EyeLayer:
         l2 = self.l - o * (0.05 * close + 0.15 * pose.squint)
         u2 = np.minimum(u2, l2)
         y0, y1, ys = float(self.y0), float(self.y1), self.ys
-        above = y0 + (ys - y0) * ((self.u - y0) / np.maximum(u2 - y0, 1e-3))[None]
+        above = _above_lid(ys, y0, self.u, u2, _LASH_BAND * self.width)
         below = y1 - (y1 - ys) * ((y1 - self.l) / np.maximum(y1 - l2, 1e-3))[None]
         src_y = np.where(ys < u2[None], above, below).astype(np.float32) - y0
         skin = cv2.remap(
@@ -107,6 +112,17 @@ class EyeLayer:
         )
         alpha = iris[..., 3:4]
         return self.eyeball * (1 - alpha) + iris[..., :3] * alpha
+
+
+def _above_lid(ys: np.ndarray, y0: float, u: np.ndarray, u2: np.ndarray, lash: float) -> np.ndarray:
+    """Source row of each output row above the moved upper lid ``u2`` (rest lid ``u``): the
+    lash band of height ``lash`` above the lid is carried down unchanged, the skin between
+    the box top ``y0`` and the band is stretched to fill the rest."""
+    band = np.minimum(lash, 0.5 * (u - y0))  # leave skin to stretch on a low box
+    skin_top = (u - band - y0) / np.maximum(u2 - band - y0, 1e-3)
+    stretched = y0 + (ys - y0) * skin_top[None]
+    carried = ys - (u2 - u)[None]
+    return np.where(ys < (u2 - band)[None], stretched, carried)
 
 
 def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
