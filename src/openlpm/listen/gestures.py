@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_SPEED_DEG_S = 38.0  # the fastest a nod moves the head: 1.5 degrees a frame at 25 fps
-NOD_DEPTH_DEG = (4.0, 7.0)  # the first cycle; 4.5 degrees reads as >= 2 in the pixels
+NOD_DEPTH_DEG = (4.5, 7.5)  # the first cycle; 4.5 degrees reads as >= 2 in the pixels
 NOD_CYCLE_S = (0.36, 0.55)  # one down-and-up
 NOD_COUNT_P = (0.55, 0.33, 0.12)  # single, double, triple
 REPEAT_DEPTH = (0.55, 0.8)  # each further nod, relative to the one before
@@ -70,7 +70,7 @@ def nod(rng: np.random.Generator, start: float, scale: float = 1.0) -> list[Puls
     """A nod of one to three cycles, each shallower and quicker than the one before;
     ``scale`` is the listener's own depth."""
     count = 1 + int(rng.choice(len(NOD_COUNT_P), p=NOD_COUNT_P))
-    depth = scale * rng.uniform(*NOD_DEPTH_DEG)
+    depth = max(NOD_DEPTH_DEG[0], scale * rng.uniform(*NOD_DEPTH_DEG))  # always visible
     cycle = rng.uniform(*NOD_CYCLE_S)
     pulses, t = [], start
     for _ in range(count):
