@@ -23,7 +23,8 @@ import numpy as np
 MAX_SPEED_DEG_S = 38.0  # the fastest a nod moves the head: 1.5 degrees a frame at 25 fps
 NOD_DEPTH_DEG = (4.5, 7.5)  # the first cycle; 4.5 degrees reads as >= 2 in the pixels
 NOD_CYCLE_S = (0.36, 0.55)  # one down-and-up
-NOD_COUNT_P = (0.55, 0.33, 0.12)  # single, double, triple
+NOD_COUNT_P = (0.62, 0.3, 0.08)  # single, double, triple
+AFTER_REPEAT_COUNT_P = (0.85, 0.15, 0.0)  # right after a repeated nod, rarely another
 REPEAT_DEPTH = (0.55, 0.8)  # each further nod, relative to the one before
 REPEAT_CYCLE = (0.75, 0.95)
 NOD_PEAK = (0.35, 0.5)  # where in the cycle the chin is lowest: the drop is quicker than the rise
@@ -66,10 +67,14 @@ def nod_cycle(start: float, depth: float, cycle_s: float, peak: float) -> Pulse:
     return Pulse("pitch", start, max(cycle_s, slowest), -depth, attack=peak)
 
 
-def nod(rng: np.random.Generator, start: float, scale: float = 1.0) -> list[Pulse]:
+def nod(
+    rng: np.random.Generator, start: float, scale: float = 1.0, repeated_last: bool = False
+) -> list[Pulse]:
     """A nod of one to three cycles, each shallower and quicker than the one before;
-    ``scale`` is the listener's own depth."""
-    count = 1 + int(rng.choice(len(NOD_COUNT_P), p=NOD_COUNT_P))
+    ``scale`` is the listener's own depth. After a repeated nod (``repeated_last``) a person
+    seldom repeats again: the same gesture every time is what looks mechanical."""
+    chances = AFTER_REPEAT_COUNT_P if repeated_last else NOD_COUNT_P
+    count = 1 + int(rng.choice(len(chances), p=chances))
     depth = max(NOD_DEPTH_DEG[0], scale * rng.uniform(*NOD_DEPTH_DEG))  # always visible
     cycle = rng.uniform(*NOD_CYCLE_S)
     pulses, t = [], start

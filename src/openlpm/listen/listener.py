@@ -38,7 +38,7 @@ _I = PARAM_INDEX
 BLINKS_PER_MINUTE = (17.0, 11.0)
 NOD_DELAY_S = (0.2, 0.4)  # from an opportunity to the start of the nod
 CLEAR_NOD_DELAY_S = (0.05, 0.25)  # at a clear phrase end, already 0.4 s into the pause
-NOD_P = 0.6  # a brief opportunity gets a nod this often; else only a face, or nothing
+NOD_P = 0.5  # a brief opportunity gets a nod this often; else only a face, or nothing
 MIN_NOD_GAP_S = 2.0  # a nod at every brief opportunity looks like a bobblehead
 # A clear phrase end (a pause this long after this much speech) is answered by a nod nearly
 # always: the opportunity listeners take most reliably. A nod already made in this pause
@@ -79,6 +79,7 @@ class LiveListener:
         self.nod_end = -math.inf  # and when it is over
         self.pause_start = -math.inf  # when the user's current (or last) pause began
         self.nod_scale = rng.uniform(*NOD_SCALE)
+        self.repeated_last = False  # whether the last nod had more than one cycle
         self.talked_s, self.silent_s = 0.0, math.inf
         self.phrase_s = 0.0  # speech since the last long pause
         self.tilt, self.tilt_target = 0.0, 0.0
@@ -153,7 +154,8 @@ class LiveListener:
             self.pulses += gestures.mm_smile(self.rng, start + self.rng.uniform(0.0, 0.2))
 
     def _nod(self, start: float) -> None:
-        cycles = gestures.nod(self.rng, start, self.nod_scale)
+        cycles = gestures.nod(self.rng, start, self.nod_scale, self.repeated_last)
+        self.repeated_last = len(cycles) > 1
         self.pulses += cycles
         if self.rng.random() < 0.2:  # people often blink with a nod
             self._blink_soon(start - self.t)
