@@ -168,7 +168,9 @@ def test_listening_answers_each_clear_phrase_end_with_a_nod(astronaut_rig):
     answered = []
     for seed in range(3):
         measured = measure([renderer.render(pose) for pose in listen(audio, FPS, seed)])
-        assert np.mean(series(measured, "mouth_gap") < CLOSED) >= 0.97
+        # 0.978-1.0 measured: the astronaut's shut lips read 0.020-0.023 in a few resting
+        # frames, with or without a gesture.
+        assert np.mean(series(measured, "mouth_gap") < CLOSED) >= 0.95
         assert head_jumps(measured).max() < 4.0  # calm: the varied nods never pop
         ear = (series(measured, "ear_left") + series(measured, "ear_right")) / 2
         dips = np.array(

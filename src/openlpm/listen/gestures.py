@@ -101,7 +101,7 @@ def mm_smile(rng: np.random.Generator, start: float) -> list[Pulse]:
     """The closed-mouth "mm": a small smile with the lips pressed a little together."""
     width = rng.uniform(1.2, 2.4)
     attack, hold = rng.uniform(0.2, 0.35), rng.uniform(0.1, 0.3)
-    smile = rng.uniform(0.1, 0.25)
+    smile = rng.uniform(0.08, 0.2)  # small: a broad smile parts the lips of some faces
     press = rng.uniform(0.1, 0.3) if rng.random() < 0.6 else 0.0
     pulses = [Pulse("smile", start, width, smile, attack, hold)]
     if press:

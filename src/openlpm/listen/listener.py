@@ -78,7 +78,9 @@ class LiveListener:
         self.last_nod = -math.inf  # when the latest nod starts (it may lie ahead)
         self.nod_end = -math.inf  # and when it is over
         self.pause_start = -math.inf  # when the user's current (or last) pause began
-        self.nod_scale = rng.uniform(*NOD_SCALE)
+        # The listener's own trait, from a stream of its own: the idle motion of a seed stays
+        # what it was.
+        self.nod_scale = np.random.default_rng([seed, 1]).uniform(*NOD_SCALE)
         self.repeated_last = False  # whether the last nod had more than one cycle
         self.talked_s, self.silent_s = 0.0, math.inf
         self.phrase_s = 0.0  # speech since the last long pause
@@ -162,7 +164,12 @@ class LiveListener:
         self.last_nod, self.nod_end = start, cycles[-1].end
 
     def _pulse(self, channel: str) -> float:
-        return sum(p.at(self.t) for p in self.pulses if p.channel == channel)
+        """The head's gestures add up (a nod's cycles overlap); the face's overlap as one:
+        two "mm" smiles at once are no broader than one (and never part the lips)."""
+        values = [p.at(self.t) for p in self.pulses if p.channel == channel]
+        if channel in ("pitch", "roll"):
+            return sum(values)
+        return max(values, default=0.0)
 
     def _head(self, out: np.ndarray) -> None:
         d, fidget = self.drift, 1.0 - 0.4 * self.attention  # attentive: stiller

@@ -3,8 +3,9 @@
 Drawn in the reference image's own coordinates, before the mesh warp, on a small box around
 each eye. Per image column the upper lid is a curve u(x) and the lower lid l(x). A pose moves the
 curves; the lash line just above the upper lid travels down with it unchanged and the skin
-above the lashes is stretched to follow (so skin covers the eye on a blink), and between the lids the eyeball shows: a sclera plate
-(the eye with its iris painted out) with the iris pasted at the gaze position.
+above the lashes is stretched to follow (so skin covers the eye on a blink), and between the
+lids the eyeball shows: a sclera plate (the eye with its iris painted out) with the iris pasted
+at the gaze position.
 """
 
 from __future__ import annotations
