@@ -16,7 +16,9 @@ import numpy as np
 
 from openlpm.audio.prosody import HOP, SILENCE_DB, WINDOW, _pitch
 from openlpm.io.audio import Audio
+from openlpm.listen import gestures
 from openlpm.listen.backchannel import BackchannelDetector, Cue
+from openlpm.listen.gestures import Pulse
 from openlpm.listen.vad import SAMPLE_RATE, VadStream
 from openlpm.motion import upper_body
 from openlpm.motion.behaviour import (
@@ -34,27 +36,20 @@ _I = PARAM_INDEX
 # Blinks per minute, idle .. fully attentive: attention inhibits blinking, and the speaker's
 # pauses add a few back (listeners' blinks cluster there: Nakano et al. 2009).
 BLINKS_PER_MINUTE = (17.0, 11.0)
-NOD_DEG = (4.5, 6.0)  # chin-down depth: reads as >= 2 degrees measured from the pixels
-NOD_WIDTH_S = 0.45  # one down-and-up
-NOD_DELAY_S = (0.2, 0.4)  # from the opportunity to the start of the nod
-DOUBLE_NOD_P = 0.3
-NOD_P = 0.75  # the rest of the opportunities get only a face, or nothing
-MIN_NOD_GAP_S = 2.0  # a nod every opportunity looks like a bobblehead
+NOD_DELAY_S = (0.2, 0.4)  # from an opportunity to the start of the nod
+CLEAR_NOD_DELAY_S = (0.05, 0.25)  # at a clear phrase end, already 0.4 s into the pause
+NOD_P = 0.5  # a brief opportunity gets a nod this often; else only a face, or nothing
+MIN_NOD_GAP_S = 2.0  # a nod at every brief opportunity looks like a bobblehead
 # A clear phrase end (a pause this long after this much speech) is answered by a nod nearly
-# always, unless one came just before: the opportunity listeners take most reliably.
-LONG_PAUSE_S, LONG_TALK_S, LONG_PAUSE_NOD_P = 0.4, 1.5, 0.9
-RECENT_NOD_S = 1.2  # a nod this recent already answered the pause
+# always: the opportunity listeners take most reliably. A nod already made in this pause
+# answers it; one made earlier in the phrase (at a comma) does not.
+LONG_PAUSE_S, LONG_TALK_S, LONG_PAUSE_NOD_P = 0.4, 1.5, 0.95
 SMILE_P, BROW_P = 0.3, 0.15  # the "mm" smile; a brow raise at a phrase end that did not rise
 RISE_ST, RISE_BROW_P = 1.0, 0.9  # a phrase end rising (semitones; a question): brows up
+NOD_SCALE = (0.9, 1.2)  # one listener nods deeper than another, for a whole session
 REST_SMILE = 0.08
 PAUSE_S = 0.2  # silence that ends the speaker's phrase
 AVERT_EVERY_S = (5.0, 12.0)  # mean gap between glances away: idle .. fully attentive
-
-
-def _bump(t: float, width: float) -> float:
-    """A 0..1..0 Hann pulse of total width ``width`` starting at t = 0."""
-    x = t / width
-    return math.sin(math.pi * x) ** 2 if 0 < x < 1 else 0.0
 
 
 # name, time constant (s), amplitude (degrees; face heights for body_*; Hz for breath_rate)
@@ -79,8 +74,14 @@ class LiveListener:
         self.drift = {name: Drift(rng, fps, tau, amp) for name, tau, amp in _DRIFTS}
         self.attention = 0.2  # 0..1: rises while the user speaks
         self.last_cue: Cue | None = None  # the opportunity heard in the last step, if any
-        self.pulses: list[tuple[str, float, float, float]] = []  # channel, start, width, amount
-        self.last_nod = -math.inf
+        self.pulses: list[Pulse] = []  # the gestures under way
+        self.last_nod = -math.inf  # when the latest nod starts (it may lie ahead)
+        self.nod_end = -math.inf  # and when it is over
+        self.pause_start = -math.inf  # when the user's current (or last) pause began
+        # The listener's own trait, from a stream of its own: the idle motion of a seed stays
+        # what it was.
+        self.nod_scale = np.random.default_rng([seed, 1]).uniform(*NOD_SCALE)
+        self.repeated_last = False  # whether the last nod had more than one cycle
         self.talked_s, self.silent_s = 0.0, math.inf
         self.phrase_s = 0.0  # speech since the last long pause
         self.tilt, self.tilt_target = 0.0, 0.0
@@ -103,7 +104,7 @@ class LiveListener:
         self._face(out)
         self._eyes(out)
         self._body(out)
-        self.pulses = [p for p in self.pulses if self.t < p[1] + p[2]]
+        self.pulses = [p for p in self.pulses if self.t < p.end]
         return out
 
     def _hear(self, speaking: bool, loudness_db: float) -> None:
@@ -115,6 +116,8 @@ class LiveListener:
             loud = min(max((loudness_db - SILENCE_DB) / 25.0, 0.0), 1.0)
             self.attention = ease(self.attention, 0.8 + 0.2 * loud, self.dt, 1.2)
             return
+        if self.silent_s == 0.0:
+            self.pause_start = self.t - self.dt
         self.silent_s += self.dt
         pause = self.silent_s - self.dt < PAUSE_S <= self.silent_s
         if pause and self.talked_s >= 1.0 and self.rng.random() < 0.35:  # blink at a phrase end
@@ -129,43 +132,44 @@ class LiveListener:
         self.attention = ease(self.attention, 0.2, self.dt, 6.0)
 
     def _respond(self) -> None:
-        """A backchannel: a nod (sometimes a double one), maybe a smile; raised brows when the
-        phrase ended on a rise (a question), now and then otherwise."""
+        """A brief opportunity: now and then a nod, maybe a "mm" smile; raised brows
+        when the phrase ended on a rise (a question), now and then otherwise."""
         rng, t = self.rng, self.t
         if t - self.last_nod >= MIN_NOD_GAP_S and rng.random() < NOD_P:
-            self._nod()
+            self._nod(t + rng.uniform(*NOD_DELAY_S))
         if rng.random() < SMILE_P:
-            self.pulses.append(("smile", t + rng.uniform(0.1, 0.3), rng.uniform(1.4, 2.2),
-                                rng.uniform(0.12, 0.25)))  # fmt: skip
+            self.pulses += gestures.mm_smile(rng, t + rng.uniform(0.1, 0.3))
         rising = self.detector.rise_st >= RISE_ST
         if rng.random() < (RISE_BROW_P if rising else BROW_P):
-            self.pulses.append(
-                (
-                    "brow",
-                    t + rng.uniform(0.05, 0.2),
-                    rng.uniform(0.7, 1.0),
-                    rng.uniform(0.35, 0.5) if rising else rng.uniform(0.2, 0.35),
-                )
-            )
+            self.pulses += gestures.brow_flash(rng, t + rng.uniform(0.05, 0.2), rising)
             if rising:  # the head cocks a little with the question
-                self.pulses.append(("roll", t + 0.1, 1.0, rng.choice([-1.0, 1.0]) * 2.0))
+                side = rng.choice([-1.0, 1.0])
+                self.pulses.append(Pulse("roll", t + 0.1, rng.uniform(0.9, 1.3), side * 2.0))
 
     def _answer_long_pause(self) -> None:
-        if self.t - self.last_nod >= RECENT_NOD_S and self.rng.random() < LONG_PAUSE_NOD_P:
-            self._nod()
+        """A clear phrase end: a nod, unless this pause already has one."""
+        if self.last_nod >= self.pause_start or self.rng.random() >= LONG_PAUSE_NOD_P:
+            return
+        start = max(self.t + self.rng.uniform(*CLEAR_NOD_DELAY_S), self.nod_end)
+        self._nod(start)
+        if self.rng.random() < SMILE_P:
+            self.pulses += gestures.mm_smile(self.rng, start + self.rng.uniform(0.0, 0.2))
 
-    def _nod(self) -> None:
-        rng, t = self.rng, self.t
-        start, depth = t + rng.uniform(*NOD_DELAY_S), rng.uniform(*NOD_DEG)
-        self.pulses.append(("pitch", start, NOD_WIDTH_S, -depth))
-        if rng.random() < DOUBLE_NOD_P:
-            self.pulses.append(("pitch", start + 0.9 * NOD_WIDTH_S, 0.4, -0.65 * depth))
-        if rng.random() < 0.2:  # people often blink with a nod
-            self._blink_soon(start - t)
-        self.last_nod = start
+    def _nod(self, start: float) -> None:
+        cycles = gestures.nod(self.rng, start, self.nod_scale, self.repeated_last)
+        self.repeated_last = len(cycles) > 1
+        self.pulses += cycles
+        if self.rng.random() < 0.2:  # people often blink with a nod
+            self._blink_soon(start - self.t)
+        self.last_nod, self.nod_end = start, cycles[-1].end
 
     def _pulse(self, channel: str) -> float:
-        return sum(a * _bump(self.t - s, w) for c, s, w, a in self.pulses if c == channel)
+        """The head's gestures add up (a nod's cycles overlap); the face's overlap as one:
+        two "mm" smiles at once are no broader than one (and never part the lips)."""
+        values = [p.at(self.t) for p in self.pulses if p.channel == channel]
+        if channel in ("pitch", "roll"):
+            return sum(values)
+        return max(values, default=0.0)
 
     def _head(self, out: np.ndarray) -> None:
         d, fidget = self.drift, 1.0 - 0.4 * self.attention  # attentive: stiller
@@ -184,6 +188,7 @@ class LiveListener:
         smile = max(REST_SMILE + self.drift["smile"].step() + self._pulse("smile"), 0.0)
         out[_I["mouthSmileLeft"]] = out[_I["mouthSmileRight"]] = smile
         out[_I["cheekSquintLeft"]] = out[_I["cheekSquintRight"]] = 0.3 * smile
+        out[_I["mouthPressLeft"]] = out[_I["mouthPressRight"]] = self._pulse("press")
         brows = 0.05 * self.attention + self._pulse("brow")
         out[_I["browInnerUp"]] = brows
         out[_I["browOuterUpLeft"]] = out[_I["browOuterUpRight"]] = 0.6 * brows

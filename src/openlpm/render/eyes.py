@@ -2,9 +2,10 @@
 
 Drawn in the reference image's own coordinates, before the mesh warp, on a small box around
 each eye. Per image column the upper lid is a curve u(x) and the lower lid l(x). A pose moves the
-curves; the skin above the upper lid is stretched down with it (so the lashes travel with the
-lid and skin covers the eye on a blink), and between the lids the eyeball shows: a sclera plate
-(the eye with its iris painted out) with the iris pasted at the gaze position.
+curves; the lash line just above the upper lid travels down with it unchanged and the skin
+above the lashes is stretched to follow (so skin covers the eye on a blink), and between the
+lids the eyeball shows: a sclera plate (the eye with its iris painted out) with the iris pasted
+at the gaze position.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ LOOK_SIDE = 0.2  # iris travel at full eyeLookIn/Out, in eye widths
 LOOK_VERTICAL = 0.1  # iris travel at full eyeLookUp/Down, in eye widths
 _UP_BAND = 0.55  # skin band above the lid that stretches on a blink, in eye widths
 _DOWN_BAND = 0.35
+# The lash line: the dark band just above the upper lid line, measured in the image. It moves
+# down rigidly on a blink (a real lid unfolds the skin above it; the lash line keeps its
+# width). Stretched with the skin, a drawn character's thick lash band grew into a dark almond
+# on a shut eye that read as a narrow open one; an eye with no distinct lash line (a painting's
+# soft lid) measures none and stretches as before.
+_LASH_MAX = 0.25  # the widest lash band looked for, in eye widths
+_LASH_SKIN = (0.3, 0.5)  # lid skin for reference: this far above the lid line, in eye widths
+_LASH_CONTRAST = 55.0  # grey levels the lashes lie under the lid skin (a fifth of the range)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class EyeLayer:
         iris_c = landmarks[eye.iris_center, :2].astype(np.float64)
         iris_r = float(np.linalg.norm(lm[list(eye.iris_ring)] - iris_c, axis=1).mean())
         opening = self._opening_mask(self.u, self.l)
+        self.lash = lash_band(roi, self.u - self.y0, self.width)
         self.eyeball, self.iris, self.iris_origin = _split_iris(
             roi, opening, iris_c - (self.x0, self.y0), iris_r
         )
@@ -82,7 +92,7 @@ class EyeLayer:
         l2 = self.l - o * (0.05 * close + 0.15 * pose.squint)
         u2 = np.minimum(u2, l2)
         y0, y1, ys = float(self.y0), float(self.y1), self.ys
-        above = y0 + (ys - y0) * ((self.u - y0) / np.maximum(u2 - y0, 1e-3))[None]
+        above = _above_lid(ys, y0, self.u, u2, self.lash)
         below = y1 - (y1 - ys) * ((y1 - self.l) / np.maximum(y1 - l2, 1e-3))[None]
         src_y = np.where(ys < u2[None], above, below).astype(np.float32) - y0
         skin = cv2.remap(
@@ -107,6 +117,38 @@ class EyeLayer:
         )
         alpha = iris[..., 3:4]
         return self.eyeball * (1 - alpha) + iris[..., :3] * alpha
+
+
+def _above_lid(ys: np.ndarray, y0: float, u: np.ndarray, u2: np.ndarray, lash: float) -> np.ndarray:
+    """Source row of each output row above the moved upper lid ``u2`` (rest lid ``u``): the
+    lash band of height ``lash`` above the lid is carried down unchanged, the skin between
+    the box top ``y0`` and the band is stretched to fill the rest."""
+    band = np.minimum(lash, 0.5 * (u - y0))  # leave skin to stretch on a low box
+    skin_top = (u - band - y0) / np.maximum(u2 - band - y0, 1e-3)
+    stretched = y0 + (ys - y0) * skin_top[None]
+    carried = ys - (u2 - u)[None]
+    return np.where(ys < (u2 - band)[None], stretched, carried)
+
+
+def lash_band(roi: np.ndarray, lid: np.ndarray, width: float) -> float:
+    """Height in pixels of the dark lash band just above the upper lid line ``lid`` (row per
+    column of ``roi``), the median over the middle half of the eye; 0 where the rows above the
+    lid are not clearly darker than the lid skin higher up, or dark all the way up (a shadowed
+    eye socket, not lashes)."""
+    grey = roi.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    h, w = grey.shape
+    reach = max(1, round(_LASH_MAX * width))
+    heights = []
+    for x in range(w // 4, w - w // 4):
+        base = int(np.floor(lid[x]))
+        lo, hi = (base - round(f * width) for f in _LASH_SKIN[::-1])
+        if lo < 0 or base >= h:
+            continue
+        skin = float(np.median(grey[lo : hi + 1, x]))
+        column = grey[max(base - reach, 0) : base + 1, x][::-1]  # upward from the lid line
+        dark = column < skin - _LASH_CONTRAST
+        heights.append(int(np.argmin(dark)) if not dark.all() else 0)  # all dark: a shadow
+    return float(np.median(heights)) if heights else 0.0
 
 
 def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
