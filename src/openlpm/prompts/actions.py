@@ -220,7 +220,7 @@ ACTIONS: dict[str, Action] = {
     "purse lips": Action(purse_lips, 1.2),
     "look left": Action(look(13.0, 0.0, 0.6, 0.0), 1.4),
     "look right": Action(look(-13.0, 0.0, -0.6, 0.0), 1.4),
-    "look up": Action(look(0.0, 8.0, 0.0, 0.6), 1.4),
+    "look up": Action(look(0.0, 10.0, 0.0, 0.6), 1.4),
     "look down": Action(look(0.0, -9.0, 0.0, -0.6, lids=0.2), 1.4),
     "look away": Action(look_away, 1.6),
     "look at the viewer": Action(look_at_viewer, 1.6),
