@@ -27,7 +27,7 @@ from openlpm.render.interior import InteriorSource
 from openlpm.render.mouth import MouthLayer, fill_open_mouth
 from openlpm.render.references import ReferenceTextures, interior_source, widest_open
 from openlpm.render.supersample import FineSource
-from openlpm.render.warp import CoarseField, Warp
+from openlpm.render.warp import CoarseField, Warp, remap_banded
 
 DEFAULT_SIZE = 512
 
@@ -121,7 +121,7 @@ class Renderer:
         fine = self._fine if not self._on_backdrop else None
         source = self._source if fine is None else fine.image
         map_x, map_y = self.warp.full_map(field, box, 1 if fine is None else fine.factor)
-        warped = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped = remap_banded(source, map_x, map_y)
         alpha = cv2.extractChannel(warped, 3)
         self._over_plate(warped, alpha, field, box, out[y0:y1, x0:x1])
         self._alpha = (alpha, box)
