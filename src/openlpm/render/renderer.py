@@ -50,8 +50,9 @@ class Renderer:
     ) -> None:
         """``interior``: what an opening of the mouth reveals, in the rig's image coordinates
         (default: the portrait's own teeth when its lips are parted, else drawn).
-        ``supersample=False`` remaps moving frames straight from the image (bilinear): a quarter
-        of the memory and a little faster, but every moving frame is softer than the still."""
+        ``supersample=False`` remaps moving frames straight from the image (bilinear): no fine
+        copy of the source (16 bytes per output pixel) and a little faster, but every moving
+        frame is softer than the still."""
         w0, h0 = rig.size
         self.width, self.height = output_size(w0, h0, size)
         sx, sy = self.width / w0, self.height / h0
