@@ -53,6 +53,14 @@ class UpperBody:
         small.shoulder = self.shoulder[vertices]
         return small
 
+    def joined(self, other: UpperBody) -> UpperBody:
+        """This body's vertices followed by ``other``'s (the same body, other points)."""
+        both = copy.copy(self)
+        both.rest = np.concatenate([self.rest, other.rest])
+        both.weight = np.concatenate([self.weight, other.weight])
+        both.shoulder = np.concatenate([self.shoulder, other.shoulder])
+        return both
+
     def displacement(
         self, posed: np.ndarray, yaw: float, pitch: float, roll: float, lean: float, shrug: float
     ) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from openlpm.character.mesh import Mesh
@@ -77,6 +79,17 @@ class Deformer:
             mesh.rest[:, :2], mesh.body_weight, self.neck, self.frame.origin,
             self.frame.height, round(height),
         )  # fmt: skip
+
+    def joined(self, other: Deformer) -> Deformer:
+        """This deformer's vertices followed by ``other``'s (a variant of this one, such as the
+        mouth's teeth anchors), moved by one call per pose: the call's cost is mostly its
+        fixed overhead, not the vertices."""
+        both = copy.copy(self)
+        both.shape_matrix = np.vstack([self.shape_matrix, other.shape_matrix])
+        for name in ("rest_offset", "rest", "head_weight", "body_weight"):
+            setattr(both, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+        both.upper_body = self.upper_body.joined(other.upper_body)
+        return both
 
     def displacement(self, frame: MotionFrame) -> np.ndarray:
         """(V, 2) float32 pixel displacement of every vertex."""

@@ -53,9 +53,16 @@ class MouthLayer:
         self.rest_lips = np.stack([up + half_gap, lo - half_gap])
         self.texture = _Texture(source) if not source.empty else None
 
-    def draw(self, frame: np.ndarray, disp: np.ndarray, pose: MotionFrame) -> None:
+    def draw(
+        self,
+        frame: np.ndarray,
+        disp: np.ndarray,
+        pose: MotionFrame,
+        anchors: np.ndarray | None = None,
+    ) -> None:
         """Paint the opening into ``frame`` (uint8 RGB, modified in place); ``disp`` is the
-        (V, 2) vertex displacement of ``pose``."""
+        (V, 2) vertex displacement of ``pose``, ``anchors`` that of the teeth anchors when the
+        caller moved them along (``teeth.deformer``, see Deformer.joined)."""
         lips = self.rest_lips + disp[_LIPS]  # (2, N, 2): the upper and the lower inner lip
         up, lo = lips
         if (lo[:, 1] - up[:, 1]).max() < MIN_GAP_PX:
@@ -81,7 +88,7 @@ class MouthLayer:
         smile = min(1.0, (pose["mouthSmileLeft"] + pose["mouthSmileRight"]) / 2)
         interior = paint_interior(self.palette, opening, pose["tongueOut"], not own, smile)
         if self.texture is not None:
-            upper, lower = self.teeth.shift(pose)
+            upper, lower = self.teeth.shift(pose) if anchors is None else self.teeth.of(anchors)
             interior = self.texture.over(interior, (x0, y0), upper, lower)
         interior = paint_lip_edge(self.palette, opening, interior)
         roi = frame[y0:y1, x0:x1].astype(np.float32)
@@ -114,7 +121,10 @@ class TeethAnchors:
 
     def shift(self, pose: MotionFrame) -> tuple[np.ndarray, np.ndarray]:
         """(upper, lower): the (2,) pixel displacements of the two rows of teeth."""
-        moved = self.deformer.displacement(pose)
+        return self.of(self.deformer.displacement(pose))
+
+    def of(self, moved: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(upper, lower) from the anchors' (2, 2) displacement ``moved`` under a pose."""
         return moved[0] - self.upper_rest, moved[1]
 
 

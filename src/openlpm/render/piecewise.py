@@ -4,7 +4,6 @@ one set of landmarks, where the same skin sits in a picture laid out by another.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import Delaunay
 
 from openlpm.character.topology import N_FACE
 
@@ -15,6 +14,10 @@ def landmark_map(
     """For every pixel of ``box`` (x0, y0, x1, y1) in the layout of ``to_points`` (N, 2), its
     position in the layout of ``from_points``: (map_x, map_y, inside) where ``inside`` is False
     for pixels outside the face mesh (their map is -1)."""
+    # Imported here: only expression references need it, and a live process that imports
+    # scipy pays tens of MB for it (issue 14).
+    from scipy.spatial import Delaunay
+
     to_xy = to_points[:N_FACE, :2].astype(np.float64)
     from_xy = from_points[:N_FACE, :2].astype(np.float64)
     tri = Delaunay(to_xy)

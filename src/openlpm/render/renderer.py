@@ -83,6 +83,8 @@ class Renderer:
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
         self.mouth = MouthLayer(palette, interior, self.deformer, lm)
+        # The mesh and the teeth anchors move together: one displacement call per frame.
+        self._posed = self.deformer.joined(self.mouth.teeth.deformer)
         # Eyelid and smile textures of the expression references (character.reference).
         self.refs = (
             ReferenceTextures(rig.references, dsize, image, lm, self.eyes)
@@ -110,7 +112,8 @@ class Renderer:
             self._eyes_shown = dict.fromkeys(self.eyes)  # overwritten: draw them again
         self._draw_smile(frame, backdrop)
         self._draw_eyes(frame)
-        disp = self.deformer.displacement(frame)
+        moved = self._posed.displacement(frame)
+        disp, anchors = moved[: len(self.rest_xy)], moved[len(self.rest_xy) :]
         field = self.warp.backward(disp) if disp.any() else None
         box = self.warp.active_box(field) if field is not None else None
         self._alpha = None
@@ -126,7 +129,7 @@ class Renderer:
         alpha = cv2.extractChannel(warped, 3)
         self._over_plate(warped, alpha, field, box, out[y0:y1, x0:x1])
         self._alpha = (alpha, box)
-        self.mouth.draw(out, disp, frame)
+        self.mouth.draw(out, disp, frame, anchors)
         return out
 
     def _still(self, box: tuple[int, int, int, int] | None) -> np.ndarray:
