@@ -8,6 +8,7 @@ import pytest
 
 from openlpm.motion import MotionFrame
 from openlpm.render.interior import lip_curve, lip_curves
+from openlpm.render.warp import _nearest_covered
 
 POSES = [
     {"headYaw": 15.0, "jawOpen": 0.6},
@@ -23,7 +24,7 @@ def test_backward_field_inverts_the_forward_field(astro, pose):
     warp = astro.warp
     disp = astro.deformer.displacement(MotionFrame.of(**pose))
     shape = (warp.ch, warp.cw)
-    forward = [(warp.spread @ disp[:, k]).reshape(shape).astype(np.float32) for k in (0, 1)]
+    forward = [warp.spread.apply(disp[:, k]).reshape(shape) for k in (0, 1)]
     field = warp.backward(disp)
     f = warp.factor
     x, y = warp.coarse_x + field.dx, warp.coarse_y + field.dy
@@ -40,6 +41,30 @@ def test_backward_field_inverts_the_forward_field(astro, pose):
     assert (miss[moving] < 0.1).mean() > 0.85  # pixels
     assert np.median(miss[moving]) < 0.01
     assert np.abs(field.dx).max() > 3  # and the field is not trivially zero
+
+
+def test_spread_interpolates_linear_values_exactly(astro):
+    """Barycentric weights reproduce any affine function of the vertex positions: spreading
+    the vertices' own x and y gives each sample's position, wherever the sample lies inside
+    the triangle it was given (weights none clamped) and the outer frame's hold is 1."""
+    warp = astro.warp
+    shape = (warp.ch, warp.cw)
+    weight = warp.spread.weight
+    inside = (weight.min(0) > 1e-3) & (np.abs(weight.sum(0) - 1) < 1e-5)
+    assert inside.mean() > 0.5  # most samples
+    for k, grid in ((0, warp.coarse_x), (1, warp.coarse_y)):
+        spread = warp.spread.apply(astro.rest_xy[:, k])
+        assert np.abs(spread - grid.ravel())[inside].max() < 0.01  # pixels
+
+
+def test_uncovered_samples_take_the_nearest_triangle():
+    ids = np.zeros((40, 60), np.int32)
+    ids[:, 30:] = 7
+    ids[:, 26:33] = -1  # a sliver nobody covers: 3 columns nearer 0, one tie, 3 nearer 7
+    ids[:5, :] = -1  # and a strip along the top
+    filled = _nearest_covered(ids)
+    assert (filled[10:, :29] == 0).all() and (filled[10:, 30:] == 7).all()
+    assert (filled[:5, :20] == 0).all() and (filled[:5, 40:] == 7).all()
 
 
 def test_lip_curves_at_once_equal_one_by_one():
