@@ -195,3 +195,21 @@ def test_lips_close_on_unseen_speech(model: OnlineModel, how: str) -> None:
         )
     rate, chance = _beyond_chance(model.perform(audio, fps=FPS), phones)
     assert rate >= 0.7 and rate - chance >= 0.6, f"p/b/m {rate:.2f}, elsewhere {chance:.2f}"
+
+
+def test_a_lost_packet_inside_a_word_keeps_the_mouth_going(model: OnlineModel) -> None:
+    """80 ms of digital silence in the middle of vowels (a dropped packet on a live line, or a
+    dip of the speech probability in real speech): the speech gate holds (GATE_HOLD_S), so the
+    jaw does not drop to rest, which would read as a closure mid-word."""
+    speech = synthesize("We walked along the river for an hour, talking about the weather.")
+    x = speech.audio.resampled(SAMPLE_RATE).samples.copy()
+    long_phones = [p for p in speech.phones.phones if p.label != "SIL" and p.end - p.start > 0.08]
+    holes = []
+    for p in long_phones[2::3]:
+        start = round(((p.start + p.end) / 2 - 0.04) * SAMPLE_RATE)
+        x[start : start + round(0.08 * SAMPLE_RATE)] = 0.0
+        holes.append(start / SAMPLE_RATE)
+    jaw = model.perform(Audio(x, SAMPLE_RATE), fps=FPS).curve("jawOpen")
+    lowest = [jaw[math.ceil(t * FPS) : math.floor((t + 0.08) * FPS) + 1].min() for t in holes]
+    assert len(holes) >= 5
+    assert min(lowest) >= 0.05, f"jaw at rest in a hole: {np.round(lowest, 2)}"

@@ -49,6 +49,12 @@ SPEECH_THRESHOLD = 0.5  # speech probability above which the character counts as
 # Mouth gate: below GATE_LO speech probability the mouth rests (Base's rest shape in pauses:
 # no false lip motion in silence or noise), fully driven above GATE_HI.
 GATE_LO, GATE_HI = 0.15, 0.45
+# The gate holds its highest value of the last GATE_HOLD_S: inside speech the speech probability
+# dips for a frame or two (on held-out TTS, 90% of the dips under GATE_HI within a phone last at
+# most 80 ms), and on real speech such a dip rested the mouth mid-word, which reads as a closure
+# (issue 11: 19 of the 80 shut phones away from p/b/m in the speaking bench). Pauses are longer,
+# and the bench's pause test trims 120 ms at each end.
+GATE_HOLD_S = 0.08
 # While speaking the jaw stays at least this open, as Base's does outside p/b/m (its 10th
 # percentile over speech is ~0.11): where the network is unsure on real speech it answers with
 # a near-closed jaw, which reads as a closure on screen; the closure output still shuts the
@@ -150,14 +156,20 @@ def silence_features() -> np.ndarray:
     return LogMelStream().push(np.zeros(HOP * 4, np.float32))[0][0]
 
 
-def mouth_from_outputs(out: np.ndarray) -> np.ndarray:
-    """Raw network outputs -> (len(PARAMS),) with only the mouth channels set, lips applied."""
+def speech_gate(out: np.ndarray) -> float:
+    """0 (mouth at rest) .. 1 (driven) from the speech output of raw network outputs."""
+    speech = _sigmoid(float(out[-1]))
+    return min(max((speech - GATE_LO) / (GATE_HI - GATE_LO), 0.0), 1.0)
+
+
+def mouth_from_outputs(out: np.ndarray, gate: float | None = None) -> np.ndarray:
+    """Raw network outputs -> (len(PARAMS),) with only the mouth channels set, lips applied.
+    ``gate`` overrides :func:`speech_gate` (the stream passes the held one)."""
     vec = np.zeros(len(PARAMS), np.float32)
     for value, targets in zip(out[: len(REGRESSED)], _TARGETS, strict=True):
         vec[targets] = value
     vec[_JAW] = max(vec[_JAW], SPEAKING_JAW_MIN)
-    speech = _sigmoid(float(out[-1]))
-    gate = min(max((speech - GATE_LO) / (GATE_HI - GATE_LO), 0.0), 1.0)
+    gate = speech_gate(out) if gate is None else gate
     vec[_MOUTH] = np.clip(vec[_MOUTH], 0.0, 1.0) * gate
     p = _sigmoid(float(out[len(REGRESSED)]))
     shut = min(max((p - CLOSURE_LO) / (CLOSURE_HI - CLOSURE_LO), 0.0), 1.0)
@@ -192,11 +204,12 @@ class OnlineStream:
         self._next = 0  # index of the next video frame to emit
         self._limit: int | None = None  # set by flush(): frames past the audio's end
         self._per = max(1, round(FRAME_RATE / fps))  # feature frames per video frame
+        self._gates = np.zeros(round(GATE_HOLD_S * fps) + 1, np.float32)  # recent frames' gates
 
     @property
     def state_nbytes(self) -> int:
         """Bytes of stream state (constant over a session)."""
-        return self._mel.state_nbytes + self._ring.nbytes + self._energy.nbytes
+        return self._mel.state_nbytes + self._ring.nbytes + self._energy.nbytes + self._gates.nbytes
 
     @property
     def frames_out(self) -> int:
@@ -251,7 +264,8 @@ class OnlineStream:
     def _emit(self) -> MotionFrame:
         order = (self._pos + np.arange(self.net.frames)) % self.net.frames  # oldest first
         raw = self.net.head(self._ring[order])
-        vec = mouth_from_outputs(raw)
+        self._gates[self._next % len(self._gates)] = speech_gate(raw)
+        vec = mouth_from_outputs(raw, float(self._gates.max()))
         speaking = _sigmoid(float(raw[-1])) > SPEECH_THRESHOLD
         vec += self._behaviour.step(self._loudness_db(order), speaking)
         return MotionFrame(vec).clipped()
