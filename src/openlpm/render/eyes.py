@@ -109,10 +109,16 @@ class EyeLayer:
         above = _above_lid(ys, y0, self.u - edge, u2, self.lash)
         lower = self.l + edge
         below = y1 - (y1 - ys) * ((y1 - lower) / np.maximum(y1 - l2, 1e-3))[None]
-        src_y = np.where(ys < u2[None], above, below).astype(np.float32) - y0
-        skin = cv2.remap(
-            self.skin, self.xs_map, src_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
-        )
+        skin = self._skin_rows(np.where(ys < u2[None], above, below) - y0)
+        # Where the lids meet, both sides blended over a pixel: a hard switch from one to the
+        # other stepped along a sloping lid line.
+        seam = np.abs(ys - u2[None]) < 1.0
+        if close > 0 and seam.any():
+            rows = np.nonzero(seam.any(1))[0]
+            band = slice(rows[0], rows[-1] + 1)
+            t = np.clip(ys[band] - u2[None] + 0.5, 0, 1)[..., None]
+            upper, lower = (self._skin_rows(a[band] - y0, band) for a in (above, below))
+            skin[band] = upper + (lower - upper) * t
         cover = self._opening_mask(u2, l2)
         if not cover.any():
             return skin
@@ -120,6 +126,14 @@ class EyeLayer:
         shade = 1 - 0.3 * np.exp(-np.maximum(ys - u2[None], 0) / (0.08 * self.width + 1e-3))
         eye = ball * shade[..., None].astype(np.float32)
         return skin + (eye - skin) * cover[..., None]
+
+    def _skin_rows(self, src_y: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
+        """The eye box's image resampled at source rows ``src_y`` (box coordinates) for the
+        output rows ``rows``, each column from itself."""
+        return cv2.remap(
+            self.skin, self.xs_map[rows], src_y.astype(np.float32), cv2.INTER_CUBIC,
+            borderMode=cv2.BORDER_REPLICATE,
+        )  # fmt: skip
 
     def _eyeball(self, pose: EyePose) -> np.ndarray:
         dx = (pose.look_out - pose.look_in) * self.out_sign * LOOK_SIDE * self.width
