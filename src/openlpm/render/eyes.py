@@ -37,6 +37,7 @@ _REACH = 0.15  # the farthest the visible eye extends a lid contour, in eye widt
 _LID_SPAN = (1.0, 0.4)  # upper, lower
 _SHUT_EDGE = 0.05  # eye widths of each lid's edge rows left out where a shut lid meets the other
 _EYE_COLOUR = 24.0  # RGB distance to the nearest colour of the opening that still counts as eye
+_MIN_LID_SHIFT = 2  # pixels: a lid found a pixel beyond its landmarks is where they say
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,8 @@ def _lid_shift(rows: np.ndarray, reach: int, span: int) -> np.ndarray:
     has no steps."""
     rows = np.where(rows >= reach, 0, rows).astype(np.float64)
     shift = np.minimum(rows, _running_median(rows, span))
+    if shift.max() < _MIN_LID_SHIFT:  # within the landmarks' own precision: keep them
+        return np.zeros_like(shift)
     return np.convolve(np.pad(shift, 1, mode="edge"), [0.25, 0.5, 0.25], "valid")
 
 
