@@ -270,12 +270,13 @@ def _run(column: np.ndarray, start: int, step: int, reach: int) -> int:
 
 
 def _sclera_colour(roi: np.ndarray, white: np.ndarray) -> np.ndarray | None:
-    """The white of the eye: the median of the brighter half of ``roi``'s pixels in ``white``
-    (the opening less the iris); None with too few of them."""
+    """The white of the eye: the median of the brightest quarter of ``roi``'s pixels in
+    ``white`` (the opening less the iris; what is left of it beside a large iris is mostly the
+    corners in the lids' shadow); None with too few of them."""
     px = roi[white]
     if len(px) < 4:
         return None
-    return np.median(px[px.sum(1) >= np.percentile(px.sum(1), 50)], axis=0)
+    return np.median(px[px.sum(1) >= np.percentile(px.sum(1), 75)], axis=0)
 
 
 def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
