@@ -312,7 +312,8 @@ def test_rig_then_puppet_from_the_rig(dirs, capsys, monkeypatch) -> None:
     assert main(["rig", "--image", str(bundled("astronaut.jpg")), "-o", str(folder)]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["preview.png", "rig.json", "rig.npz"]
     meta = json.loads((folder / "rig.json").read_text())
-    assert meta["format"] == 2 and meta["size"] == [512, 512] and meta["face_index"] == 0
+    assert meta["format"] == openlpm.character.rig.RIG_FORMAT
+    assert meta["size"] == [512, 512] and meta["face_index"] == 0
     preview = load_image(folder / "preview.png")
     assert preview.shape == (512, 1024, 3)  # the annotated image beside the clean plate
     capsys.readouterr()

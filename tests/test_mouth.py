@@ -157,3 +157,38 @@ def test_a_given_interior_source_is_what_the_opening_shows(analyzer, monalisa_ri
     assert green.mean() > 0.4
     with pytest.raises(ValueError, match="mask"):
         InteriorSource(texture, mask[:10], mask, np.zeros(2, np.float32))
+
+
+def test_a_black_and_white_mouth_under_a_moustache_has_depth(monalisa_rig: Rig) -> None:
+    """A black-and-white portrait with a dark moustache over the upper lip opens onto a mouth,
+    not a grey smear: the tongue clearly lighter than the cavity above it. The moustache's
+    dark median was taken for the lips' colour, and in grey the red tongue and the red-brown
+    cavity were one tone (tongue 11 grey levels over the cavity; now 46)."""
+    from openlpm.cli import bundled
+    from openlpm.io.images import load_image
+
+    grey = cv2.cvtColor(
+        cv2.cvtColor(load_image(bundled("monalisa.jpg")), cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB
+    )
+    with FaceAnalyzer() as analyzer:
+        landmarks = analyzer.landmarks(grey)
+    assert landmarks is not None
+    height = float(np.linalg.norm(landmarks[T.CHIN, :2] - landmarks[10, :2]))
+    lip = landmarks[list(T.LIP_OUTER_UPPER), :2]
+    moustache = np.vstack([lip, lip[::-1] - (0, 0.06 * height)])
+    cv2.fillPoly(grey, [np.round(moustache).astype(np.int32)], (35, 35, 35), cv2.LINE_AA)
+    renderer = Renderer(build_rig(grey), 512)
+    assert renderer.mouth.palette.style == "mono"
+    pose = MotionFrame.of(jawOpen=1.0)
+    frame = renderer.render(pose)
+    xy = renderer.deformer.rest[:, :2] + renderer.deformer.displacement(pose)
+    contour = np.vstack([xy[list(T.LIP_INNER_UPPER)], xy[list(T.LIP_INNER_LOWER)][::-1]])
+    mask = np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(contour).astype(np.int32)], 1)
+    mask = cv2.erode(mask, np.ones((3, 3), np.uint8)) > 0
+    luma = frame.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    rows = np.nonzero(mask.any(1))[0]
+    depth = (np.arange(frame.shape[0])[:, None] - rows[0]) / (rows[-1] - rows[0])
+    cavity = luma[mask & (depth >= 0.4) & (depth < 0.7)].mean()
+    tongue = luma[mask & (depth >= 0.8)].mean()
+    assert tongue - cavity >= 25

@@ -18,9 +18,11 @@ from openlpm.character.topology import (
     CHIN,
     FACE_OVAL,
     FOREHEAD,
+    LEFT_EYE,
     LIP_INNER_LOWER,
     LIP_INNER_UPPER,
     N_LANDMARKS,
+    RIGHT_EYE,
 )
 
 GRID_CELLS = 14  # grid vertices along the image's long side
@@ -72,7 +74,29 @@ def build_mesh(
     frame = _in_frame(rest[:, :2], w, h)
     head[frame], body[frame] = 0.0, 0.0
     rest[:, 2] = bound_slopes(rest[:, :2], rest[:, 2], triangles, head > 0)
+    # The bound bends the eyes again (it spreads the temples' change over them); flattened,
+    # the few triangles around them that got too steep are bounded once more, changing little.
+    rest[:, 2] = flat_eyes(rest[:, :2], rest[:, 2])
+    rest[:, 2] = bound_slopes(rest[:, :2], rest[:, 2], triangles, head > 0)
     return Mesh(rest, triangles.astype(np.int32), head, body, pivot)
+
+
+def flat_eyes(xy: np.ndarray, depth: np.ndarray, lids_too: bool = True) -> np.ndarray:
+    """``depth`` with each eye (lid contour and iris, or the iris alone) on the plane fitted
+    through its lid contour's depths (least squares).
+
+    An eye turns as one piece. Where the face's relief fades into the head's curve (a cartoon's
+    big eyes reach far toward the temples) the lids' depths bent sharply across the eye, and the
+    iris sat off them: a head turn creased the eye through the iris and slid the iris against
+    the lids, leaving a ghost of its rim on the far eye."""
+    depth = depth.copy()
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        lids = list(dict.fromkeys(eye.upper + eye.lower))
+        plane = np.column_stack([xy[lids, :2], np.ones(len(lids))]).astype(np.float64)
+        coef, *_ = np.linalg.lstsq(plane, depth[lids].astype(np.float64), rcond=None)
+        moved = [eye.iris_center, *eye.iris_ring] + (lids if lids_too else [])
+        depth[moved] = xy[moved, :2].astype(np.float64) @ coef[:2] + coef[2]
+    return depth
 
 
 def _grid_vertices(landmarks: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -154,7 +178,7 @@ def _face_depth(landmarks: np.ndarray, pivot: np.ndarray, face_height: float) ->
     # the head would prise closed lips apart.
     upper, lower = list(LIP_INNER_UPPER), list(LIP_INNER_LOWER)
     depth[upper] = depth[lower] = (depth[upper] + depth[lower]) / 2
-    return depth
+    return flat_eyes(landmarks, depth)
 
 
 def _weight_maps(

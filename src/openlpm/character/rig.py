@@ -21,7 +21,7 @@ from openlpm.errors import RigError
 if TYPE_CHECKING:
     from openlpm.character.reference import Reference
 
-RIG_FORMAT = 2  # 2: depths bounded so turns never fold (character/fold.py); 1 folded
+RIG_FORMAT = 3  # 3: irises at their lids' depth; 2: depths bounded so turns never fold (fold.py)
 MAX_RIG_SIDE = 1024  # analysis and the stored images never need more than this
 
 Progress = Callable[[str], None]

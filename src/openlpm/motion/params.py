@@ -42,7 +42,7 @@ PARAMS: tuple[str, ...] = BLENDSHAPES + HEAD + BODY
 PARAM_INDEX: dict[str, int] = {name: i for i, name in enumerate(PARAMS)}
 
 # Valid ranges, checked when curves are read; the renderer clips to them as well.
-HEAD_LIMIT_DEG = 30.0  # the renderer looks right up to about 15 degrees
+HEAD_LIMIT_DEG = 30.0  # degrees; turns within it do not fold the face (character/fold.py)
 BODY_LIMIT = 0.25  # face heights
 LEAN_LIMIT = 0.15  # relative size: beyond it the stretched torso no longer looks like a lean
 RANGES: dict[str, tuple[float, float]] = {

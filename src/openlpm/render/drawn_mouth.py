@@ -27,6 +27,14 @@ _LOWER_TEETH = (0.2, 0.18, 0.17, 0.15, 0.13, 0.12)
 CAVITY_VALUE = (66.0, 105.0)  # HSV value range of the lit front of the cavity
 DEEP_SATURATION = 1.5  # the cavity's chroma, relative to the lips'
 THROAT_VALUE = 44.0  # the back of the throat: dark, yet not black
+# Black and white: the cavity darker and the tongue lighter than in colour, where hue alone
+# parts a red tongue from a red-brown cavity (in grey they were one grey-brown smear).
+MONO_CAVITY = 0.7
+MONO_TONGUE = 1.05
+# Lips under hair: the lips' median brightness under the first share of the cheeks'; then the
+# pixels above the second share are the lips that show through.
+_LIP_UNDER_HAIR = (0.5, 0.6)
+_LUMA = np.float32([0.299, 0.587, 0.114])
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,9 @@ class MouthPalette:
         gums = np.clip(lip * 1.05 + np.float32([12, 0, 4]), 0, 255)
         tongue = np.clip(_saturate(lip, 1.0 if style == "mono" else 1.2) * 0.8 + [30, 4, 8], 0, 255)
         wet_lip = lip * 0.62
+        if style == "mono":  # no hue tells the cavity from the tongue: their brightness must
+            cavity = cavity * MONO_CAVITY
+            tongue = np.clip(tongue * MONO_TONGUE, 0, 255)
         return cls(
             *(np.asarray(c, np.float32) for c in (cavity, throat, teeth, gums, tongue, wet_lip)),
             style=style,
@@ -100,7 +111,18 @@ def _lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     cv2.fillPoly(lips, [np.round(landmarks[inner, :2]).astype(np.int32)], 0)  # not the teeth
     if not lips.any():
         return np.float32([170, 90, 90])
-    return np.median(image[lips > 0].reshape(-1, 3), axis=0).astype(np.float32) + 1
+    px = image[lips > 0].reshape(-1, 3).astype(np.float32)
+    # Hair over the lips (a moustache) is no lip colour. Lips whose median is under half the
+    # cheeks' brightness are mostly hair: the lip colour is then that of the lighter lip
+    # pixels that show through (a moustache's dark median made a grey-brown mouth).
+    cheeks = _hull(image, landmarks, T.CHEEK_LEFT + T.CHEEK_RIGHT)
+    if cheeks.any():
+        luma = px @ _LUMA
+        cheek_luma = float(np.median(image[cheeks].astype(np.float32) @ _LUMA))
+        lit = luma >= _LIP_UNDER_HAIR[1] * cheek_luma
+        if np.median(luma) < _LIP_UNDER_HAIR[0] * cheek_luma and lit.mean() >= 0.1:
+            px = px[lit]
+    return np.median(px, axis=0).astype(np.float32) + 1
 
 
 def image_style(image: np.ndarray, landmarks: np.ndarray) -> str:
@@ -189,7 +211,8 @@ def paint_interior(
         luma = np.float32([0.299, 0.587, 0.114])
         tone_colour = palette.wet_lip / max(float(palette.wet_lip @ luma), 1.0)
         grey = (img @ luma)[..., None]
-        light = np.clip(grey / 255, 0, 1)  # the bright teeth keep no tint, the dark takes it
+        # The bright teeth keep no tint; the dark cavity and the mid-grey tongue take it.
+        light = smoothstep(0.3, 0.85, np.clip(grey / 255, 0, 1))
         img = grey * (tone_colour + (1 - tone_colour) * light)
     return img.astype(np.float32)
 

@@ -17,7 +17,9 @@ def _both(**amounts: float) -> dict[str, float]:
 
 EXPRESSIONS: dict[str, dict[str, float]] = {
     "smile": _both(mouthSmile=1.0, cheekSquint=0.5),
-    "grin": _both(mouthSmile=1.0, cheekSquint=0.6, mouthDimple=0.3, mouthUpperUp=0.4),
+    "grin": _both(
+        mouthSmile=1.0, cheekSquint=0.6, mouthDimple=0.3, mouthUpperUp=0.7, mouthLowerDown=0.3
+    ),
     "laugh": {**_both(mouthSmile=1.0, cheekSquint=0.8, eyeSquint=0.4), "jawOpen": 0.45},
     "frown": {**_both(mouthFrown=1.0, browDown=0.6), "mouthShrugLower": 0.3},
     "surprise": {**_both(browOuterUp=1.0, eyeWide=1.0), "browInnerUp": 1.0, "jawOpen": 0.15},

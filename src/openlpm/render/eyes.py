@@ -29,6 +29,15 @@ _DOWN_BAND = 0.35
 _LASH_MAX = 0.25  # the widest lash band looked for, in eye widths
 _LASH_SKIN = (0.3, 0.5)  # lid skin for reference: this far above the lid line, in eye widths
 _LASH_CONTRAST = 55.0  # grey levels the lashes lie under the lid skin (a fifth of the range)
+# The eye as drawn can be larger than its landmarks (a cartoon's big eyes): the white and the
+# iris showing beyond the lid contours belong to the eye, or a shut lid leaves them showing.
+_REACH = 0.15  # the farthest the visible eye extends a lid contour, in eye widths
+# Eye widths over which a lid's shift must hold (a running median): the upper lid's along the
+# whole eye, as dark lashes over a dark iris look like the iris.
+_LID_SPAN = (1.0, 0.4)  # upper, lower
+_SHUT_EDGE = 0.05  # eye widths of each lid's edge rows left out where a shut lid meets the other
+_EYE_COLOUR = 24.0  # RGB distance to the nearest colour of the opening that still counts as eye
+_MIN_LID_SHIFT = 2  # pixels: a lid found a pixel beyond its landmarks is where they say
 
 
 @dataclass(frozen=True)
@@ -66,11 +75,15 @@ class EyeLayer:
         ).copy()
         iris_c = landmarks[eye.iris_center, :2].astype(np.float64)
         iris_r = float(np.linalg.norm(lm[list(eye.iris_ring)] - iris_c, axis=1).mean())
+        centre = iris_c - (self.x0, self.y0)
+        u, low = visible_opening(
+            roi, self.u - self.y0, self.l - self.y0, centre, iris_r, self.width
+        )
+        self.u, self.l = u + self.y0, low + self.y0
         opening = self._opening_mask(self.u, self.l)
         self.lash = lash_band(roi, self.u - self.y0, self.width)
-        self.eyeball, self.iris, self.iris_origin = _split_iris(
-            roi, opening, iris_c - (self.x0, self.y0), iris_r
-        )
+        iris_r = visible_iris_radius(roi, opening, centre, iris_r)
+        self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -92,12 +105,21 @@ class EyeLayer:
         l2 = self.l - o * (0.05 * close + 0.15 * pose.squint)
         u2 = np.minimum(u2, l2)
         y0, y1, ys = float(self.y0), float(self.y1), self.ys
-        above = _above_lid(ys, y0, self.u, u2, self.lash)
-        below = y1 - (y1 - ys) * ((y1 - self.l) / np.maximum(y1 - l2, 1e-3))[None]
-        src_y = np.where(ys < u2[None], above, below).astype(np.float32) - y0
-        skin = cv2.remap(
-            self.skin, self.xs_map, src_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
-        )
+        # Closing lids show their edges, not the eye's last rows beside them.
+        edge = close * _SHUT_EDGE * self.width
+        above = _above_lid(ys, y0, self.u - edge, u2, self.lash)
+        lower = self.l + edge
+        below = y1 - (y1 - ys) * ((y1 - lower) / np.maximum(y1 - l2, 1e-3))[None]
+        skin = self._skin_rows(np.where(ys < u2[None], above, below) - y0)
+        # Where the lids meet, both sides blended over a pixel: a hard switch from one to the
+        # other stepped along a sloping lid line.
+        seam = np.abs(ys - u2[None]) < 1.0
+        if close > 0 and seam.any():
+            rows = np.nonzero(seam.any(1))[0]
+            band = slice(rows[0], rows[-1] + 1)
+            t = np.clip(ys[band] - u2[None] + 0.5, 0, 1)[..., None]
+            upper, lower = (self._skin_rows(a[band] - y0, band) for a in (above, below))
+            skin[band] = upper + (lower - upper) * t
         cover = self._opening_mask(u2, l2)
         if not cover.any():
             return skin
@@ -105,6 +127,14 @@ class EyeLayer:
         shade = 1 - 0.3 * np.exp(-np.maximum(ys - u2[None], 0) / (0.08 * self.width + 1e-3))
         eye = ball * shade[..., None].astype(np.float32)
         return skin + (eye - skin) * cover[..., None]
+
+    def _skin_rows(self, src_y: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
+        """The eye box's image resampled at source rows ``src_y`` (box coordinates) for the
+        output rows ``rows``, each column from itself."""
+        return cv2.remap(
+            self.skin, self.xs_map[rows], src_y.astype(np.float32), cv2.INTER_CUBIC,
+            borderMode=cv2.BORDER_REPLICATE,
+        )  # fmt: skip
 
     def _eyeball(self, pose: EyePose) -> np.ndarray:
         dx = (pose.look_out - pose.look_in) * self.out_sign * LOOK_SIDE * self.width
@@ -151,9 +181,132 @@ def lash_band(roi: np.ndarray, lid: np.ndarray, width: float) -> float:
     return float(np.median(heights)) if heights else 0.0
 
 
+def visible_opening(
+    roi: np.ndarray,
+    u: np.ndarray,
+    lower: np.ndarray,
+    centre: np.ndarray,
+    radius: float,
+    width: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The lid curves ``u`` and ``lower`` (rows of ``roi`` per column) moved out to where the
+    eye visibly ends (``width``: the eye's in pixels). Per column, the rows beyond a curve count
+    as eye while their colour is one of the opening's white (anywhere) or of its iris (over the
+    iris; not its darkest, which the lashes share), and not one of the skin below the eye. A
+    run must end at the lid within :data:`_REACH` eye widths: one that does not is a shadow or a
+    pale face, not the eye."""
+    h, w = roi.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    inside = (ys > u[None] + 1.5) & (ys < lower[None] - 1.5)  # clear of the lids' edges
+    over_iris = np.abs(xs - centre[0]) < radius
+    in_iris = np.hypot(xs - centre[0], ys - centre[1]) < 0.9 * radius
+    white_px, iris_px = _brighter(roi[inside & ~in_iris], 50), _brighter(roi[inside & in_iris], 40)
+    skin_px = roi[(ys > lower[None] + 0.2 * width) & (ys < lower[None] + 0.35 * width)]
+    if len(white_px) < 4 or len(skin_px) < 8:
+        return u, lower
+    reach = max(1, round(_REACH * width))
+    near = ((ys > lower[None]) & (ys <= lower[None] + reach + 1)) | (
+        (ys < u[None]) & (ys >= u[None] - reach - 1)
+    )
+    pixels = roi[near]
+    to_eye = _nearest_distance(pixels, _thin(white_px))
+    if len(iris_px):
+        to_iris = _nearest_distance(pixels, _thin(iris_px))
+        to_eye = np.where(over_iris[near], np.minimum(to_eye, to_iris), to_eye)
+    eye = np.zeros((h, w), bool)
+    eye[near] = (to_eye < _EYE_COLOUR) & (to_eye < _nearest_distance(pixels, _thin(skin_px)))
+    down = np.array([_run(eye[:, x], int(np.floor(lower[x])), 1, reach) for x in range(w)])
+    up = np.array([_run(eye[:, x], int(np.ceil(u[x])), -1, reach) for x in range(w)])
+    upper_span, lower_span = (round(f * width) for f in _LID_SPAN)
+    return u - _lid_shift(up, reach, upper_span), lower + _lid_shift(down, reach, lower_span)
+
+
+def _lid_shift(rows: np.ndarray, reach: int, span: int) -> np.ndarray:
+    """Per-column runs of eye rows as a smooth shift of the lid: none where a run found no lid
+    within ``reach``. A lid the landmarks missed is missed along much of its length: each column
+    shifts by no more than the median run of the ``span`` columns about it (a shorter stretch
+    is a highlight, the lashes over a dark iris, a shadow); then a light blur, so that the lid
+    has no steps."""
+    rows = np.where(rows >= reach, 0, rows).astype(np.float64)
+    shift = np.minimum(rows, _running_median(rows, span))
+    if shift.max() < _MIN_LID_SHIFT:  # within the landmarks' own precision: keep them
+        return np.zeros_like(shift)
+    return np.convolve(np.pad(shift, 1, mode="edge"), [0.25, 0.5, 0.25], "valid")
+
+
+def _running_median(a: np.ndarray, span: int) -> np.ndarray:
+    span = max(span, 1) | 1
+    padded = np.pad(a, span // 2, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, span), axis=1)
+
+
+def _brighter(px: np.ndarray, percent: float) -> np.ndarray:
+    """The pixels of ``px`` (N, 3) at or above the ``percent`` percentile of brightness."""
+    if not len(px):
+        return px
+    return px[px.sum(1) >= np.percentile(px.sum(1), percent)]
+
+
+def _thin(samples: np.ndarray, most: int = 600) -> np.ndarray:
+    """At most ``most`` of ``samples``, evenly spaced (nearest-colour tests stay cheap)."""
+    return samples[:: max(1, len(samples) // most)]
+
+
+def _nearest_distance(pixels: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """RGB distance of each of ``pixels`` (N, 3) to the nearest of ``samples`` (M, 3)."""
+    d2 = ((pixels[:, None, :] - samples[None, :, :]) ** 2).sum(-1)
+    return np.sqrt(d2.min(1))
+
+
+def _run(column: np.ndarray, start: int, step: int, reach: int) -> int:
+    """How many rows after ``start`` in direction ``step`` are eye, up to ``reach``."""
+    n = 0
+    while n < reach:
+        row = start + step * (n + 1)
+        if not (0 <= row < len(column) and column[row]):
+            break
+        n += 1
+    return n
+
+
+def _sclera_colour(roi: np.ndarray, white: np.ndarray) -> np.ndarray | None:
+    """The white of the eye: the median of the brightest quarter of ``roi``'s pixels in
+    ``white`` (the opening less the iris; what is left of it beside a large iris is mostly the
+    corners in the lids' shadow); None with too few of them."""
+    px = roi[white]
+    if len(px) < 4:
+        return None
+    return np.median(px[px.sum(1) >= np.percentile(px.sum(1), 75)], axis=0)
+
+
 def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     order = np.argsort(points[:, 0])
     return np.interp(xs, points[order, 0], points[order, 1])
+
+
+def visible_iris_radius(
+    roi: np.ndarray, opening: np.ndarray, centre: np.ndarray, radius: float
+) -> float:
+    """The iris's radius as the image shows it: the smallest circle about ``centre`` whose
+    ring (inside the opening) is mostly the white of the eye, searched from 1 to 1.5 times
+    the landmarks' ``radius`` (a cartoon's iris is larger than they say, and a larger one
+    painted out at the smaller size left a ring of its rim around the moved iris). The
+    landmarks' radius where no ring is mostly white (an iris that fills the eye), or where
+    the ring is that close to them."""
+    h, w = opening.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    dist = np.hypot(xs - centre[0], ys - centre[1])
+    inside = opening > 0.5
+    sclera = _sclera_colour(roi, inside & (dist > 1.6 * radius))
+    if sclera is None:
+        return radius
+    white = inside & (np.linalg.norm(roi - sclera, axis=2) < 2 * _EYE_COLOUR)
+    for r in np.arange(radius, 1.5 * radius, 0.5):
+        ring = inside & (dist >= r) & (dist < r + 1)
+        if ring.sum() >= 6 and white[ring].mean() > 0.5:
+            # A pixel or two is the soft edge of a small iris, not a larger one.
+            return float(r) if r - radius >= max(2.0, 0.15 * radius) else radius
+    return radius
 
 
 def _split_iris(
@@ -164,12 +317,8 @@ def _split_iris(
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     dist = np.hypot(xs - centre[0], ys - centre[1])
     iris_cover = np.clip(1.25 * radius - dist + 0.5, 0, 1)  # the iris and its dark rim
-    inside = opening > 0.5
-    sclera_px = roi[inside & (iris_cover == 0)]
-    if len(sclera_px) >= 4:
-        bright = sclera_px[sclera_px.sum(1) >= np.percentile(sclera_px.sum(1), 50)]
-        sclera = np.median(bright, axis=0)
-    else:  # the iris fills the eye (anime): a white of the image's own brightness
+    sclera = _sclera_colour(roi, (opening > 0.5) & (iris_cover == 0))
+    if sclera is None:  # the iris fills the eye (anime): a white of the image's own brightness
         sclera = np.full(3, min(235.0, float(np.percentile(roi, 95))))
     # Where the iris was, flat sclera (inpainting would smear the dark rim into it).
     keep = (opening * (1 - iris_cover))[..., None]

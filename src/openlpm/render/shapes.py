@@ -24,6 +24,7 @@ _INNER_UP = list(T.LIP_INNER_UPPER)
 _INNER_LO = list(T.LIP_INNER_LOWER)
 OPEN_AT_REST = 0.02  # mean inner-lip gap (face heights) above which the image's mouth is open
 UPPER_CLOSES = 0.3  # share of an image's lip gap that the upper lip travels to close it
+SMILE_OUT, SMILE_UP = 0.025, 0.065  # face heights each mouth corner moves at mouthSmile=1
 
 
 class ShapeBuilder:
@@ -161,15 +162,17 @@ class ShapeBuilder:
             lower_lid = self.near(eye.lower[2:-2], 0.018)
             upper_lip_side = upper_lip * self.half(sign)
             # A Duchenne smile: the corners pull up and out, the cheeks rise and push the lower
-            # lids up, and the stretched upper lip lifts off the teeth.
+            # lids up.
             across = np.abs(self.uv[:, 0]) / self.mouth_half
             corners_only = near_corner * smoothstep(0.0, 0.7, across)  # not the lips' middle
+            # The corners go up more than out: pulled out as far as up (0.05 face heights
+            # each side) a smile widened a photo's mouth by a third into a thin, wide line.
+            # The lips stay together (mouthUpperUp, as in a grin, bares the teeth): parted by
+            # the smile alone they showed a thin seam of drawn teeth between closed lips.
             f[f"mouthSmile{side}"] = (
-                self._vec(corners_only, 0.05 * sign, -0.06)
-                + self._vec(lower_lip * self.half(sign), 0, 0.006)
-                + self._vec(cheeks, 0, -0.03)
+                self._vec(corners_only, SMILE_OUT * sign, -SMILE_UP)
+                + self._vec(cheeks, 0, -0.035)
                 + self._vec(lower_lid, 0, -0.006)
-                + self._vec(upper_lip_side, 0, -0.016)
             )
             f[f"mouthFrown{side}"] = self._vec(near_corner, 0.012 * sign, 0.05)
             f[f"mouthStretch{side}"] = self._vec(near_corner, 0.045 * sign, 0.012)
