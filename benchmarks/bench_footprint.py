@@ -9,7 +9,8 @@ Prints:
 - a live session's RSS in steady state: the server process while one client streams speech
   to it for --seconds, before any free-text prompt, sampled every second (median of the last
   half) and at its peak; and the same for a plain Python process that runs one
-  ``openlpm.Session`` (built from the bundled portrait) and speaks with ``say()``;
+  ``openlpm.Session`` (built from the bundled portrait) and speaks with ``say()``, with
+  whether scipy got into it (38 MB: the live path should not need it);
 - the first free-text prompt's time and memory, in a fresh process: the sentence model loads
   then (the vocabulary's phrasings come embedded, tools/store_prompt_phrasings.py);
 - with --install, the time of ``pip install <this checkout>`` into a fresh virtual environment
@@ -76,7 +77,7 @@ async def main():
                 next_sample += 1.0
             if now >= SECONDS:
                 break
-    print(float(np.median(samples[len(samples) // 2 :])), max(samples))
+    print(float(np.median(samples[len(samples) // 2 :])), max(samples), "scipy" in sys.modules)
 asyncio.run(main())
 """
 
@@ -143,10 +144,11 @@ def plain_session(seconds: float) -> None:
         text=True,
         check=True,
     )
-    steady, peak = (float(x) for x in out.stdout.split())
+    steady, peak, scipy = out.stdout.split()
     print(
         f"live session RSS (a Python process, one openlpm.Session saying lines, 512 px 25 fps): "
-        f"steady {steady:.0f} MB, peak {peak:.0f} MB over {seconds:g} s"
+        f"steady {float(steady):.0f} MB, peak {float(peak):.0f} MB over {seconds:g} s; "
+        f"scipy loaded: {'yes' if scipy == 'True' else 'no'}"
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -68,3 +71,27 @@ def test_rig_is_small_and_fast_to_reload(tmp_path, astronaut_rig: Rig):
     loaded = Rig.load(folder)
     assert np.array_equal(loaded.image, astronaut_rig.image)
     assert np.allclose(loaded.mesh.rest, astronaut_rig.mesh.rest)
+
+
+def test_the_mesh_triangulation_child_gives_qhulls_triangles(tmp_path) -> None:
+    """The rig build's Delaunay runs in a child process (openlpm.character.delaunay): the
+    same triangles as scipy's in this process, also for a grid's cocircular points, and the
+    process that asked never imports scipy (it would if the child failed: the fallback)."""
+    from openlpm.character.delaunay import delaunay_in_process
+
+    rng = np.random.default_rng(3)
+    grid = np.stack(np.meshgrid(np.linspace(0, 511, 12), np.linspace(0, 383, 9)), -1)
+    xy = np.vstack([grid.reshape(-1, 2), rng.uniform(100, 400, (300, 2))]).astype(np.float32)
+    np.save(tmp_path / "xy.npy", xy)
+    code = (
+        "import sys, numpy as np\n"
+        "from openlpm.character.delaunay import Triangulator\n"
+        f"xy = np.load({str(tmp_path / 'xy.npy')!r})\n"
+        "with Triangulator() as triangulator:\n"
+        f"    np.save({str(tmp_path / 'triangles.npy')!r}, triangulator.triangles(xy))\n"
+        "assert 'scipy' not in sys.modules, 'scipy was imported here'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    triangles = np.load(tmp_path / "triangles.npy")
+    assert triangles.dtype == np.int32 and len(triangles) > len(xy)
+    assert np.array_equal(triangles, delaunay_in_process(xy))

@@ -5,6 +5,11 @@ model activations). glibc keeps most of what was freed in its heap, so a long-li
 (the web app) would go on holding it; ``malloc_trim`` returns it. glibc also gives each thread
 that allocates its own arena (up to 8 per core), each holding its own free memory: the web
 app's threads (engine, rig builds, socket writers, onnxruntime) share a few instead.
+
+Rendering churns too: every frame allocates and frees a few MB of images and maps, and the
+heap's free chunks end up scattered between live ones, where glibc never returns them by
+itself (10 MB of a live session's steady RSS). Live sessions trim every few seconds
+(:func:`release_free_memory_every`): about a millisecond each time.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import threading
+import time
 from typing import Any
 
 
@@ -33,6 +40,25 @@ def release_free_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+_next_release = 0.0
+_release_lock = threading.Lock()
+
+
+def release_free_memory_every(period_s: float) -> None:
+    """:func:`release_free_memory` if the process has not done it in the last ``period_s``
+    seconds (once per period however many threads call this: it is process-wide)."""
+    global _next_release
+    now = time.monotonic()
+    if now < _next_release or not _release_lock.acquire(blocking=False):
+        return
+    try:
+        if now >= _next_release:
+            _next_release = now + period_s
+            release_free_memory()
+    finally:
+        _release_lock.release()
 
 
 def limit_arenas(count: int = 2) -> None:

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 # Canonical face model vertices (x, y, z in cm) of the midline and the character's right side.
 _MIDLINE_AND_RIGHT: dict[int, tuple[float, float, float]] = {
@@ -84,14 +83,25 @@ def _camera_matrix(width: int, height: int) -> np.ndarray:
     )
 
 
-def _line_of_sight(translation: np.ndarray) -> Rotation:
-    """The smallest rotation taking the optical axis onto the ray from the camera to the face."""
+def _line_of_sight(translation: np.ndarray) -> np.ndarray:
+    """The smallest rotation (3 x 3) taking the optical axis onto the ray from the camera to the
+    face."""
     ray = translation / np.linalg.norm(translation)
     axis = np.cross((0.0, 0.0, 1.0), ray)
     sin = float(np.linalg.norm(axis))
     if sin < 1e-12:
-        return Rotation.identity()
-    return Rotation.from_rotvec(axis / sin * np.arctan2(sin, ray[2]))
+        return np.eye(3)
+    return cv2.Rodrigues(axis / sin * np.arctan2(sin, ray[2]))[0]
+
+
+def _euler_yxz(rotation: np.ndarray) -> tuple[float, float, float]:
+    """Intrinsic Y-X'-Z'' angles (degrees) of ``rotation`` = R_y(a) R_x(b) R_z(c), as scipy's
+    ``Rotation.as_euler("YXZ")`` gives them (b within +-90 degrees), without importing scipy
+    (38 MB in a live process, which measures a portrait's pose)."""
+    about_x = np.arcsin(np.clip(-rotation[1, 2], -1.0, 1.0))
+    about_y = np.arctan2(rotation[0, 2], rotation[2, 2])
+    about_z = np.arctan2(rotation[1, 0], rotation[1, 1])
+    return float(np.degrees(about_y)), float(np.degrees(about_x)), float(np.degrees(about_z))
 
 
 def head_pose_from_landmarks(landmarks: np.ndarray, image_size: tuple[int, int]) -> HeadPose:
@@ -108,9 +118,9 @@ def head_pose_from_landmarks(landmarks: np.ndarray, image_size: tuple[int, int])
         raise RuntimeError("cv2.solvePnP found no head pose")
     # A face above the image centre that looks frontal is in fact turned toward the camera:
     # undo that so that the angles say how the face looks, not where it sits in the frame.
-    rotation = _line_of_sight(tvec.ravel()).inv() * Rotation.from_rotvec(rvec.ravel())
+    rotation = _line_of_sight(tvec.ravel()).T @ cv2.Rodrigues(rvec)[0]
     # Intrinsic Y-X'-Z'' in OpenCV axes. A rotation about +y (down) turns the nose to image
     # left and one about +x (right) tips the nose down, so both flip sign; one about +z (into
     # the image) moves the top of the head to image right, which is already +roll.
-    about_y, about_x, about_z = rotation.as_euler("YXZ", degrees=True)
+    about_y, about_x, about_z = _euler_yxz(rotation)
     return HeadPose(yaw=float(-about_y), pitch=float(-about_x), roll=float(about_z))

@@ -20,8 +20,6 @@ than flattening the peak alone.
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import csr_matrix, identity
-from scipy.sparse.linalg import factorized
 
 from openlpm.motion.params import HEAD_LIMIT_DEG
 
@@ -58,8 +56,7 @@ def bound_slopes(
     tan_b /= np.cos(np.radians(YAW_LIMIT_DEG))
     # |tan(A) g_x| + |tan(B)/cos(A) g_y| <= bound  <=>  |tan(A) g_x +- tan(B)/cos(A) g_y| <= bound
     forms = np.concatenate([tan_a * coef[0] + tan_b * coef[1], tan_a * coef[0] - tan_b * coef[1]])
-    rows = np.repeat(np.arange(len(forms)), 3)
-    a = csr_matrix((forms.ravel(), (rows, np.tile(tri, (2, 1)).ravel())), (len(forms), len(depth)))
+    a = _SlopeForms(forms, np.tile(tri, (2, 1)), len(depth))
     z0 = depth.astype(np.float64)
     if np.abs(a @ z0).max(initial=0.0) <= 1.0 - MARGIN:  # nothing can fold (or nothing moves)
         return depth
@@ -73,17 +70,45 @@ def bound_slopes(
     return z.astype(depth.dtype)
 
 
-def _project(z0: np.ndarray, a: csr_matrix, bound: float, enough: float) -> np.ndarray:
-    """min |z - z0|^2 subject to |a z| <= bound, by ADMM with one sparse factorisation;
+class _SlopeForms:
+    """A (forms, vertices) matrix with three entries a row (a triangle's vertices), kept as
+    those entries: products with it are gathers and sums, so the rig build needs no sparse
+    matrix library (scipy.sparse holds 33 MB in a live process)."""
+
+    def __init__(self, coef: np.ndarray, vertices: np.ndarray, n_vertices: int) -> None:
+        self.coef, self.vertices, self.n_vertices = coef, vertices, n_vertices
+        self._columns = [
+            (np.ascontiguousarray(coef[:, k]), vertices[:, k].copy()) for k in range(3)
+        ]
+
+    def __matmul__(self, z: np.ndarray) -> np.ndarray:
+        (c0, v0), (c1, v1), (c2, v2) = self._columns
+        return c0 * z[v0] + c1 * z[v1] + c2 * z[v2]  # in a sparse row's order: same sums
+
+    def transposed_times(self, w: np.ndarray) -> np.ndarray:
+        weights = (self.coef * w[:, None]).ravel()
+        return np.bincount(self.vertices.ravel(), weights, minlength=self.n_vertices)
+
+    def gram(self) -> np.ndarray:
+        """(vertices, vertices) dense a^T a."""
+        n = self.n_vertices
+        pairs = (self.vertices[:, :, None] * n + self.vertices[:, None, :]).ravel()
+        products = (self.coef[:, :, None] * self.coef[:, None, :]).ravel()
+        return np.bincount(pairs, products, minlength=n * n).reshape(n, n)
+
+
+def _project(z0: np.ndarray, a: _SlopeForms, bound: float, enough: float) -> np.ndarray:
+    """min |z - z0|^2 subject to |a z| <= bound, by ADMM with one inverted system matrix;
     stops once |a z| <= enough (a little above ``bound``)."""
     # A stiff penalty (rho far above 1 / |row|^2) converges in a few hundred steps here.
-    rho = 100.0 / max(float(a.multiply(a).sum(1).mean()), 1e-12)
-    solve = factorized((identity(len(z0)) + rho * (a.T @ a)).tocsc())
+    rho = 100.0 / max(float((a.coef**2).sum(1).mean()), 1e-12)
+    # A few hundred vertices: the dense inverse is quick, and each step is one product with it.
+    inverse = np.linalg.inv(np.eye(a.n_vertices) + rho * a.gram())
     s = np.clip(a @ z0, -bound, bound)
     u = np.zeros_like(s)
     z = z0
     for step in range(1, 1001):
-        z = solve(z0 + rho * (a.T @ (s - u)))
+        z = inverse @ (z0 + rho * a.transposed_times(s - u))
         az = a @ z
         s = np.clip(az + u, -bound, bound)
         u += az - s

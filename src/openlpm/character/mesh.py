@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.spatial import Delaunay
 
+from openlpm.character.delaunay import Triangulator
 from openlpm.character.fold import bound_slopes
 from openlpm.character.topology import (
     CHIN,
@@ -56,17 +56,23 @@ def smoothstep(edge0, edge1, x: np.ndarray) -> np.ndarray:  # edges: floats or a
 
 
 def build_mesh(
-    landmarks: np.ndarray, mask: np.ndarray, face_height: float, region: np.ndarray | None = None
+    landmarks: np.ndarray,
+    mask: np.ndarray,
+    face_height: float,
+    region: np.ndarray | None = None,
+    triangulator: Triangulator | None = None,
 ) -> Mesh:
     """``region`` (optional, like the mask) limits where anything may move: this face's share of
-    a picture with several people."""
+    a picture with several people. ``triangulator``: one started earlier, so that its child
+    process loads while the rest of the rig is built (see :mod:`openlpm.character.delaunay`)."""
     h, w = mask.shape
     grid = _grid_vertices(landmarks, w, h)
     pivot = _head_pivot(landmarks, face_height)
     grid3 = np.column_stack([grid, _head_depth(grid, landmarks, pivot, face_height)])
     face3 = np.column_stack([landmarks[:, :2], _face_depth(landmarks, pivot, face_height)])
     rest = np.vstack([face3, grid3]).astype(np.float32)
-    triangles = Delaunay(rest[:, :2].astype(np.float64), qhull_options="QJ").simplices
+    with triangulator or Triangulator() as triangulate:
+        triangles = triangulate.triangles(rest[:, :2])
     head_map, body_map = _weight_maps(landmarks, mask, face_height, region)
     head = _sample(head_map, rest[:, :2], w, h)
     head[:N_LANDMARKS] = 1.0

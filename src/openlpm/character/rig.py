@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from openlpm.character.delaunay import Triangulator
 from openlpm.character.detect import DetectedFace, choose_face, detect_faces
 from openlpm.character.mesh import Mesh, build_mesh
 from openlpm.character.segment import clean_plate, own_region, person_mask
@@ -103,25 +104,32 @@ def build_rig(rgb: np.ndarray, face_index: int = 0, progress: Progress | None = 
     """Analyse a portrait: face landmarks, person mask, clean plate and deformable mesh."""
     say = progress or (lambda _msg: None)
     rgb = analysis_size(rgb)
-    say("detecting the face")
-    return rig_for(rgb, detect_faces(rgb), face_index, say)
+    with Triangulator() as triangulator:  # its child process loads beside the analysis
+        say("detecting the face")
+        return rig_for(rgb, detect_faces(rgb), face_index, say, triangulator)
 
 
 def rig_for(
-    rgb: np.ndarray, faces: list[DetectedFace], face_index: int, progress: Progress | None = None
+    rgb: np.ndarray,
+    faces: list[DetectedFace],
+    face_index: int,
+    progress: Progress | None = None,
+    triangulator: Triangulator | None = None,
 ) -> Rig:
     """The rig of one of ``faces`` (``detect_faces`` of ``rgb``, already at
-    :func:`analysis_size`): several characters of one picture need one detection."""
+    :func:`analysis_size`): several characters of one picture need one detection.
+    ``triangulator``: one started earlier (see :func:`openlpm.character.mesh.build_mesh`)."""
     say = progress or (lambda _msg: None)
     face = choose_face(faces, face_index)
-    say("segmenting the person")
-    # Each face owns its part of the picture: animating it never moves another person.
-    region = own_region(rgb.shape[:2], face, [f for f in faces if f is not face])
-    mask = person_mask(rgb, face.landmarks) * region
-    say("painting the background plate")
-    plate = clean_plate(rgb, mask, face.height)
-    say("building the mesh")
-    mesh = build_mesh(face.landmarks, mask, face.height, region)
+    with triangulator or Triangulator() as triangulate:
+        say("segmenting the person")
+        # Each face owns its part of the picture: animating it never moves another person.
+        region = own_region(rgb.shape[:2], face, [f for f in faces if f is not face])
+        mask = person_mask(rgb, face.landmarks) * region
+        say("painting the background plate")
+        plate = clean_plate(rgb, mask, face.height)
+        say("building the mesh")
+        mesh = build_mesh(face.landmarks, mask, face.height, region, triangulate)
     return Rig(image=rgb, plate=plate, mask=mask, face=face, mesh=mesh, face_index=face_index)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+
+from openlpm.motion.smoothing import gaussian_filter1d
 
 BLINKS_PER_MINUTE = 20.0  # people blink 15-30 times a minute in conversation
 MIN_BLINK_GAP_S = 1.2

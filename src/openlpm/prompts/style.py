@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from openlpm.motion.behaviour import HEAD_STEP_LIMIT_DEG, slew_limited
 from openlpm.motion.params import PARAM_INDEX
+from openlpm.motion.smoothing import gaussian_filter1d
 
 STYLE_TREND_S = 1.5  # slower than this is posture, not movement
 FAST_S = 0.12  # the "fast part" of a movement: what a Gaussian of this sigma removes

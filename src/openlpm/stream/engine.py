@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from openlpm.heap import release_free_memory_every
 from openlpm.render.renderer import Renderer
 from openlpm.sinks.base import Sink
 from openlpm.stream.frames import MotionTick, VideoFrame
@@ -35,6 +36,7 @@ from openlpm.stream.stats import StatsCollector
 
 EARLY = 0.5  # of a frame: how much earlier than due a tick runs when its sound has arrived
 GRACE = 0.4  # of a frame: how long a due tick waits for sound still arriving mid-speech
+HEAP_TRIM_S = 2.0  # how often the frames' freed memory goes back to the OS (openlpm.heap)
 
 
 class Engine:
@@ -91,6 +93,7 @@ class Engine:
                 self._drop(tick)
                 continue
             self._emit(tick, began)
+            release_free_memory_every(HEAP_TRIM_S)  # after the frame left: it never waits
 
     def _pace(self, due: float) -> float:
         """Wait for the tick due at ``due``, following the agent's sound (module docstring);

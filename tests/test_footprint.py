@@ -1,0 +1,90 @@
+"""A live session's process stays light: no scipy in it (38-42 MB of RSS for as long as it runs).
+
+Each check runs a real live session in a fresh Python (sys.modules of this test process says
+nothing) and names the openlpm module that imported scipy, if one did. The rig build may use
+scipy, in a child process (openlpm.character.delaunay).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+# Records, for every scipy module imported, the innermost openlpm source line that asked for it.
+_WATCH = """
+import sys, traceback
+class _Watch:
+    first = {}
+    def find_spec(self, name, path=None, target=None):
+        if (name == "scipy" or name.startswith("scipy.")) and not self.first:
+            frames = [f for f in traceback.extract_stack() if "/openlpm/" in f.filename]
+            last = frames[-1] if frames else None
+            place = f"{last.filename.split('/openlpm/')[-1]}:{last.lineno}" if last else "?"
+            self.first[name] = place
+        return None
+_watch = _Watch()
+sys.meta_path.insert(0, _watch)
+def report():
+    print("scipy imported:", _watch.first if "scipy" in sys.modules else "no")
+"""
+
+_SESSION = """
+import asyncio
+import openlpm
+async def main():
+    async with openlpm.Session(size=256, fps=25.0) as session:  # the bundled portrait
+        session.say("Bob bought a map; would you move the blue boat?")
+        count = 0
+        async for _ in session.frames():
+            count += 1
+            if count == 50:
+                break
+asyncio.run(main())
+report()
+"""
+
+_SERVER = """
+import asyncio
+import numpy as np
+from aiohttp import web
+from openlpm.server.app import create_app
+from openlpm.server.binary import Kind
+from openlpm.server.client import LiveClient
+from openlpm.server.config import ServerConfig
+async def main():
+    runner = web.AppRunner(create_app(ServerConfig(port=0)), handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        async with await LiveClient.connect(f"http://127.0.0.1:{port}/") as client:
+            await client.hello(character="astronaut", size=256, fps=25.0)
+            await client.send("say", text="Bob bought a map.", id=1)
+            tone = 0.1 * np.sin(np.arange(24000) * 2 * np.pi * 180 / 24000)
+            await client.stream_audio(Kind.USER_AUDIO, tone.astype(np.float32), 24000)
+            async for _ in client.frames(1.0):
+                pass
+    finally:
+        await runner.cleanup()
+asyncio.run(main())
+report()
+"""
+
+
+def _scipy_report(program: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", _WATCH + program], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_a_live_session_does_not_import_scipy() -> None:
+    report = _scipy_report(_SESSION)
+    assert report == "scipy imported: no", report
+
+
+def test_the_web_app_with_a_live_session_does_not_import_scipy() -> None:
+    report = _scipy_report(_SERVER)
+    assert report == "scipy imported: no", report
