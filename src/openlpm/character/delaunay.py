@@ -61,6 +61,8 @@ class Triangulator:
         self._child: subprocess.Popen[bytes] | None = None
         if "scipy.spatial" in sys.modules:
             return  # already paid for: no child needed
+        if getattr(sys, "frozen", False) or not sys.executable:
+            return  # a bundled app's executable is not a Python to run ``-c`` with
         try:
             self._child = subprocess.Popen(
                 [sys.executable, "-c", _CHILD],
