@@ -40,10 +40,10 @@ _EYE_COLOUR = 24.0  # RGB distance to the nearest colour of the opening that sti
 _MIN_LID_SHIFT = 2  # pixels: a lid found a pixel beyond its landmarks is where they say
 # A lit lid (the bare strip between the crease and the lashes, near white on a photo under top
 # light) stretched over the eye on a blink read as the white of an eye rolled up, between the
-# crease and the lashes. Where the lid covers the opening its colours are drawn toward the skin
-# under the eye, keeping this share of their difference from it (the lid's own texture).
+# crease and the lashes. Where the lid covers the opening its colours brighter than the skin
+# under the eye are drawn toward it, keeping this share of their difference (the lid's texture).
 _LID_CONTRAST = 0.4
-_LID_EDGE = 1.5  # pixels at the shut lid's edge left as they are (its lashes) at least
+_LID_SOFT = 16.0  # grey levels over the skin's over which the pull comes in (no step at it)
 _CHEEK = (0.2, 0.35)  # the skin under the eye for the lid's tone, in eye widths below the lid
 
 
@@ -139,17 +139,16 @@ class EyeLayer:
         return skin + (eye - skin) * cover[..., None]
 
     def _lid_skin(self, skin: np.ndarray, u2: np.ndarray) -> np.ndarray:
-        """``skin`` with the lid lowered to ``u2`` over the rest opening drawn as lid skin of the
-        face's tone, never the eye's white; the lashes at its edge (dark) kept."""
+        """``skin`` with the lid lowered to ``u2``, where it covers the rest opening, no
+        brighter than the skin under the eye allows (never the eye's white); what is darker
+        (lashes, a lid in the socket's shadow) is the lid's own."""
         ys = self.ys
-        lashes = u2 - max(self.lash, _LID_EDGE)
         # From none at the rest lid (no edge with the skin above) to full a third of the way down.
-        reach = np.maximum(lashes - self.u, 1.0)[None] / 3
+        reach = np.maximum(u2 - self.u, 1.0)[None] / 3
         over = np.clip((ys - self.u[None]) / reach, 0, 1) * (ys < u2[None] + 0.5)
         lum = np.float32([0.299, 0.587, 0.114])
-        brighter = np.clip((skin @ lum - float(self.lid_tone @ lum)) / 16.0, 0, 1)
-        edge = np.clip(lashes[None] - ys + 0.5, 0, 1)  # 1 above the lashes, 0 in them
-        return _toward_skin(skin, over * (edge + (1 - edge) * brighter), self.lid_tone)
+        brighter = np.clip((skin @ lum - float(self.lid_tone @ lum)) / _LID_SOFT, 0, 1)
+        return _toward_skin(skin, over * brighter, self.lid_tone)
 
     def _skin_rows(self, src_y: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
         """The eye box's image resampled at source rows ``src_y`` (box coordinates) for the
