@@ -128,7 +128,7 @@ def test_a_lit_lid_closed_over_the_eye_is_not_the_eye_white() -> None:
     """A shut lid whose skin is as bright as the eye's white shows skin, not an almond of white
     between the crease and the lashes: the share of the opening brighter than both most of the
     cheek and nine tenths of the open eye's whites (measured 0.33-0.36 before the lid took the
-    skin's tone, 0.02-0.03 now; 0.24 on the open eye)."""
+    skin's tone, 0.02-0.04 now; 0.24 on the open eye)."""
     small = load_image(bundled("astronaut.jpg"))
     rgb = cv2.resize(small, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     with FaceAnalyzer() as analyzer:
