@@ -38,6 +38,13 @@ _LID_SPAN = (1.0, 0.4)  # upper, lower
 _SHUT_EDGE = 0.05  # eye widths of each lid's edge rows left out where a shut lid meets the other
 _EYE_COLOUR = 24.0  # RGB distance to the nearest colour of the opening that still counts as eye
 _MIN_LID_SHIFT = 2  # pixels: a lid found a pixel beyond its landmarks is where they say
+# A lit lid (the bare strip between the crease and the lashes, near white on a photo under top
+# light) stretched over the eye on a blink read as the white of an eye rolled up, between the
+# crease and the lashes. Where the lid covers the opening its colours brighter than the skin
+# under the eye are drawn toward it, keeping this share of their difference (the lid's texture).
+_LID_CONTRAST = 0.4
+_LID_SOFT = 16.0  # grey levels over the skin's over which the pull comes in (no step at it)
+_CHEEK = (0.2, 0.35)  # the skin under the eye for the lid's tone, in eye widths below the lid
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class EyeLayer:
         self.u, self.l = u + self.y0, low + self.y0
         opening = self._opening_mask(self.u, self.l)
         self.lash = lash_band(roi, self.u - self.y0, self.width)
+        self.lid_tone = _skin_below(roi, self.l - self.y0, self.width)
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
 
@@ -120,6 +128,8 @@ class EyeLayer:
             t = np.clip(ys[band] - u2[None] + 0.5, 0, 1)[..., None]
             upper, lower = (self._skin_rows(a[band] - y0, band) for a in (above, below))
             skin[band] = upper + (lower - upper) * t
+        if self.lid_tone is not None and (u2 > self.u).any():
+            skin = self._lid_skin(skin, u2)
         cover = self._opening_mask(u2, l2)
         if not cover.any():
             return skin
@@ -127,6 +137,18 @@ class EyeLayer:
         shade = 1 - 0.3 * np.exp(-np.maximum(ys - u2[None], 0) / (0.08 * self.width + 1e-3))
         eye = ball * shade[..., None].astype(np.float32)
         return skin + (eye - skin) * cover[..., None]
+
+    def _lid_skin(self, skin: np.ndarray, u2: np.ndarray) -> np.ndarray:
+        """``skin`` with the lid lowered to ``u2``, where it covers the rest opening, no
+        brighter than the skin under the eye allows (never the eye's white); what is darker
+        (lashes, a lid in the socket's shadow) is the lid's own."""
+        ys = self.ys
+        # From none at the rest lid (no edge with the skin above) to full a third of the way down.
+        reach = np.maximum(u2 - self.u, 1.0)[None] / 3
+        over = np.clip((ys - self.u[None]) / reach, 0, 1) * (ys < u2[None] + 0.5)
+        lum = np.float32([0.299, 0.587, 0.114])
+        brighter = np.clip((skin @ lum - float(self.lid_tone @ lum)) / _LID_SOFT, 0, 1)
+        return _toward_skin(skin, over * brighter, self.lid_tone)
 
     def _skin_rows(self, src_y: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
         """The eye box's image resampled at source rows ``src_y`` (box coordinates) for the
@@ -147,6 +169,23 @@ class EyeLayer:
         )
         alpha = iris[..., 3:4]
         return self.eyeball * (1 - alpha) + iris[..., :3] * alpha
+
+
+def _skin_below(roi: np.ndarray, lower: np.ndarray, width: float) -> np.ndarray | None:
+    """Median colour of the skin under the eye (:data:`_CHEEK` below the lower lid ``lower``);
+    None where the box holds too little of it."""
+    ys = np.arange(roi.shape[0], dtype=np.float64)[:, None]
+    band = (ys > lower[None] + _CHEEK[0] * width) & (ys < lower[None] + _CHEEK[1] * width)
+    if band.sum() < 8:
+        return None
+    return np.median(roi[band], axis=0).astype(np.float32)
+
+
+def _toward_skin(skin: np.ndarray, where: np.ndarray, tone: np.ndarray) -> np.ndarray:
+    """``skin`` drawn toward the skin colour ``tone`` by ``where`` (0-1 per pixel), to
+    :data:`_LID_CONTRAST` of its difference from it."""
+    pull = ((1 - _LID_CONTRAST) * where)[..., None].astype(np.float32)
+    return skin + (tone - skin) * pull
 
 
 def _above_lid(ys: np.ndarray, y0: float, u: np.ndarray, u2: np.ndarray, lash: float) -> np.ndarray:
