@@ -48,7 +48,6 @@ def test_spread_interpolates_linear_values_exactly(astro):
     the vertices' own x and y gives each sample's position, wherever the sample lies inside
     the triangle it was given (weights none clamped) and the outer frame's hold is 1."""
     warp = astro.warp
-    shape = (warp.ch, warp.cw)
     weight = warp.spread.weight
     inside = (weight.min(0) > 1e-3) & (np.abs(weight.sum(0) - 1) < 1e-5)
     assert inside.mean() > 0.5  # most samples
