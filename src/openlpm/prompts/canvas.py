@@ -5,8 +5,11 @@ Three layers over the whole track:
   (gazeX + toward the character's left, gazeY + up) that become the eight eyeLook channels;
 - ``pull``: 0..1, how far a curve is pulled toward 0 first ("look at the viewer", "calm");
 - ``lids``: eyeBlink values that override the performance's own blinks with ``lid_weight``
-  (blink, wink, close eyes), so a wink never meets a blink in the other eye.
-Columns nothing wrote to are returned bit-identical: lip sync is never disturbed by accident.
+  (blink, wink, close eyes), so a wink never meets a blink in the other eye;
+- ``teeth``: added to the lip-sync channels that bare the teeth (grin, laugh), times the rest
+  gate of :mod:`openlpm.prompts.teeth`: nothing on a frame where the lips move.
+Columns nothing wrote to are returned bit-identical, and the lip-sync channels are written
+by the gated ``teeth`` layer only: lip sync is never disturbed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 
 from openlpm.motion.behaviour import bump
 from openlpm.motion.params import PARAM_INDEX, PARAMS, RANGES
+from openlpm.prompts.teeth import LIP_CHANNELS, TEETH_CHANNELS, rest_gate
 
 COLUMNS: tuple[str, ...] = (*PARAMS, "gazeX", "gazeY")
 _COL = {name: i for i, name in enumerate(COLUMNS)}
@@ -24,6 +28,7 @@ _GX, _GY = _COL["gazeX"], _COL["gazeY"]
 _LOOK_X = (("eyeLookOutLeft", "eyeLookInRight"), ("eyeLookInLeft", "eyeLookOutRight"))
 _LOOK_Y = (("eyeLookUpLeft", "eyeLookUpRight"), ("eyeLookDownLeft", "eyeLookDownRight"))
 _LIDS = (PARAM_INDEX["eyeBlinkLeft"], PARAM_INDEX["eyeBlinkRight"])
+_TEETH = {name: i for i, name in enumerate(TEETH_CHANNELS)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +83,7 @@ class Canvas:
         self.pull = np.zeros((n, len(COLUMNS)))
         self.lids = np.zeros((n, 2))
         self.lid_weight = np.zeros(n)
+        self.teeth = np.zeros((n, len(TEETH_CHANNELS)))
 
     def segment(
         self, start: float, end: float, count: int, intensity: float, rng: np.random.Generator
@@ -91,6 +97,11 @@ class Canvas:
         for name, amount in amounts.items():
             self.delta[seg.sl, _COL[name]] += amount * shape
 
+    def bare_teeth(self, seg: Segment, shape: np.ndarray, **amounts: float) -> None:
+        """teeth[name] += amount * shape: lip channels, laid on only where the lips rest."""
+        for name, amount in amounts.items():
+            self.teeth[seg.sl, _TEETH[name]] += amount * shape
+
     def pull_to_zero(self, seg: Segment, shape: np.ndarray, **amounts: float) -> None:
         for name, amount in amounts.items():
             col = self.pull[seg.sl, _COL[name]]
@@ -100,8 +111,9 @@ class Canvas:
         self.lids[seg.sl, 0], self.lids[seg.sl, 1] = left, right
         np.maximum(self.lid_weight[seg.sl], weight, out=self.lid_weight[seg.sl])
 
-    def paint_over(self, values: np.ndarray) -> np.ndarray:
-        """The layers over a (frames, PARAMS) performance; untouched columns stay identical."""
+    def paint_over(self, values: np.ndarray, gate: np.ndarray | None = None) -> np.ndarray:
+        """The layers over a (frames, PARAMS) performance; untouched columns stay identical.
+        ``gate`` (frames,) is the lips' rest gate (default: read from ``values`` itself)."""
         out = np.concatenate([values, _gaze(values)], axis=1).astype(np.float64)
         out = out * (1 - self.pull) + self.delta
         w = self.lid_weight[:, None]
@@ -110,13 +122,25 @@ class Canvas:
         gaze_rows |= np.any(self.pull[:, [_GX, _GY]] != 0, axis=1)
         _write_gaze(out, gaze_rows)
         touched = np.any(self.delta != 0, axis=0) | np.any(self.pull != 0, axis=0)
+        assert not touched[[_COL[n] for n in LIP_CHANNELS]].any(), "lips: use bare_teeth"
         touched[list(_LIDS)] |= bool(self.lid_weight.any())
         touched[[_COL[n] for pair in _LOOK_X + _LOOK_Y for n in pair]] |= bool(gaze_rows.any())
         result = values.copy()
         for i in np.flatnonzero(touched[: len(PARAMS)]):
             low, high = RANGES[PARAMS[i]]
             result[:, i] = np.clip(out[:, i], low, high)
+        if self.teeth.any():
+            gate = rest_gate(values, self.fps) if gate is None else gate
+            _bare_teeth(result, self.teeth, gate)
         return result
+
+
+def _bare_teeth(result: np.ndarray, teeth: np.ndarray, gate: np.ndarray) -> None:
+    """Add the gated teeth layer on the frames whose gate is open; the others stay as they are."""
+    for j, name in enumerate(TEETH_CHANNELS):
+        rows = np.flatnonzero((gate > 0) & (teeth[:, j] != 0))
+        i, (low, high) = PARAM_INDEX[name], RANGES[name]
+        result[rows, i] = np.clip(result[rows, i] + gate[rows] * teeth[rows, j], low, high)
 
 
 def _gaze(values: np.ndarray) -> np.ndarray:
