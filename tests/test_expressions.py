@@ -153,17 +153,20 @@ def test_a_prompted_grin_bares_the_teeth_in_silence(analyzer, renderer, prompted
 def test_a_prompted_grin_still_closes_the_lips_on_p_b_m(analyzer, renderer, prompted_tracks):
     """Grinning while it says "Bob bought my map", the lips meet on every p/b/m as far as they
     do in the same grin with the mouth at rest (the re-detected gap of a closed smile is not 0:
-    the astronaut's dark smile line reads 0.04)."""
+    the astronaut's dark smile line reads 0.03-0.04)."""
     spoken, grin = prompted_tracks["spoken"], prompted_tracks["spoken grin"]
     press = spoken.curve("mouthPressLeft")
     pressed = (press[1:-1] > 0.2) & (press[1:-1] > press[:-2]) & (press[1:-1] >= press[2:])
     closures = [i for i in np.flatnonzero(pressed) + 1 if i >= 0.4 * 25]  # grin ramped in
     assert len(closures) >= 3
     lips = [PARAM_INDEX[c] for c in LIP_CHANNELS]
+    gaps = []  # (closed smile, grin on the p/b/m)
     for i in closures:
         assert grin[i]["mouthSmileLeft"] > 0.8  # grinning while it speaks
         shut = grin[i].vector.copy()
         shut[lips] = 0.0
         closed = _measure(analyzer, renderer.render(MotionFrame(shut))).mouth_gap
-        grinned = _measure(analyzer, renderer.render(grin[i])).mouth_gap
-        assert grinned <= closed + 0.01, (i, closed, grinned)
+        gaps.append((closed, _measure(analyzer, renderer.render(grin[i])).mouth_gap))
+    # re-detection wavers by ~0.01 on the astronaut's smile line; teeth bared read +0.03
+    closed, grinned = np.array(gaps).T
+    assert grinned.mean() <= closed.mean() + 0.01 and (grinned - closed).max() <= 0.02, gaps
