@@ -29,6 +29,9 @@ _LOOK_X = (("eyeLookOutLeft", "eyeLookInRight"), ("eyeLookInLeft", "eyeLookOutRi
 _LOOK_Y = (("eyeLookUpLeft", "eyeLookUpRight"), ("eyeLookDownLeft", "eyeLookDownRight"))
 _LIDS = (PARAM_INDEX["eyeBlinkLeft"], PARAM_INDEX["eyeBlinkRight"])
 _TEETH = {name: i for i, name in enumerate(TEETH_CHANNELS)}
+_TEETH_PARAMS = [PARAM_INDEX[name] for name in TEETH_CHANNELS]
+_TEETH_LOW, _TEETH_HIGH = (np.array([RANGES[n][k] for n in TEETH_CHANNELS]) for k in (0, 1))
+_LIP_COLUMNS = [_COL[name] for name in LIP_CHANNELS]
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,7 +125,7 @@ class Canvas:
         gaze_rows |= np.any(self.pull[:, [_GX, _GY]] != 0, axis=1)
         _write_gaze(out, gaze_rows)
         touched = np.any(self.delta != 0, axis=0) | np.any(self.pull != 0, axis=0)
-        assert not touched[[_COL[n] for n in LIP_CHANNELS]].any(), "lips: use bare_teeth"
+        assert not touched[_LIP_COLUMNS].any(), "lip channels: only through bare_teeth"
         touched[list(_LIDS)] |= bool(self.lid_weight.any())
         touched[[_COL[n] for pair in _LOOK_X + _LOOK_Y for n in pair]] |= bool(gaze_rows.any())
         result = values.copy()
@@ -136,11 +139,12 @@ class Canvas:
 
 
 def _bare_teeth(result: np.ndarray, teeth: np.ndarray, gate: np.ndarray) -> None:
-    """Add the gated teeth layer on the frames whose gate is open; the others stay as they are."""
-    for j, name in enumerate(TEETH_CHANNELS):
-        rows = np.flatnonzero((gate > 0) & (teeth[:, j] != 0))
-        i, (low, high) = PARAM_INDEX[name], RANGES[name]
-        result[rows, i] = np.clip(result[rows, i] + gate[rows] * teeth[rows, j], low, high)
+    """Add the gated teeth layer where the gate is open and a prompt wrote; elsewhere the lip
+    channels keep their values bit for bit."""
+    lips = result[:, _TEETH_PARAMS]
+    opened = np.clip(lips + gate[:, None] * teeth, _TEETH_LOW, _TEETH_HIGH)
+    np.copyto(lips, opened, casting="unsafe", where=(gate[:, None] > 0) & (teeth != 0))
+    result[:, _TEETH_PARAMS] = lips
 
 
 def _gaze(values: np.ndarray) -> np.ndarray:

@@ -66,11 +66,12 @@ class LiveRestGate:
         self.rested_s = 0.0
 
     def step(self, vec: np.ndarray, speech_ahead: bool = False) -> float:
-        if lips_moving(vec[None])[0]:
+        if np.abs(vec[_LIPS]).max() > REST_LEVEL:
             self.rested_s = 0.0
         elif speech_ahead:
             step = RAMP_S / max(self.LET_GO_S * self.fps, 1.0)
             self.rested_s = max(0.0, min(self.rested_s, RAMP_S) - step)
         else:
             self.rested_s += 1.0 / self.fps
-        return float(_ease(np.array(self.rested_s / RAMP_S)))
+        x = min(self.rested_s / RAMP_S, 1.0)
+        return x * x * (3 - 2 * x)
