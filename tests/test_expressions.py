@@ -8,9 +8,15 @@ import pytest
 from openlpm.analysis import FaceAnalyzer, FaceMeasurement
 from openlpm.analysis.mouth_interior import interior_stats
 from openlpm.character import Rig
+from openlpm.io.audio import Audio
 from openlpm.motion import MotionFrame
+from openlpm.motion.frame import MotionTrack
+from openlpm.motion.params import PARAM_INDEX
+from openlpm.prompts import apply_plan, parse_prompt
+from openlpm.prompts.teeth import LIP_CHANNELS, TEETH_CHANNELS
 from openlpm.render import Renderer
 from openlpm.render.expressions import EXPRESSIONS, expression
+from openlpm.speak import SpeakOptions, speak_audio, speak_text
 
 UPPER_LIP, CHIN = 0, 152
 
@@ -112,3 +118,55 @@ def test_a_smile_keeps_the_lips_closed_without_a_seam(renderer):
     _, neutral = _seam_colour(renderer, MotionFrame.neutral())
     _, smile = _seam_colour(renderer, expression("smile"))
     assert smile >= 0.8 * neutral
+
+
+@pytest.fixture(scope="module")
+def prompted_tracks() -> dict[str, MotionTrack]:
+    """A silent and a spoken p/b/m line, each with and without "grins broadly" laid over it."""
+    silence = Audio(np.zeros(4 * 16000, np.float32), 16000)
+    silent = speak_audio(silence, SpeakOptions(fps=25.0)).track
+    spoken = speak_text("Bob bought my map, maybe.", SpeakOptions(fps=25.0)).track
+    return {
+        "silent": silent,
+        "silent grin": apply_plan(parse_prompt("grins broadly"), silent, start=1.0),
+        "spoken": spoken,
+        "spoken grin": apply_plan(parse_prompt("grins broadly for 3 seconds"), spoken, start=0.0),
+    }
+
+
+def test_a_prompted_grin_bares_the_teeth_in_silence(analyzer, renderer, prompted_tracks):
+    """ "grins broadly" while silent opens the lips on the teeth (before the gated teeth layer
+    it was a closed-lip smile: inner-lip gap 0.001 on the Mona Lisa, 0.030 on the astronaut's
+    own parted lips; now 0.048 and 0.060, teeth share 0.21 and 0.63)."""
+    mid = int(1.8 * 25)
+    grin = prompted_tracks["silent grin"][mid]
+    closed = grin.vector.copy()  # the same smile with the lips where lip sync left them
+    lips = [PARAM_INDEX[c] for c in TEETH_CHANNELS]
+    closed[lips] = prompted_tracks["silent"][mid].vector[lips]
+    open_m, frame = _measure(analyzer, renderer.render(grin)), renderer.render(grin)
+    closed_m = _measure(analyzer, renderer.render(MotionFrame(closed)))
+    assert open_m.mouth_gap >= closed_m.mouth_gap + 0.015, (open_m.mouth_gap, closed_m.mouth_gap)
+    stats = interior_stats(frame, open_m.landmarks)
+    assert stats is not None and stats.teeth >= 0.15, stats
+
+
+def test_a_prompted_grin_still_closes_the_lips_on_p_b_m(analyzer, renderer, prompted_tracks):
+    """Grinning while it says "Bob bought my map", the lips meet on every p/b/m as far as they
+    do in the same grin with the mouth at rest (the re-detected gap of a closed smile is not 0:
+    the astronaut's dark smile line reads 0.03-0.04)."""
+    spoken, grin = prompted_tracks["spoken"], prompted_tracks["spoken grin"]
+    press = spoken.curve("mouthPressLeft")
+    pressed = (press[1:-1] > 0.2) & (press[1:-1] > press[:-2]) & (press[1:-1] >= press[2:])
+    closures = [i for i in np.flatnonzero(pressed) + 1 if i >= 0.4 * 25]  # grin ramped in
+    assert len(closures) >= 3
+    lips = [PARAM_INDEX[c] for c in LIP_CHANNELS]
+    gaps = []  # (closed smile, grin on the p/b/m)
+    for i in closures:
+        assert grin[i]["mouthSmileLeft"] > 0.8  # grinning while it speaks
+        shut = grin[i].vector.copy()
+        shut[lips] = 0.0
+        closed = _measure(analyzer, renderer.render(MotionFrame(shut))).mouth_gap
+        gaps.append((closed, _measure(analyzer, renderer.render(grin[i])).mouth_gap))
+    # re-detection wavers by ~0.01 on the astronaut's smile line; teeth bared read +0.03
+    closed, grinned = np.array(gaps).T
+    assert grinned.mean() <= closed.mean() + 0.01 and (grinned - closed).max() <= 0.02, gaps

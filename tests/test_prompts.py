@@ -28,6 +28,7 @@ from openlpm.prompts import (
 from openlpm.prompts.embed import embed
 from openlpm.prompts.evaluate import evaluate, read_paraphrases
 from openlpm.prompts.parse import normalize
+from openlpm.prompts.teeth import TEETH_CHANNELS, LiveRestGate, lips_moving
 from openlpm.prompts.vocabulary import ACTIONS, EMOTIONS
 
 PARAPHRASES = Path(__file__).parent / "fixtures" / "paraphrases.tsv"
@@ -47,6 +48,14 @@ def performance(seconds: float = 8.0, seed: int = 1) -> MotionTrack:
     for name in ("headYaw", "headPitch", "headRoll"):
         values[:, PARAM_INDEX[name]] = np.sin(2 * np.pi * 0.2 * t + rng.uniform(0, 6))
     values[:, PARAM_INDEX["mouthSmileLeft"]] = values[:, PARAM_INDEX["mouthSmileRight"]] = 0.1
+    return MotionTrack(values, FPS)
+
+
+def with_pauses(track: MotionTrack, pauses: tuple[tuple[float, float], ...]) -> MotionTrack:
+    """``track`` with its lips at rest (all lip channels 0) over the given (start, end) seconds."""
+    values = track.values.copy()
+    for start, end in pauses:
+        values[int(start * FPS) : int(end * FPS), [PARAM_INDEX[c] for c in LIP_CHANNELS]] = 0
     return MotionTrack(values, FPS)
 
 
@@ -306,16 +315,79 @@ def test_emotion_colours_until_the_next_one_with_smooth_ramps() -> None:
 
 
 def test_every_action_and_emotion_leaves_lip_sync_alone_and_stays_in_range() -> None:
-    track = performance(seconds=60.0)
+    # speech with pauses: the lips rest about a third of the time
+    pauses = tuple((t, t + 2.5) for t in np.arange(3.0, 60.0, 7.0))
+    track = with_pauses(performance(seconds=60.0), pauses)
+    talking = lips_moving(track.values)
+    assert 0.5 < talking.mean() < 0.8
     plan = PromptPlan(tuple(Step(e.name, parallel=e.kind == "emotion") for e in VOCABULARY))
     assert total_duration(plan) < track.duration
     out = apply_plan(plan, track, seed=3)
     for name in LIP_CHANNELS:
-        np.testing.assert_array_equal(out.curve(name), track.curve(name), err_msg=name)
+        # wherever the lip-sync mouth moves, every lip channel is bit-identical
+        np.testing.assert_array_equal(out.curve(name)[talking], track.curve(name)[talking], name)
+        if name not in TEETH_CHANNELS:
+            np.testing.assert_array_equal(out.curve(name), track.curve(name), err_msg=name)
+    # the lips change in the pauses only, and only under a grin or a laugh
+    in_cue = np.zeros(len(track), bool)
+    for cue in schedule(plan, 0.3, track.duration):
+        if cue.step.name in ("grin", "laugh"):
+            in_cue[int(cue.start * FPS) : int(np.ceil(cue.end * FPS)) + 1] = True
+    lips = [PARAM_INDEX[c] for c in LIP_CHANNELS]
+    changed = np.any(out.values[:, lips] != track.values[:, lips], axis=1)
+    assert changed.any() and not (changed & ~in_cue).any() and not (changed & talking).any()
     for i, name in enumerate(PARAMS):
         low, high = RANGES[name]
         assert low <= out.values[:, i].min() and out.values[:, i].max() <= high, name
-    assert not np.array_equal(out.values, track.values)
+
+
+def test_no_action_but_grin_and_laugh_touches_the_lips_even_at_rest() -> None:
+    track = with_pauses(performance(), ((0.0, 8.0),))  # silent throughout
+    lips = [PARAM_INDEX[c] for c in LIP_CHANNELS]
+    for entry in VOCABULARY:
+        out = apply_plan(PromptPlan((Step(entry.name),)), track)
+        touched = not np.array_equal(out.values[:, lips], track.values[:, lips])
+        assert touched == (entry.name in ("grin", "laugh")), entry.name
+
+
+def test_a_grin_bares_the_teeth_in_silence_and_talks_with_closed_lips() -> None:
+    silent = with_pauses(performance(), ((0.0, 8.0),))
+    talking = performance()
+    plan = parse_prompt("grins broadly")
+    window = span(plan, silent)
+    mid = (window.start + window.stop) // 2
+    grin = apply_plan(plan, silent)
+    assert curve(grin, "mouthUpperUpLeft")[mid] > 0.6  # the renderer's full grin is 0.7
+    assert curve(grin, "mouthLowerDownRight")[mid] > 0.25
+    assert np.abs(np.diff(curve(grin, "mouthUpperUpLeft"))).max() < 0.2  # eased in and out
+    spoken = apply_plan(plan, talking)
+    lips = [PARAM_INDEX[c] for c in LIP_CHANNELS]
+    np.testing.assert_array_equal(spoken.values[:, lips], talking.values[:, lips])
+    assert curve(spoken, "mouthSmileLeft")[mid] > 0.8  # still a broad smile, lips closed
+    laugh = apply_plan(parse_prompt("laughs"), silent)
+    jaw = curve(laugh, "jawOpen")[span(parse_prompt("laughs"), silent)]
+    assert jaw.max() > 0.3 and np.ptp(jaw[len(jaw) // 3 : 2 * len(jaw) // 3]) > 0.05  # "ha ha"
+
+
+def test_a_grin_lets_go_of_the_lips_where_the_speech_resumes() -> None:
+    track = with_pauses(performance(), ((0.0, 1.5),))  # speech resumes at 1.5 s
+    out = apply_plan(PromptPlan((Step("grin", duration=3.0),)), track, start=0.2)
+    up = curve(out, "mouthUpperUpLeft") - curve(track, "mouthUpperUpLeft")
+    resume = int(1.5 * FPS)
+    assert up[int(0.9 * FPS)] > 0.4  # teeth in the pause
+    assert up[resume:].max() == 0  # not one frame of the speech touched
+    assert np.abs(np.diff(up[:resume])).max() < 0.2  # closing ahead of the speech, eased
+
+
+def test_the_live_rest_gate_opens_in_rest_and_lets_go_at_once() -> None:
+    gate, rest, speaking = LiveRestGate(FPS), np.zeros(len(PARAMS)), np.zeros(len(PARAMS))
+    speaking[PARAM_INDEX["jawOpen"]] = 0.3
+    opened = [gate.step(rest) for _ in range(10)]
+    assert opened[0] < 0.1 and opened[-1] == 1.0
+    assert gate.step(speaking) == 0.0  # the first frame the lips move
+    [gate.step(rest) for _ in range(10)]
+    warned = [gate.step(rest, speech_ahead=True) for _ in range(3)]
+    assert warned[-1] < 0.1 and warned[0] > 0.3  # eased out before the speech arrives
 
 
 def test_an_empty_plan_changes_nothing() -> None:

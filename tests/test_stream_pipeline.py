@@ -10,6 +10,7 @@ from openlpm.errors import BufferFullError, StreamInputError
 from openlpm.io.audio import Audio
 from openlpm.motion.online import OnlineModel
 from openlpm.prompts import parse_prompt
+from openlpm.prompts.teeth import lips_moving
 from openlpm.stream.audio_in import AudioBuffer, Resampler, decode_pcm16
 from openlpm.stream.options import SessionOptions
 from openlpm.stream.pipeline import MotionPipeline
@@ -194,3 +195,21 @@ def test_real_time_voice_leaves_sooner_and_stays_in_step_with_the_lips(line):
     jaw = np.array([t.pose["jawOpen"] for t in ticks])[: len(ref)]
     assert np.corrcoef(jaw, ref[: len(jaw)])[0, 1] > 0.99
     assert jaw.max() > 0.25
+
+
+def test_a_live_grin_talks_with_the_speech_lips_and_bares_the_teeth_after(line):
+    lips = ("jawOpen", "mouthClose", "mouthPressLeft", "mouthUpperUpLeft", "mouthLowerDownLeft")
+    n = int(line.duration * FPS)
+    plain, grinning = Harness(), Harness()
+    for h in (plain, grinning):
+        h.run(5)
+        h.pipeline.push_agent(line.samples, line.sample_rate)
+    grinning.pipeline.prompt(parse_prompt("grins for 10 seconds"))
+    plain.run(n + 3 * FPS)
+    grinning.run(n + 3 * FPS)
+    talking = lips_moving(np.array([t.pose.vector for t in plain.ticks]))
+    assert talking.sum() > n // 3
+    for name in lips:  # wherever the speech moves the lips, they are the speech's own
+        np.testing.assert_array_equal(grinning.curve(name)[talking], plain.curve(name)[talking])
+    assert np.median(grinning.curve("mouthSmileLeft")[talking]) > 0.8  # a smile that talks
+    assert grinning.curve("mouthUpperUpLeft")[-FPS:].min() > 0.4  # teeth once it is quiet

@@ -6,9 +6,11 @@ the signs of :mod:`openlpm.motion.params` (+yaw: face turns to the character's l
 up; +roll: toward the left shoulder). Sides are the character's own.
 
 The mouth's opening channels (jawOpen, mouthClose, press, roll, upper-up/lower-down, stretch,
-tongue) belong to lip sync and are never written, so no prompt can open the lips during a p/b/m
-closure: "laugh" is a closed-mouth laugh (smile, squint, head bobs). Only pout and purse lips
-add mouthPucker/mouthFunnel, which round the lips without opening them.
+tongue) belong to lip sync. Only "grin" and "laugh" reach them, through the canvas's gated
+``bare_teeth`` layer (:mod:`openlpm.prompts.teeth`): the teeth show where the lips rest, and
+while the character speaks the lips are lip sync's alone (a closed-lip smile that talks), so
+no prompt can open the lips during a p/b/m closure. Only pout and purse lips add
+mouthPucker/mouthFunnel, which round the lips without opening them.
 """
 
 from __future__ import annotations
@@ -118,6 +120,9 @@ def grin(c: Canvas, s: Segment) -> None:
     k = s.intensity
     amounts = _sym(mouthSmile=0.9 * k, cheekSquint=0.5 * k, mouthDimple=0.3 * k, eyeSquint=0.25 * k)
     c.add(s, holds(s, 0.3), **amounts)
+    # the upper lip up off the teeth, the lower one down a little: "grins broadly" (1.3)
+    # reaches the renderer's full grin (upper 0.7, lower 0.3)
+    c.bare_teeth(s, holds(s, 0.3), **_sym(mouthUpperUp=0.55 * k, mouthLowerDown=0.25 * k))
 
 
 def smirk(c: Canvas, s: Segment) -> None:
@@ -133,6 +138,10 @@ def laugh(c: Canvas, s: Segment) -> None:
     c.add(s, shape, browInnerUp=0.15 * k, headPitch=3.0 * k)  # head back
     bobs = np.sin(2 * np.pi * 3.5 * s.u) * shape  # the shoulders and head shake with it
     c.add(s, bobs, headPitch=1.5 * k, bodyY=0.006 * k)
+    # an open laugh: teeth bared, the jaw dropping a little further on each "ha"
+    has = (0.5 + 0.5 * np.sin(2 * np.pi * 3.5 * s.u)) * shape
+    c.bare_teeth(s, shape, jawOpen=0.25 * k, **_sym(mouthUpperUp=0.35 * k, mouthLowerDown=0.3 * k))
+    c.bare_teeth(s, has, jawOpen=0.12 * k)
 
 
 def pout(c: Canvas, s: Segment) -> None:

@@ -19,7 +19,8 @@ def apply_plan(
     """``track`` with the plan's actions and emotions added from ``start`` seconds (or at the
     times a timeline gives). Steps running past the end of the track are cut there; use
     :func:`openlpm.prompts.total_duration` to make the track long enough. Lip-sync channels
-    are never written (see :mod:`openlpm.prompts.actions`)."""
+    are written only by the teeth a grin or laugh bares where the lips rest, never on a frame
+    where lip sync moves them (see :mod:`openlpm.prompts.teeth`)."""
     if start < 0:
         raise ValueError(f"start must not be negative, got {start}")
     canvas = Canvas(len(track), track.fps)

@@ -5,8 +5,11 @@ Three layers over the whole track:
   (gazeX + toward the character's left, gazeY + up) that become the eight eyeLook channels;
 - ``pull``: 0..1, how far a curve is pulled toward 0 first ("look at the viewer", "calm");
 - ``lids``: eyeBlink values that override the performance's own blinks with ``lid_weight``
-  (blink, wink, close eyes), so a wink never meets a blink in the other eye.
-Columns nothing wrote to are returned bit-identical: lip sync is never disturbed by accident.
+  (blink, wink, close eyes), so a wink never meets a blink in the other eye;
+- ``teeth``: added to the lip-sync channels that bare the teeth (grin, laugh), times the rest
+  gate of :mod:`openlpm.prompts.teeth`: nothing on a frame where the lips move.
+Columns nothing wrote to are returned bit-identical, and the lip-sync channels are written
+by the gated ``teeth`` layer only: lip sync is never disturbed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 
 from openlpm.motion.behaviour import bump
 from openlpm.motion.params import PARAM_INDEX, PARAMS, RANGES
+from openlpm.prompts.teeth import LIP_CHANNELS, TEETH_CHANNELS, rest_gate
 
 COLUMNS: tuple[str, ...] = (*PARAMS, "gazeX", "gazeY")
 _COL = {name: i for i, name in enumerate(COLUMNS)}
@@ -24,6 +28,10 @@ _GX, _GY = _COL["gazeX"], _COL["gazeY"]
 _LOOK_X = (("eyeLookOutLeft", "eyeLookInRight"), ("eyeLookInLeft", "eyeLookOutRight"))
 _LOOK_Y = (("eyeLookUpLeft", "eyeLookUpRight"), ("eyeLookDownLeft", "eyeLookDownRight"))
 _LIDS = (PARAM_INDEX["eyeBlinkLeft"], PARAM_INDEX["eyeBlinkRight"])
+_TEETH = {name: i for i, name in enumerate(TEETH_CHANNELS)}
+_TEETH_PARAMS = [PARAM_INDEX[name] for name in TEETH_CHANNELS]
+_TEETH_LOW, _TEETH_HIGH = (np.array([RANGES[n][k] for n in TEETH_CHANNELS]) for k in (0, 1))
+_LIP_COLUMNS = [_COL[name] for name in LIP_CHANNELS]
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +86,7 @@ class Canvas:
         self.pull = np.zeros((n, len(COLUMNS)))
         self.lids = np.zeros((n, 2))
         self.lid_weight = np.zeros(n)
+        self.teeth = np.zeros((n, len(TEETH_CHANNELS)))
 
     def segment(
         self, start: float, end: float, count: int, intensity: float, rng: np.random.Generator
@@ -91,6 +100,11 @@ class Canvas:
         for name, amount in amounts.items():
             self.delta[seg.sl, _COL[name]] += amount * shape
 
+    def bare_teeth(self, seg: Segment, shape: np.ndarray, **amounts: float) -> None:
+        """teeth[name] += amount * shape: lip channels, laid on only where the lips rest."""
+        for name, amount in amounts.items():
+            self.teeth[seg.sl, _TEETH[name]] += amount * shape
+
     def pull_to_zero(self, seg: Segment, shape: np.ndarray, **amounts: float) -> None:
         for name, amount in amounts.items():
             col = self.pull[seg.sl, _COL[name]]
@@ -100,8 +114,9 @@ class Canvas:
         self.lids[seg.sl, 0], self.lids[seg.sl, 1] = left, right
         np.maximum(self.lid_weight[seg.sl], weight, out=self.lid_weight[seg.sl])
 
-    def paint_over(self, values: np.ndarray) -> np.ndarray:
-        """The layers over a (frames, PARAMS) performance; untouched columns stay identical."""
+    def paint_over(self, values: np.ndarray, gate: np.ndarray | None = None) -> np.ndarray:
+        """The layers over a (frames, PARAMS) performance; untouched columns stay identical.
+        ``gate`` (frames,) is the lips' rest gate (default: read from ``values`` itself)."""
         out = np.concatenate([values, _gaze(values)], axis=1).astype(np.float64)
         out = out * (1 - self.pull) + self.delta
         w = self.lid_weight[:, None]
@@ -110,13 +125,26 @@ class Canvas:
         gaze_rows |= np.any(self.pull[:, [_GX, _GY]] != 0, axis=1)
         _write_gaze(out, gaze_rows)
         touched = np.any(self.delta != 0, axis=0) | np.any(self.pull != 0, axis=0)
+        assert not touched[_LIP_COLUMNS].any(), "lip channels: only through bare_teeth"
         touched[list(_LIDS)] |= bool(self.lid_weight.any())
         touched[[_COL[n] for pair in _LOOK_X + _LOOK_Y for n in pair]] |= bool(gaze_rows.any())
         result = values.copy()
         for i in np.flatnonzero(touched[: len(PARAMS)]):
             low, high = RANGES[PARAMS[i]]
             result[:, i] = np.clip(out[:, i], low, high)
+        if self.teeth.any():
+            gate = rest_gate(values, self.fps) if gate is None else gate
+            _bare_teeth(result, self.teeth, gate)
         return result
+
+
+def _bare_teeth(result: np.ndarray, teeth: np.ndarray, gate: np.ndarray) -> None:
+    """Add the gated teeth layer where the gate is open and a prompt wrote; elsewhere the lip
+    channels keep their values bit for bit."""
+    lips = result[:, _TEETH_PARAMS]
+    opened = np.clip(lips + gate[:, None] * teeth, _TEETH_LOW, _TEETH_HIGH)
+    np.copyto(lips, opened, casting="unsafe", where=(gate[:, None] > 0) & (teeth != 0))
+    result[:, _TEETH_PARAMS] = lips
 
 
 def _gaze(values: np.ndarray) -> np.ndarray:

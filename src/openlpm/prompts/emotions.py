@@ -1,9 +1,9 @@
 """What each emotion does: an expression offset held over its span, with smooth 0.3 s ramps.
 
 Offsets add to the performance (the character keeps talking, blinking and moving); "calm" and
-"neutral" also pull some curves toward rest. Like the actions, emotions never write the mouth's
-opening channels, so "surprised" raises the brows and widens the eyes with the jaw left to lip
-sync.
+"neutral" also pull some curves toward rest. Emotions never write the mouth's opening channels
+(only the actions grin and laugh do, through the gated teeth layer), so "surprised" raises the
+brows and widens the eyes with the jaw left to lip sync.
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ class MotionPipeline:
         speak, sound, speaking, agent_at = self.voice.step(now)
         listen, listening, user_at = self.ears.step(now)
         vec = self.mixer.step(speak, listen, speaking, listening)
-        vec = self.prompts.apply(vec, self.tick)
+        vec = self.prompts.apply(vec, self.tick, self.voice.speech_ahead())
         times = [t for t in (agent_at, user_at) if t is not None]
         tick = MotionTick(
             index=self.tick,

@@ -9,7 +9,10 @@ canvas of future frames; each frame adds its row of the canvas. Two layers:
 - emotions ("happy") persist: after ramping in they hold until a later prompt names another
   emotion (or "neutral"), which fades the old mood out while the new one ramps in.
 
-Lip-sync channels are never written (the prompts package guarantees it).
+Lip-sync channels are written only by the teeth a grin or laugh bares, and only while the
+lips rest (:mod:`openlpm.prompts.teeth`): live, the rest gate sees the past and the voice's
+look-ahead, so it lets go on the first frame the lips move (or a few frames before, when the
+voice already hears the speech coming) and opens again after RAMP_S of rest.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from openlpm.prompts.canvas import Canvas
 from openlpm.prompts.emotions import RAMP_S, paint_emotion
 from openlpm.prompts.plan import PromptPlan
 from openlpm.prompts.schedule import Cue, schedule, total_duration
+from openlpm.prompts.teeth import LiveRestGate
 
 FADE_S = 0.25  # superseded layers fade out over this
 
@@ -61,6 +65,7 @@ class LivePrompts:
         self._actions: list[_Layer] = []
         self._moods: list[_Layer] = []
         self._fade = max(1, round(FADE_S * fps))
+        self._rest = LiveRestGate(fps)
 
     def add(self, plan: PromptPlan) -> None:
         self._inbox.append(plan)
@@ -69,8 +74,10 @@ class LivePrompts:
     def active(self) -> bool:
         return bool(self._actions or self._moods or self._inbox)
 
-    def apply(self, vec: np.ndarray, tick: int) -> np.ndarray:
-        """The pose ``vec`` of tick ``tick`` with the prompts' layers over it."""
+    def apply(self, vec: np.ndarray, tick: int, speech_ahead: bool = False) -> np.ndarray:
+        """The pose ``vec`` of tick ``tick`` with the prompts' layers over it; ``speech_ahead``:
+        the voice already hears speech that has not reached the lips yet."""
+        gate = self._rest.step(vec, speech_ahead)  # every tick: it keeps the lips' history
         while self._inbox:
             self._start(self._inbox.popleft(), tick)
         self._retire(tick)
@@ -86,10 +93,11 @@ class LivePrompts:
             w = layer.weight(tick, self._fade)
             c = layer.canvas
             row.delta[0] += w * c.delta[r]
+            row.teeth[0] += w * c.teeth[r]
             np.maximum(row.pull[0], w * c.pull[r], out=row.pull[0])
             if w * c.lid_weight[r] > row.lid_weight[0]:
                 row.lids[0], row.lid_weight[0] = c.lids[r], w * c.lid_weight[r]
-        return row.paint_over(vec[None].astype(np.float32))[0]
+        return row.paint_over(vec[None].astype(np.float32), np.array([gate]))[0]
 
     def _start(self, plan: PromptPlan, tick: int) -> None:
         # The mood canvas ends once the last emotion has ramped in; open emotions are

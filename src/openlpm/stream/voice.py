@@ -184,6 +184,14 @@ class AgentVoice:
         self._last_pose = pose
         return pose, sound, speech, pushed_at
 
+    def speech_ahead(self) -> bool:
+        """Speech is on its way to the lips: the voice activity detector heard it in the
+        model's look-ahead, and its pose is not out yet (a few frames ahead; sound still in
+        the buffer is not counted, it may be silence streamed in)."""
+        if any(speech for _, _, speech in self._ready):
+            return True
+        return any(spoken for _, spoken, _ in self._pending)
+
     def _take(self, n: int, now: float) -> tuple[np.ndarray, float | None]:
         """A frame of sound; a partial frame only inside a burst (a late chunk), or once it
         waited a frame (the tail of an utterance): a new burst never starts on a sliver."""
