@@ -6,6 +6,7 @@ import importlib.util
 import itertools
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from openlpm.listen import (
     speech_probability,
 )
 from openlpm.listen.listener import REST_SMILE
-from openlpm.listen.vad import CHUNK, CONTEXT, SAMPLE_RATE
+from openlpm.listen.vad import CHUNK, CONTEXT, SAMPLE_RATE, WEIGHTS
 from openlpm.motion.params import PARAM_INDEX
 
 FPS = 25
@@ -116,6 +117,18 @@ def test_vad_runs_without_torch_or_onnxruntime() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_vad_stft_basis_is_a_hann_window_times_the_dft() -> None:
+    """The numpy model runs the stored STFT basis as window x FFT (its first row, the window,
+    and numpy's rfft): that holds only if every row is the window times a DFT cosine or sine."""
+    with np.load(str(resources.files("openlpm") / "assets" / "models" / WEIGHTS)) as stored:
+        basis = stored["stft_basis"][:, 0, :].astype(np.float64)
+    n, k = np.arange(256), np.arange(129)[:, None]
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * n / 256)  # periodic Hann
+    np.testing.assert_allclose(basis[0], window, atol=1e-6)
+    np.testing.assert_allclose(basis[:129], window * np.cos(2 * np.pi * k * n / 256), atol=1e-6)
+    np.testing.assert_allclose(basis[129:], -window * np.sin(2 * np.pi * k * n / 256), atol=1e-6)
 
 
 def _silero_onnx_probabilities(samples: np.ndarray) -> np.ndarray:
