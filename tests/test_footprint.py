@@ -1,4 +1,6 @@
-"""A live session's process stays light: no scipy in it (38-42 MB of RSS for as long as it runs).
+"""A live session's process stays light: no scipy in it (38-42 MB of RSS for as long as it runs)
+and no onnxruntime session once its rig is built (the VAD runs in numpy; the face models'
+sessions are dropped after the build).
 
 Each check runs a real live session in a fresh Python (sys.modules of this test process says
 nothing) and names the openlpm module that imported scipy, if one did. The rig build may use
@@ -88,3 +90,30 @@ def test_a_live_session_does_not_import_scipy() -> None:
 def test_the_web_app_with_a_live_session_does_not_import_scipy() -> None:
     report = _scipy_report(_SERVER)
     assert report == "scipy imported: no", report
+
+
+# Counts the onnxruntime sessions alive while the session runs (after its rig build and VAD use).
+_ONNX_SESSIONS = """
+import asyncio, gc
+import openlpm
+async def main():
+    async with openlpm.Session(size=256, fps=25.0) as session:  # the bundled portrait
+        session.say("Bob bought a map; would you move the blue boat?")
+        count = 0
+        async for _ in session.frames():
+            count += 1
+            if count == 50:
+                kinds = [type(o) for o in gc.get_objects()]
+                print(sum(k.__name__ == "InferenceSession" and "onnxruntime" in k.__module__
+                          for k in kinds))
+                break
+asyncio.run(main())
+"""
+
+
+def test_a_live_session_holds_no_onnxruntime_session() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _ONNX_SESSIONS], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "0", out.stdout

