@@ -28,9 +28,6 @@ BOX_BAND_CELLS = 4  # coarse rows per band when the moving area is split into bo
 # The fixed cost of one more box (a dozen OpenCV calls), as the coarse cells of pixel work it
 # takes as long as (about 14 ns a full-resolution pixel, 40 us a box).
 BOX_COST_CELLS = 180
-# Below this many cells in the bounding box (a quarter of a square frame's grid at 512 px) one box
-# is kept: what splitting could save is less than what choosing the split costs.
-SPLIT_MIN_CELLS = 4096
 _SPARE_KERNEL = np.ones((5, 5), np.uint8)
 
 
@@ -137,10 +134,6 @@ class Warp:
         if not len(rows):
             return []
         cy0, cy1 = int(rows[0]), int(rows[-1]) + 1
-        cols = np.flatnonzero(grown[cy0:cy1].any(0))
-        cx0, cx1 = int(cols[0]), int(cols[-1]) + 1
-        if (cy1 - cy0) * (cx1 - cx0) < SPLIT_MIN_CELLS:  # a face alone: splitting cannot pay
-            return [self._full_res((cx0, cy0, cx1, cy1))]
         # What moves in each band of BOX_BAND_CELLS rows (the last one padded).
         nb = -(-(cy1 - cy0) // BOX_BAND_CELLS)
         padded = np.zeros((nb * BOX_BAND_CELLS, self.cw), np.uint8)
@@ -151,19 +144,15 @@ class Warp:
         hi = np.where(filled, self.cw - np.argmax(bands[:, ::-1], 1), 0)
         band_starts = np.arange(cy0, cy1, BOX_BAND_CELLS)
         heights = np.diff(band_starts, append=cy1)
+        f = self.factor
         boxes = []
         for first, last in _row_groups(lo, hi, heights):
             x0, x1 = int(lo[first:last].min()), int(hi[first:last].max())
             y0 = int(band_starts[first])
             y1 = int(band_starts[last]) if last < len(band_starts) else cy1
             if x1 > x0:  # (a run of bands where nothing moves between two that do)
-                boxes.append(self._full_res((x0, y0, x1, y1)))
+                boxes.append((x0 * f, y0 * f, min(x1 * f, self.width), min(y1 * f, self.height)))
         return boxes
-
-    def _full_res(self, cells: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-        """A box of coarse cells (x0, y0, x1, y1) in full-resolution pixels."""
-        x0, y0, x1, y1 = (v * self.factor for v in cells)
-        return x0, y0, min(x1, self.width), min(y1, self.height)
 
     def upsample(self, coarse: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
         """The part of a coarse map inside ``box`` (full-res, on coarse cell edges), upsampled
