@@ -27,7 +27,7 @@ from openlpm.render.interior import InteriorSource
 from openlpm.render.mouth import MouthLayer, fill_open_mouth
 from openlpm.render.references import ReferenceTextures, interior_source, widest_open
 from openlpm.render.supersample import FineSource
-from openlpm.render.warp import Warp, remap_banded
+from openlpm.render.warp import CoarseField, Warp, remap_banded
 
 DEFAULT_SIZE = 512
 
@@ -78,8 +78,7 @@ class Renderer:
         self.reference = np.dstack([image, np.round(mask * 255).astype(np.uint8)])
         self._source = self.reference.copy()
         self._on_backdrop = False
-        # The moved person mask of the last frame: (alpha, box) per warped box.
-        self._alpha: list[tuple[np.ndarray, tuple[int, int, int, int]]] = []
+        self._alpha: tuple[np.ndarray, tuple[int, int, int, int]] | None = None
         self.rest_xy = mesh.rest[:, :2].copy()
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
@@ -116,39 +115,36 @@ class Renderer:
         moved = self._posed.displacement(frame)
         disp, anchors = moved[: len(self.rest_xy)], moved[len(self.rest_xy) :]
         field = self.warp.backward(disp) if disp.any() else None
-        boxes = self.warp.active_boxes(field) if field is not None else []
-        self._alpha = []
-        out = self._still(boxes)
-        if field is None or not boxes:
+        box = self.warp.active_box(field) if field is not None else None
+        self._alpha = None
+        out = self._still(box)
+        if box is None:
             return out
+        x0, y0, x1, y1 = box
         # Over a backdrop (other characters drawn this frame) the fine copy is out of date.
         fine = self._fine if not self._on_backdrop else None
         source = self._source if fine is None else fine.image
-        # 255 once a pixel moved half a pixel; 8-bit arithmetic is SIMD-fast in OpenCV.
-        moved = np.minimum(field.magnitude * 510.0, 255.0).astype(np.uint8)
-        for box in boxes:
-            x0, y0, x1, y1 = box
-            map_x, map_y = self.warp.full_map(field, box, 1 if fine is None else fine.factor)
-            warped = remap_banded(source, map_x, map_y)
-            alpha = cv2.extractChannel(warped, 3)
-            self._over_plate(warped, alpha, self.warp.upsample(moved, box), box, out[y0:y1, x0:x1])
-            self._alpha.append((alpha, box))
+        map_x, map_y = self.warp.full_map(field, box, 1 if fine is None else fine.factor)
+        warped = remap_banded(source, map_x, map_y)
+        alpha = cv2.extractChannel(warped, 3)
+        self._over_plate(warped, alpha, field, box, out[y0:y1, x0:x1])
+        self._alpha = (alpha, box)
         self.mouth.draw(out, disp, frame, anchors)
         return out
 
-    def _still(self, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
-        """A new frame holding the source's RGB outside ``boxes`` (stacked row ranges, top to
-        bottom); the warp fills the boxes themselves."""
-        if not boxes:
+    def _still(self, box: tuple[int, int, int, int] | None) -> np.ndarray:
+        """A new frame holding the source's RGB outside ``box`` (everything when None); the
+        warp fills the box itself."""
+        if box is None:
             return cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
         out = np.empty((self.height, self.width, 3), np.uint8)
-        strips, row = [], 0
-        for x0, y0, x1, y1 in boxes:
-            strips += [(slice(row, y0), slice(None))]  # rows between boxes
-            strips += [(slice(y0, y1), slice(0, x0)), (slice(y0, y1), slice(x1, None))]
-            row = y1
-        strips.append((slice(row, None), slice(None)))
-        for rows, cols in strips:
+        x0, y0, x1, y1 = box
+        for rows, cols in (
+            (slice(0, y0), slice(None)),
+            (slice(y1, None), slice(None)),
+            (slice(y0, y1), slice(0, x0)),
+            (slice(y0, y1), slice(x1, None)),
+        ):
             strip = out[rows, cols]
             if strip.size:
                 cv2.cvtColor(self._source[rows, cols], cv2.COLOR_RGBA2RGB, dst=strip)
@@ -157,11 +153,11 @@ class Renderer:
     def alpha(self) -> np.ndarray:
         """(H, W) uint8: the person mask of the last frame rendered, moved with it (255 =
         the character, 0 = background), for a transparent overlay."""
-        if not self._alpha:
+        if self._alpha is None:
             return self.reference[..., 3]
+        moved, (x0, y0, x1, y1) = self._alpha
         alpha = self.reference[..., 3].copy()
-        for moved, (x0, y0, x1, y1) in self._alpha:
-            alpha[y0:y1, x0:x1] = moved
+        alpha[y0:y1, x0:x1] = moved
         return alpha
 
     def _draw_smile(self, frame: MotionFrame, backdrop: np.ndarray | None) -> None:
@@ -208,14 +204,16 @@ class Renderer:
         self,
         warped: np.ndarray,
         alpha: np.ndarray,
-        moved: np.ndarray,
+        field: CoarseField,
         box: tuple[int, int, int, int],
         out: np.ndarray,
     ) -> None:
         """Composite the warped person (RGBA, and its alpha channel) over the clean plate
-        wherever pixels moved (``moved``: 255 where they did), into ``out``: the frame's view
-        of ``box``."""
+        wherever pixels moved, into ``out``: the frame's view of ``box``."""
         x0, y0, x1, y1 = box
+        # 255 once a pixel moved half a pixel; 8-bit arithmetic is SIMD-fast in OpenCV.
+        moved = np.minimum(field.magnitude * 510.0, 255.0).astype(np.uint8)
+        moved = self.warp.upsample(moved, box)
         # The plate shows where the person is transparent and the pixel moved.
         plate_weight = cv2.multiply(cv2.bitwise_not(alpha), moved, scale=1 / 255)
         person_weight = cv2.cvtColor(cv2.bitwise_not(plate_weight), cv2.COLOR_GRAY2RGB)

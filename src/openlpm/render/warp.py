@@ -10,7 +10,6 @@ the mouth opens, is covered by the mouth-interior layer.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import cv2
@@ -23,12 +22,6 @@ NEWTON_STEPS = 3
 CONVERGED_PX = 0.05  # stop once every sample lands this close to its target
 MIN_STRETCH = 0.25  # floor of 1 + dD/dx in a Newton step: where the field folds, go gently
 BAND_ROWS = 16  # output rows per cv2.remap call in remap_banded
-MOVING_PX = 1e-3  # a pixel whose field is under this stays the source's (remap rounds to it)
-BOX_BAND_CELLS = 4  # coarse rows per band when the moving area is split into boxes
-# The fixed cost of one more box (a dozen OpenCV calls), as the coarse cells of pixel work it
-# takes as long as (about 14 ns a full-resolution pixel, 40 us a box).
-BOX_COST_CELLS = 180
-_SPARE_KERNEL = np.ones((5, 5), np.uint8)
 
 
 @dataclass(frozen=True)
@@ -38,9 +31,9 @@ class CoarseField:
     dx: np.ndarray  # (ch, cw) float32
     dy: np.ndarray
 
-    @functools.cached_property
+    @property
     def magnitude(self) -> np.ndarray:
-        """Largest of |dx|, |dy| per sample (found once: the boxes and the blend both ask)."""
+        """Largest of |dx|, |dy| per sample."""
         return np.maximum(np.abs(self.dx), np.abs(self.dy))
 
 
@@ -119,53 +112,27 @@ class Warp:
         s = s.reshape(*x.shape, 4)
         return s[..., 0], s[..., 1], s[..., 2], s[..., 3]
 
-    def active_boxes(self, field: CoarseField) -> list[tuple[int, int, int, int]]:
-        """Full-resolution boxes (x0, y0, x1, y1) holding every pixel that moves: stacked row
-        ranges, top to bottom, each as wide as what moves in it (none when nothing moves).
-
-        Breathing moves a whole bust: one bounding box would be most of the frame, but the
-        head above the shoulders is half as wide. A few boxes that follow the outline leave
-        out a quarter of the pixels, where the field is zero and the frame is the source."""
-        moving = (field.magnitude > MOVING_PX).view(np.uint8)
-        # Two spare cells on every side: there the field is zero, so resizing a block gives
-        # exactly what resizing the whole grid would.
-        grown = cv2.dilate(moving, _SPARE_KERNEL)
-        rows = np.flatnonzero(grown.any(1))
+    def active_box(self, field: CoarseField) -> tuple[int, int, int, int] | None:
+        """Full-resolution (x0, y0, x1, y1) holding every pixel that moves, or None."""
+        moving = field.magnitude > 1e-3
+        rows, cols = np.flatnonzero(moving.any(1)), np.flatnonzero(moving.any(0))
         if not len(rows):
-            return []
-        cy0, cy1 = int(rows[0]), int(rows[-1]) + 1
-        # What moves in each band of BOX_BAND_CELLS rows (the last one padded).
-        nb = -(-(cy1 - cy0) // BOX_BAND_CELLS)
-        padded = np.zeros((nb * BOX_BAND_CELLS, self.cw), np.uint8)
-        padded[: cy1 - cy0] = grown[cy0:cy1]
-        bands = padded.reshape(nb, BOX_BAND_CELLS, self.cw).max(1)
-        filled = bands.any(1)
-        lo = np.where(filled, np.argmax(bands, 1), self.cw)
-        hi = np.where(filled, self.cw - np.argmax(bands[:, ::-1], 1), 0)
-        band_starts = np.arange(cy0, cy1, BOX_BAND_CELLS)
-        heights = np.diff(band_starts, append=cy1)
+            return None
+        # Two spare cells on each side: there the field is zero, so resizing a block gives
+        # exactly what resizing the whole grid would.
+        cy0, cy1 = max(rows[0] - 2, 0), min(rows[-1] + 3, self.ch)
+        cx0, cx1 = max(cols[0] - 2, 0), min(cols[-1] + 3, self.cw)
         f = self.factor
-        boxes = []
-        for first, last in _row_groups(lo, hi, heights):
-            x0, x1 = int(lo[first:last].min()), int(hi[first:last].max())
-            y0 = int(band_starts[first])
-            y1 = int(band_starts[last]) if last < len(band_starts) else cy1
-            if x1 > x0:  # (a run of bands where nothing moves between two that do)
-                boxes.append((x0 * f, y0 * f, min(x1 * f, self.width), min(y1 * f, self.height)))
-        return boxes
+        return cx0 * f, cy0 * f, min(cx1 * f, self.width), min(cy1 * f, self.height)
 
     def upsample(self, coarse: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-        """The part of a coarse map inside ``box`` (full-res, on coarse cell edges), upsampled
-        exactly as the whole map would be: the block takes a spare coarse cell on each side
-        where the map has one (its edge pixels interpolate toward it)."""
+        """The part of a coarse map inside ``box`` (full-res, on coarse cell edges), upsampled."""
         f = self.factor
         x0, y0, x1, y1 = box
-        cx0, cy0 = x0 // f, y0 // f
-        mx, my = min(cx0, 1), min(cy0, 1)
-        block = coarse[cy0 - my : -(-y1 // f) + 1, cx0 - mx : -(-x1 // f) + 1]
+        block = coarse[y0 // f : -(-y1 // f), x0 // f : -(-x1 // f)]
         size = (block.shape[1] * f, block.shape[0] * f)
         up = cv2.resize(block, size, interpolation=cv2.INTER_LINEAR)
-        return up[my * f : my * f + y1 - y0, mx * f : mx * f + x1 - x0]
+        return up[: y1 - y0, : x1 - x0]
 
     def full_map(
         self, field: CoarseField, box: tuple[int, int, int, int], factor: int = 1
@@ -193,13 +160,7 @@ class Warp:
         x0, y0, x1, y1 = box
         cx0, cy0, cx1, cy1 = x0 // f, y0 // f, -(-x1 // f), -(-y1 // f)
         block = padded_grid[cy0 : cy1 + 2, cx0 : cx1 + 2].copy()
-        # The spare cells carry the field too where the grid has it (a box may end where
-        # the field is not zero): the block is then the whole padded grid's own.
-        fy0, fy1 = max(cy0 - 1, 0), min(cy1 + 1, self.ch)
-        fx0, fx1 = max(cx0 - 1, 0), min(cx1 + 1, self.cw)
-        block[fy0 - cy0 + 1 : fy1 - cy0 + 1, fx0 - cx0 + 1 : fx1 - cx0 + 1] += field[
-            fy0:fy1, fx0:fx1
-        ]
+        block[1:-1, 1:-1] += field[cy0:cy1, cx0:cx1]
         size = (block.shape[1] * f, block.shape[0] * f)
         up = cv2.resize(block, size, interpolation=cv2.INTER_LINEAR)
         return up[f : f + y1 - y0, f : f + x1 - x0]
@@ -221,34 +182,6 @@ def remap_banded(source: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np
             dst=out[band], borderMode=cv2.BORDER_REPLICATE,
         )  # fmt: skip
     return out
-
-
-def _row_groups(lo: np.ndarray, hi: np.ndarray, heights: np.ndarray) -> list[tuple[int, int]]:
-    """Split bands (column span lo..hi, ``heights`` rows each) into at most three runs
-    [first, last) of consecutive bands, at the least area (each run as wide as its widest
-    band) plus BOX_COST_CELLS a run: every pair of cuts at once, the bands being few."""
-    n = len(lo)
-    # cost[i, j]: bands i..j - 1 as one box (0 when empty, inf when j < i).
-    upper = _upper_triangle(n)
-    widest = np.maximum.accumulate(np.where(upper, hi, 0), axis=1)
-    leftmost = np.minimum.accumulate(np.where(upper, lo, lo.max()), axis=1)
-    ends = np.cumsum(heights)
-    area = np.maximum(widest - leftmost, 0) * (ends - (ends - heights)[:, None]) + BOX_COST_CELLS
-    cost = np.full((n + 1, n + 1), np.inf)
-    cost[:-1, 1:] = np.where(upper, area, np.inf)
-    cost[np.diag_indices(n + 1)] = 0
-    # Cuts i <= j: bands 0..i - 1, i..j - 1, j..n - 1.
-    total = cost[0][:, None] + cost + cost[:, -1][None]
-    i, j = np.unravel_index(np.argmin(total), total.shape)
-    return [(a, b) for a, b in ((0, i), (i, j), (j, n)) if b > a]
-
-
-@functools.cache
-def _upper_triangle(n: int) -> np.ndarray:
-    """(n, n) bool, True on and above the diagonal (read-only: cached)."""
-    upper = np.triu(np.ones((n, n), bool))
-    upper.flags.writeable = False
-    return upper
 
 
 def _frame_hold(xy: np.ndarray, width: int, height: int) -> np.ndarray:
