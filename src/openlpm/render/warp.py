@@ -10,7 +10,6 @@ the mouth opens, is covered by the mouth-interior layer.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import cv2
