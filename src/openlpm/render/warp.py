@@ -58,24 +58,24 @@ class Warp:
 
     def backward(self, disp: np.ndarray) -> CoarseField:
         """The coarse backward field of vertex displacements ``disp`` (V, 2)."""
-        # Both axes move together as complex pairs through the gathers (one numpy call each
-        # instead of two); after that, planar: numpy is slow on a trailing axis of 2.
-        shape = (self.ch, self.cw)
-        both = self.spread.apply_pairs(disp).reshape(*shape, 2)
-        fx, fy = both[..., 0], both[..., 1]
+        # Planar (one array per axis) throughout: numpy is slow on a trailing axis of 2.
+        fx, fy = self.spread.apply(disp[:, 0]), self.spread.apply(disp[:, 1])
         # Solve x + D(x) = p by Newton steps with the Jacobian's diagonal: unlike the plain
         # fixed point x <- p - D(x), this converges where the field stretches faster than 1:1
         # (the side of a turning face, which rotates into view).
-        slope = np.float32([[-0.5, 0, 0.5]]) / self.factor  # d D / dx per full-resolution pixel
-        along_x = cv2.filter2D(both, -1, slope, borderType=cv2.BORDER_REPLICATE)
-        along_y = cv2.filter2D(both, -1, slope.T, borderType=cv2.BORDER_REPLICATE)
-        packed = np.empty((*shape, 4), np.float32)  # D_x, D_y, dD_x / dx, dD_y / dy
-        cv2.mixChannels([both, along_x, along_y], [packed], [0, 0, 1, 1, 2, 2, 5, 3])
+        inv_f = np.float32(1 / self.factor)
+        shape = (self.ch, self.cw)
+        slope = np.float32([[-0.5, 0, 0.5]]) * inv_f  # d D / dx per full-resolution pixel
+        packed = cv2.merge([
+            fx.reshape(shape), fy.reshape(shape),
+            cv2.filter2D(fx.reshape(shape), -1, slope, borderType=cv2.BORDER_REPLICATE),
+            cv2.filter2D(fy.reshape(shape), -1, slope.T, borderType=cv2.BORDER_REPLICATE),
+        ])  # fmt: skip
         # Every sample takes the first step; after it, only those not yet converged go on (a
         # sample where the field is zero is solved by x = p at once, and most of a smooth
         # field converges in one step).
         px, py = self.coarse_x, self.coarse_y
-        x, y = px - fx, py - fy
+        x, y = px - fx.reshape(shape), py - fy.reshape(shape)
         rx, ry = self._step(packed, x, y, px, py)
         active = np.flatnonzero(np.maximum(np.abs(rx), np.abs(ry)) >= CONVERGED_PX)
         flat_x, flat_y = x.ravel(), y.ravel()  # views: the later steps write into x and y
@@ -210,24 +210,6 @@ class Spread:
     def held(self, hold: np.ndarray) -> Spread:
         """The same with every row scaled by ``hold`` (samples,)."""
         return Spread(self.vertex, (self.weight * hold.astype(np.float32)[None]).astype(np.float32))
-
-    @functools.cached_property
-    def _pair_weight(self) -> np.ndarray:
-        """The weights as complex64 (w + 0j): scaling a complex pair by one is exact."""
-        return self.weight.astype(np.complex64)
-
-    def apply_pairs(self, values: np.ndarray) -> np.ndarray:
-        """(samples, 2) float32: :meth:`apply` of both columns of ``values`` (vertices, 2),
-        gathered as one complex64 per vertex."""
-        pairs = np.ascontiguousarray(values, np.float32).view(np.complex64)[:, 0]
-        weight = self._pair_weight
-        out = np.take(pairs, self.vertex[0])
-        out *= weight[0]
-        for k in (1, 2):
-            corner = np.take(pairs, self.vertex[k])
-            corner *= weight[k]
-            out += corner
-        return out.view(np.float32).reshape(-1, 2)
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         """(samples,) float32: the weighted sum of ``values`` (vertices,) over each triangle."""
