@@ -92,6 +92,8 @@ class EyeLayer:
         self.lid_tone = _skin_below(roi, self.l - self.y0, self.width)
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
+        self._lid_key: tuple[float, ...] | None = None
+        self._lid_value: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = None
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -105,6 +107,23 @@ class EyeLayer:
 
     def draw(self, pose: EyePose) -> np.ndarray:
         """The eye box (roi_h, roi_w, 3) float32 for this pose."""
+        skin, cover, shade = self._lids(pose)
+        if cover is None:
+            return skin.copy()
+        eye = self._eyeball(pose) * shade
+        return skin + (eye - skin) * cover
+
+    def _lids(self, pose: EyePose) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """(skin, cover, shade) of the lids for ``pose``: the skin drawn around the opening,
+        the opening's coverage and the upper lid's shadow in it ((h, w, 1) float32; cover
+        None when shut). Kept for the last lid pose: a gaze moving in a still eye redraws
+        only the eyeball."""
+        key = (pose.blink, pose.squint, pose.wide, pose.look_up, pose.look_down)
+        if key != self._lid_key:
+            self._lid_key, self._lid_value = key, self._draw_lids(pose)
+        return self._lid_value
+
+    def _draw_lids(self, pose: EyePose) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         o = self.l - self.u
         close = min(1.0, pose.blink + 0.3 * pose.squint)
         u2 = self.u + o * (
@@ -131,12 +150,10 @@ class EyeLayer:
         if self.lid_tone is not None and (u2 > self.u).any():
             skin = self._lid_skin(skin, u2)
         cover = self._opening_mask(u2, l2)
-        if not cover.any():
-            return skin
-        ball = self._eyeball(pose)
         shade = 1 - 0.3 * np.exp(-np.maximum(ys - u2[None], 0) / (0.08 * self.width + 1e-3))
-        eye = ball * shade[..., None].astype(np.float32)
-        return skin + (eye - skin) * cover[..., None]
+        if not cover.any():
+            return skin, None, shade
+        return skin, cover[..., None], shade[..., None].astype(np.float32)
 
     def _lid_skin(self, skin: np.ndarray, u2: np.ndarray) -> np.ndarray:
         """``skin`` with the lid lowered to ``u2``, where it covers the rest opening, no
