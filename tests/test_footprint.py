@@ -1,9 +1,10 @@
-"""A live session's process stays light: no scipy in it (38-42 MB of RSS for as long as it runs)
+"""A live session's process stays light: no scipy in it (38-42 MB of RSS for as long as it runs),
+no PyAV (its libav libraries: reading and writing files needs it, a live session does not)
 and no onnxruntime session once its rig is built (the VAD runs in numpy; the face models'
 sessions are dropped after the build).
 
 Each check runs a real live session in a fresh Python (sys.modules of this test process says
-nothing) and names the openlpm module that imported scipy, if one did. The rig build may use
+nothing) and names the openlpm module that imported scipy or av, if one did. The rig build may use
 scipy, in a child process (openlpm.character.delaunay).
 """
 
@@ -12,22 +13,24 @@ from __future__ import annotations
 import subprocess
 import sys
 
-# Records, for every scipy module imported, the innermost openlpm source line that asked for it.
+# Records, for scipy and for PyAV, the innermost openlpm source line that first asked for it.
 _WATCH = """
 import sys, traceback
 class _Watch:
     first = {}
     def find_spec(self, name, path=None, target=None):
-        if (name == "scipy" or name.startswith("scipy.")) and not self.first:
+        top = name.split(".")[0]
+        if top in ("scipy", "av") and top not in self.first:
             frames = [f for f in traceback.extract_stack() if "/openlpm/" in f.filename]
             last = frames[-1] if frames else None
             place = f"{last.filename.split('/openlpm/')[-1]}:{last.lineno}" if last else "?"
-            self.first[name] = place
+            self.first[top] = place
         return None
 _watch = _Watch()
 sys.meta_path.insert(0, _watch)
 def report():
-    print("scipy imported:", _watch.first if "scipy" in sys.modules else "no")
+    for top in ("scipy", "av"):
+        print(f"{top} imported:", _watch.first.get(top, "?") if top in sys.modules else "no")
 """
 
 _SESSION = """
@@ -74,22 +77,22 @@ report()
 """
 
 
-def _scipy_report(program: str) -> str:
+def _import_report(program: str) -> list[str]:
     out = subprocess.run(
         [sys.executable, "-c", _WATCH + program], capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout.strip().splitlines()[-1]
+    return out.stdout.strip().splitlines()[-2:]
 
 
-def test_a_live_session_does_not_import_scipy() -> None:
-    report = _scipy_report(_SESSION)
-    assert report == "scipy imported: no", report
+def test_a_live_session_imports_neither_scipy_nor_pyav() -> None:
+    report = _import_report(_SESSION)
+    assert report == ["scipy imported: no", "av imported: no"], report
 
 
-def test_the_web_app_with_a_live_session_does_not_import_scipy() -> None:
-    report = _scipy_report(_SERVER)
-    assert report == "scipy imported: no", report
+def test_the_web_app_with_a_live_session_imports_neither_scipy_nor_pyav() -> None:
+    report = _import_report(_SERVER)
+    assert report == ["scipy imported: no", "av imported: no"], report
 
 
 # Counts the onnxruntime sessions alive while the session runs (after its rig build and VAD use).

@@ -149,6 +149,48 @@ def test_streaming_resampler_joins_chunks_without_clicks():
     assert np.abs(np.diff(core)).max() < 0.2  # a 440 Hz sine: smooth, no seams
 
 
+def _streamed(r: Resampler, x: np.ndarray, rate: int, rng: np.random.Generator) -> list:
+    """``x`` pushed through ``r`` in chunks of random sizes (1 sample to 50 ms)."""
+    out, i = [], 0
+    while i < len(x):
+        n = int(rng.choice([1, 2, 3, 7, rng.integers(1, rate // 20)]))
+        out.append(r(x[i : i + n], rate))
+        i += n
+    return out
+
+
+@pytest.mark.parametrize(
+    "rate_in,rate_out",
+    [(8000, 16000), (22050, 16000), (24000, 16000), (44100, 16000), (48000, 16000), (16000, 24000)],
+)
+def test_streaming_resampler_equals_resampling_the_whole_signal(rate_in, rate_out):
+    """Chunks of any size (one sample, sizes that do not divide the ratio) give the outputs of
+    resample_poly over the whole signal, the end included once a new rate flushes the filter."""
+    rng = np.random.default_rng(rate_in)
+    x = rng.uniform(-0.5, 0.5, rate_in // 3).astype(np.float32)
+    r = Resampler(rate_out)
+    out = _streamed(r, x, rate_in, rng)
+    held_back = len(Audio(x, rate_in).resampled(rate_out).samples) - sum(map(len, out))
+    assert 0 < held_back <= 0.0015 * rate_out  # only the filter's half length waits
+    out.append(r(np.zeros(0, np.float32), rate_out))  # the rate changes: the tail comes out
+    whole = Audio(x, rate_in).resampled(rate_out).samples
+    np.testing.assert_allclose(np.concatenate(out), whole, atol=1e-6)
+
+
+def test_streaming_resampler_follows_a_rate_change_mid_stream():
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-0.5, 0.5, 4410).astype(np.float32)
+    b = rng.uniform(-0.5, 0.5, 2400).astype(np.float32)
+    c = rng.uniform(-0.5, 0.5, 1600).astype(np.float32)
+    r = Resampler(16000)
+    out = _streamed(r, a, 44100, rng) + _streamed(r, b, 24000, rng) + [r(c, 16000)]
+    expected = [Audio(a, 44100).resampled(16000), Audio(b, 24000).resampled(16000)]
+    np.testing.assert_allclose(
+        np.concatenate(out), np.concatenate([e.samples for e in expected] + [c]), atol=1e-6
+    )
+    assert r(c, 16000) is c  # back at the target rate: passed through untouched
+
+
 def test_audio_buffer_reports_the_wait_of_streamed_input_only():
     b = AudioBuffer(100)
     assert b.put(np.ones(30, np.float32), 1.0) and b.put(np.ones(30, np.float32), 1.3)

@@ -26,9 +26,7 @@ def resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
         return x.copy()
     n_in = len(x)
     n_out = -(-n_in * up // down)
-    max_rate = max(up, down)
-    half_len = 10 * max_rate
-    h = _lowpass(2 * half_len + 1, 1.0 / max_rate).astype(x.dtype) * up
+    h, half_len = antialias_filter(up, down, x.dtype)
     n_pre_pad = down - half_len % down
     n_pre_remove = (half_len + n_pre_pad) // down
     n_post_pad = 0
@@ -36,6 +34,67 @@ def resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
         n_post_pad += 1
     h = np.concatenate([np.zeros(n_pre_pad, h.dtype), h, np.zeros(n_post_pad, h.dtype)])
     return _upfirdn(h, x, up, down, n_pre_remove, n_pre_remove + n_out)
+
+
+def antialias_filter(up: int, down: int, dtype: np.dtype) -> tuple[np.ndarray, int]:
+    """resample_poly's filter for a reduced ratio ``up/down`` at the upsampled rate, with gain
+    ``up``, and its half length (its delay, in upsampled samples: 10 input or output samples
+    at the lower of the two rates)."""
+    max_rate = max(up, down)
+    half_len = 10 * max_rate
+    return _lowpass(2 * half_len + 1, 1.0 / max_rate).astype(dtype) * up, half_len
+
+
+class PolyphaseStream:
+    """``resample_poly`` as a stream: chunks of any size in, the same outputs out (to float32
+    rounding) as resampling the whole signal at once, each output as soon as the inputs it
+    reads have arrived (the filter's half length, 10 samples at the lower rate, later);
+    ``flush`` gives the rest, reading zeros past the end, as the batch does.
+
+    Output m reads inputs i <= (m * down + half_len) // up with the coefficients of phase
+    (m * down + half_len) % up: a chunk's outputs are one gather of input windows and a
+    row-wise dot product with their phases."""
+
+    def __init__(self, up: int, down: int) -> None:
+        g = math.gcd(up, down)
+        self.up, self.down = up // g, down // g
+        h, self.half_len = antialias_filter(self.up, self.down, np.dtype(np.float32))
+        self.taps = -(-len(h) // self.up)
+        padded = np.zeros(self.taps * self.up, np.float32)
+        padded[: len(h)] = h
+        # [r, j] multiplies input i_hi - (taps - 1) + j, for outputs with phase r
+        self._coef = np.ascontiguousarray(padded.reshape(self.taps, self.up).T[:, ::-1])
+        self._window = np.arange(self.taps)
+        self._buf = np.zeros(self.taps, np.float32)  # inputs from index self._base on
+        self._base = -self.taps
+        self._received = 0  # inputs so far
+        self._emitted = 0  # outputs so far
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self._buf = np.concatenate([self._buf, np.asarray(x, np.float32)])
+        self._received += len(x)
+        # outputs whose last input has arrived: m * down + half_len <= received * up - 1
+        ready = (self._received * self.up - 1 - self.half_len) // self.down + 1
+        return self._emit(max(ready, self._emitted))
+
+    def flush(self) -> np.ndarray:
+        """The outputs still owed, as if zeros followed: the batch's ceil(n * up / down) in all."""
+        total = -(-self._received * self.up // self.down)
+        self._buf = np.concatenate([self._buf, np.zeros(self.taps + 1, np.float32)])
+        return self._emit(total)
+
+    def _emit(self, end: int) -> np.ndarray:
+        m = np.arange(self._emitted, end)
+        k = m * self.down + self.half_len
+        first = k // self.up - (self.taps - 1) - self._base  # each window's start in _buf
+        y = np.einsum("ij,ij->i", self._buf[first[:, None] + self._window], self._coef[k % self.up])
+        self._emitted = end
+        # keep the inputs from the next output's window on
+        keep = (end * self.down + self.half_len) // self.up - (self.taps - 1)
+        cut = min(max(keep - self._base, 0), len(self._buf))
+        self._buf = self._buf[cut:]
+        self._base += cut
+        return y.astype(np.float32, copy=False)
 
 
 def _lowpass(taps: int, cutoff: float) -> np.ndarray:

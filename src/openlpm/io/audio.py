@@ -6,12 +6,15 @@ import os
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 
 from openlpm.errors import AudioError
 from openlpm.io.atomic import atomic_path
+
+if TYPE_CHECKING:  # PyAV is imported where a file is decoded: a live session loads no libav
+    import av
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +64,8 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int | None = 16000) ->
         raise AudioError(f"audio file not found: {path}; check the path")
     if path.stat().st_size == 0:
         raise AudioError(f"{path.name} is empty (0 bytes); give a WAV, MP3, OGG or M4A file")
+    import av
+
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
@@ -85,6 +90,8 @@ def _decode_mono(
     The channels are averaged here rather than by asking FFmpeg for a mono layout: its float
     down-mix weights stereo by 1/sqrt(2) each, which can exceed [-1, 1]; a plain mean cannot.
     """
+    import av
+
     resampler = av.AudioResampler(format="fltp", rate=rate)
     chunks: list[np.ndarray] = []
     for frame in container.decode(stream):

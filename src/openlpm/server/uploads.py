@@ -13,13 +13,16 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 
 from openlpm.errors import AudioError, ImageError, ProtocolError
 from openlpm.io.audio import Audio, load_audio
 from openlpm.io.images import load_image, read_header
+
+if TYPE_CHECKING:  # PyAV is imported where an upload is read: a live session loads no libav
+    import av
 
 
 @contextmanager
@@ -71,6 +74,8 @@ def decode_audio_upload(data: bytes, sample_rate: int, max_seconds: float) -> Au
 
 
 def _check_duration(path: Path, max_seconds: float) -> None:
+    import av
+
     try:
         with av.open(str(path)) as container:
             streams = container.streams.audio
@@ -93,5 +98,7 @@ def _seconds(container: av.container.InputContainer, stream: av.AudioStream) -> 
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
-        return container.duration / av.time_base
+        from av import time_base
+
+        return container.duration / time_base
     return 0.0  # unknown (raw streams): load_audio decodes it; the byte cap bounds it
