@@ -175,6 +175,8 @@ def test_streaming_resampler_equals_resampling_the_whole_signal(rate_in, rate_ou
     out.append(r(np.zeros(0, np.float32), rate_out))  # the rate changes: the tail comes out
     whole = Audio(x, rate_in).resampled(rate_out).samples
     np.testing.assert_allclose(np.concatenate(out), whole, atol=1e-6)
+    at_once = Resampler(rate_out)(x, rate_in)  # one long push: computed in blocks
+    np.testing.assert_allclose(at_once, whole[: len(at_once)], atol=1e-6)
 
 
 def test_streaming_resampler_follows_a_rate_change_mid_stream():

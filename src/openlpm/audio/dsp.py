@@ -14,6 +14,7 @@ import numpy as np
 
 KAISER_BETA = 5.0  # resample_poly's default window, ('kaiser', 5.0)
 _BLOCK = 1 << 14  # outputs of one phase computed at a time: bounded temporaries
+_STREAM_BLOCK = 2048  # outputs of a stream computed at a time (their windows: 0.5 MB or so)
 
 
 def resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
@@ -75,7 +76,7 @@ class PolyphaseStream:
         self._received += len(x)
         # outputs whose last input has arrived: m * down + half_len <= received * up - 1
         ready = (self._received * self.up - 1 - self.half_len) // self.down + 1
-        return self._emit(max(ready, self._emitted))
+        return self._emit(ready)
 
     def flush(self) -> np.ndarray:
         """The outputs still owed, as if zeros followed: the batch's ceil(n * up / down) in all."""
@@ -84,17 +85,20 @@ class PolyphaseStream:
         return self._emit(total)
 
     def _emit(self, end: int) -> np.ndarray:
-        m = np.arange(self._emitted, end)
-        k = m * self.down + self.half_len
-        first = k // self.up - (self.taps - 1) - self._base  # each window's start in _buf
-        y = np.einsum("ij,ij->i", self._buf[first[:, None] + self._window], self._coef[k % self.up])
-        self._emitted = end
+        y = np.empty(max(end - self._emitted, 0), np.float32)
+        for at in range(0, len(y), _STREAM_BLOCK):  # bounded temporaries for a long push
+            m = np.arange(self._emitted + at, min(self._emitted + at + _STREAM_BLOCK, end))
+            k = m * self.down + self.half_len
+            first = k // self.up - (self.taps - 1) - self._base  # each window's start in _buf
+            windows = self._buf[first[:, None] + self._window]
+            y[at : at + len(m)] = np.einsum("ij,ij->i", windows, self._coef[k % self.up])
+        self._emitted = max(end, self._emitted)
         # keep the inputs from the next output's window on
-        keep = (end * self.down + self.half_len) // self.up - (self.taps - 1)
+        keep = (self._emitted * self.down + self.half_len) // self.up - (self.taps - 1)
         cut = min(max(keep - self._base, 0), len(self._buf))
         self._buf = self._buf[cut:]
         self._base += cut
-        return y.astype(np.float32, copy=False)
+        return y
 
 
 def _lowpass(taps: int, cutoff: float) -> np.ndarray:
