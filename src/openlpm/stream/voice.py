@@ -36,7 +36,7 @@ from openlpm.stream.options import SessionOptions
 from openlpm.stream.text_lips import TextLips, WordTiming, apply_mouth
 
 SPEECH_PROB = 0.5  # Silero probability above which the agent counts as speaking
-RESAMPLER_HOLDBACK_S = 0.003  # libswresample's filter delay is ~1-2 ms
+RESAMPLER_HOLDBACK_S = 0.003  # the resampler holds back 0.6-1.3 ms (audio_in.Resampler)
 MAX_READY = 4  # poses waiting beyond this are surplus (fps not dividing 100 Hz): skipped
 LEAD_IN_MARGIN_S = 0.003  # the lead-in also covers the 16 kHz resampler's filter delay
 
