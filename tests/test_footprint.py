@@ -33,20 +33,22 @@ def report():
         print(f"{top} imported:", _watch.first.get(top, "?") if top in sys.modules else "no")
 """
 
-_SESSION = """
-import asyncio
+# A live session of the bundled portrait speaking; AT_FRAME_50 runs on its 50th frame.
+_SESSION_TEMPLATE = """
+import asyncio, gc
 import openlpm
 async def main():
-    async with openlpm.Session(size=256, fps=25.0) as session:  # the bundled portrait
+    async with openlpm.Session(size=256, fps=25.0) as session:
         session.say("Bob bought a map; would you move the blue boat?")
         count = 0
         async for _ in session.frames():
             count += 1
             if count == 50:
+                AT_FRAME_50
                 break
 asyncio.run(main())
-report()
 """
+_SESSION = _SESSION_TEMPLATE.replace("AT_FRAME_50", "pass") + "report()\n"
 
 _SERVER = """
 import asyncio
@@ -96,22 +98,11 @@ def test_the_web_app_with_a_live_session_imports_neither_scipy_nor_pyav() -> Non
 
 
 # Counts the onnxruntime sessions alive while the session runs (after its rig build and VAD use).
-_ONNX_SESSIONS = """
-import asyncio, gc
-import openlpm
-async def main():
-    async with openlpm.Session(size=256, fps=25.0) as session:  # the bundled portrait
-        session.say("Bob bought a map; would you move the blue boat?")
-        count = 0
-        async for _ in session.frames():
-            count += 1
-            if count == 50:
-                kinds = [type(o) for o in gc.get_objects()]
-                print(sum(k.__name__ == "InferenceSession" and "onnxruntime" in k.__module__
-                          for k in kinds))
-                break
-asyncio.run(main())
-"""
+_ONNX_SESSIONS = _SESSION_TEMPLATE.replace(
+    "AT_FRAME_50",
+    "print(sum(type(o).__name__ == 'InferenceSession' and 'onnxruntime' in type(o).__module__"
+    " for o in gc.get_objects()))",
+)
 
 
 def test_a_live_session_holds_no_onnxruntime_session() -> None:
