@@ -73,12 +73,11 @@ class LiveRestGate:
         self.rested_s = 0.0
 
     def step(self, vec: np.ndarray, speech_ahead: bool = False) -> float:
-        if np.abs(vec[_LIPS]).max() > REST_LEVEL:
+        if lips_moving(vec[None])[0]:
             self.rested_s = 0.0
         elif speech_ahead:
             step = RAMP_S / max(self.LET_GO_S * self.fps, 1.0)
             self.rested_s = max(0.0, min(self.rested_s, RAMP_S) - step)
         else:
             self.rested_s += 1.0 / self.fps
-        x = min(self.rested_s / RAMP_S, 1.0)
-        return x * x * (3 - 2 * x)
+        return float(_ease(self.rested_s / RAMP_S))
