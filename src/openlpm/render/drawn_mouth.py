@@ -24,6 +24,7 @@ STYLES = ("photo", "cel", "mono")
 # they narrow toward the corners as the arch turns away).
 _UPPER_TEETH = (0.32, 0.23, 0.19, 0.15, 0.12)
 _LOWER_TEETH = (0.2, 0.18, 0.17, 0.15, 0.13, 0.12)
+SMILE_TEETH = 0.13  # more of the upper teeth's height (mouth half-widths) shown at a full smile
 CAVITY_VALUE = (66.0, 105.0)  # HSV value range of the lit front of the cavity
 DEEP_SATURATION = 1.5  # the cavity's chroma, relative to the lips'
 THROAT_VALUE = 44.0  # the back of the throat: dark, yet not black
@@ -242,7 +243,9 @@ def _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone):
 
 def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone):
     """Upper teeth hanging under the upper lip, lower teeth barely above the lower lip."""
-    tooth_h = 0.17 * o.half_width  # visible height of the upper incisors
+    # Visible height of the upper incisors: a smile's lip lifted off them bares more of their
+    # crown (a grin showed a sliver of teeth over a dark band at the resting height).
+    tooth_h = (0.17 + SMILE_TEETH * smile) * o.half_width
     # The gum shows at wide openings, in arches over each tooth.
     centre_u, seam_u = _tooth_phase(xs - o.centre, o.half_width, _UPPER_TEETH)
     gum_edge = top + (0.05 + 0.25 * wide) * tooth_h * (0.55 + 0.45 * centre_u) * wide
