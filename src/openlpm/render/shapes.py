@@ -134,9 +134,11 @@ class ShapeBuilder:
         # 1 on the lips, falling off into the skin above and below them.
         above, below = np.maximum(top - v, 0), np.maximum(v - bottom, 0)
         band = np.exp(-0.5 * (above / SKIN_ABOVE) ** 2 - 0.5 * (below / SKIN_BELOW) ** 2)
-        beyond = np.maximum(x - 1, 0)  # cheek skin beside the corners follows them, less
-        out = np.where(x <= 1, x, np.exp(-0.5 * (beyond / 0.9) ** 2))
-        rise = np.where(x <= 1, x**1.7, np.exp(-0.5 * (beyond / 0.7) ** 2))
+        # The cheek skin beside the corners follows them, less with distance (face heights:
+        # a wide mouth must not push the face's outline out).
+        beyond = np.maximum(np.abs(u) - half, 0)
+        out = np.where(x <= 1, x, np.exp(-0.5 * (beyond / 0.12) ** 2))
+        rise = np.where(x <= 1, x**1.7, np.exp(-0.5 * (beyond / 0.09) ** 2))
         field = np.zeros((self.n, 2))
         # Foreshortened like the half it stretches (a far corner moves less in the image).
         field[:, 0] = np.sign(u) * SMILE_OUT * (half / self.mouth_half) * out * band
@@ -154,11 +156,7 @@ class ShapeBuilder:
         top, inner = self._contour(T.LIP_OUTER_UPPER), self._contour(T.LIP_INNER_UPPER)
         thick = np.maximum(inner - top, 0)
         into = np.clip(self.uv[:, 1] - top, 0, thick)  # 0 at the outer edge, thick at the inner
-        seam = self._along_lips((self.lm[_INNER_UP, 1] + self.lm[_INNER_LO, 1]) / 2)
-        upper = self.uv[:, 1] < seam
-        upper[_LIPS_UPPER], upper[_LIPS_LOWER] = True, False
-        upper[list(_CORNERS)] = False
-        return UPPER_THINS * into * upper * (1 - smoothstep(0.7, 1.0, x))
+        return UPPER_THINS * into * self._lip_side(True) * (1 - smoothstep(0.7, 1.0, x))
 
     def _thinning(
         self,
@@ -173,20 +171,22 @@ class ShapeBuilder:
         thickness (middle, corners); the skin beyond its outer edge follows, fading out."""
         s = 1.0 if upper else -1.0  # toward the seam is +v for the upper lip
         thick = np.maximum(s * (inner - outer), 0)
-        amount = (share[0] + (share[1] - share[0]) * np.minimum(x, 1) ** 2) * (1 - smoothstep(1.0, 1.3, x))
+        amount = share[0] + (share[1] - share[0]) * np.minimum(x, 1) ** 2
+        amount *= 1 - smoothstep(1.0, 1.3, x)
         depth = np.clip(s * (inner - v), 0, None)  # into the lip from its inner edge
-        on_side = self.uv[:, 1] < self._along_lips(
-            (self.lm[_INNER_UP, 1] + self.lm[_INNER_LO, 1]) / 2
-        )
-        on_side = on_side if upper else ~on_side
-        on_side[_LIPS_UPPER], on_side[_LIPS_LOWER] = upper, not upper
         fade = SKIN_ABOVE if upper else SKIN_BELOW
-        moved = np.where(
-            depth <= thick,
-            depth,
-            thick * np.exp(-0.5 * ((depth - thick) / fade) ** 2),
-        )
-        return s * amount * moved * on_side
+        skin = thick * np.exp(-0.5 * ((depth - thick) / fade) ** 2)  # beyond the outer edge
+        moved = np.where(depth <= thick, depth, skin)
+        return s * amount * moved * self._lip_side(upper)
+
+    def _lip_side(self, upper: bool) -> np.ndarray:
+        """1 for the vertices on the upper (or lower) lip's side of the seam, the lips
+        classified by name (their inner contours touch), 0 for the corners."""
+        seam = self._along_lips((self.lm[_INNER_UP, 1] + self.lm[_INNER_LO, 1]) / 2)
+        on_side = (self.uv[:, 1] < seam) == upper
+        on_side[_LIPS_UPPER], on_side[_LIPS_LOWER] = upper, not upper
+        on_side[list(_CORNERS)] = False
+        return on_side.astype(np.float64)
 
     def side(self, sign: float) -> np.ndarray:
         """0..1 toward one side of the face: sign +1 is image right (the character's left)."""
