@@ -86,9 +86,13 @@ class MouthLayer:
         opening = Opening(top - y0, bottom - y0, middle - x0, half, y1 - y0)
         own = self.texture is not None
         smile = min(1.0, (pose["mouthSmileLeft"] + pose["mouthSmileRight"]) / 2)
-        interior = paint_interior(self.palette, opening, pose["tongueOut"], not own, smile)
+        upper, lower = self.teeth.shift(pose) if anchors is None else self.teeth.of(anchors)
+        # How far the upper lip's middle rose off the upper teeth: that much more of them shows.
+        lip = disp[UPPER_TEETH_ANCHOR] - self.teeth.upper_rest - upper
+        interior = paint_interior(
+            self.palette, opening, pose["tongueOut"], not own, smile, max(0.0, -float(lip[1]))
+        )
         if self.texture is not None:
-            upper, lower = self.teeth.shift(pose) if anchors is None else self.teeth.of(anchors)
             interior = self.texture.over(interior, (x0, y0), upper, lower)
         interior = paint_lip_edge(self.palette, opening, interior)
         roi = frame[y0:y1, x0:x1].astype(np.float32)
