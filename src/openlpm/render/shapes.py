@@ -31,6 +31,7 @@ SMILE_OUT, SMILE_UP, SMILE_CHEEKS = 0.04, 0.07, 0.045
 THIN_UPPER, THIN_LOWER = (0.25, 0.55), (0.1, 0.5)
 UPPER_UP, UPPER_THINS = 0.035, 0.45  # mouthUpperUp=1: the lip's lift, the share it thins by
 SKIN_ABOVE, SKIN_BELOW = 0.045, 0.06  # how far (face heights) the lips' motion drags the skin
+BESIDE_OUT, BESIDE_UP = 0.12, 0.09  # how far (face heights) the skin beside the corners follows
 
 
 class ShapeBuilder:
@@ -114,7 +115,7 @@ class ShapeBuilder:
         order = np.argsort(u)
         return np.interp(self.uv[:, 0], u[order], v[order])
 
-    def half_under(self) -> np.ndarray:
+    def _half_under(self) -> np.ndarray:
         """Per vertex, the half of the mouth on its side (face heights, corner to middle)."""
         return np.where(self.uv[:, 0] < 0, self.halves[0], self.halves[1])
 
@@ -127,18 +128,19 @@ class ShapeBuilder:
         seam, most at the corners. Translated as blocks (the whole corner region up and out)
         the lips kept their thickness and tilted, a smirk of thick "fish lips"."""
         u, v = self.uv[:, 0], self.uv[:, 1]
-        half = self.half_under()
+        half = self._half_under()
         x = np.abs(u) / half  # 0 in the middle, 1 at the corners
         top, bottom = self._contour(T.LIP_OUTER_UPPER), self._contour(T.LIP_OUTER_LOWER)
         inner_up, inner_lo = self._contour(T.LIP_INNER_UPPER), self._contour(T.LIP_INNER_LOWER)
         # 1 on the lips, falling off into the skin above and below them.
         above, below = np.maximum(top - v, 0), np.maximum(v - bottom, 0)
         band = np.exp(-0.5 * (above / SKIN_ABOVE) ** 2 - 0.5 * (below / SKIN_BELOW) ** 2)
-        # The cheek skin beside the corners follows them, less with distance (face heights:
-        # a wide mouth must not push the face's outline out).
+        # The lips stretch evenly out to the corners and the seam rises in a U; the cheek skin
+        # beside the corners follows them, less with distance (in face heights: a wide mouth
+        # must not push the face's outline out).
         beyond = np.maximum(np.abs(u) - half, 0)
-        out = np.where(x <= 1, x, np.exp(-0.5 * (beyond / 0.12) ** 2))
-        rise = np.where(x <= 1, x**1.7, np.exp(-0.5 * (beyond / 0.09) ** 2))
+        out = np.where(x <= 1, x, np.exp(-0.5 * (beyond / BESIDE_OUT) ** 2))
+        rise = np.where(x <= 1, x**1.7, np.exp(-0.5 * (beyond / BESIDE_UP) ** 2))
         field = np.zeros((self.n, 2))
         # Foreshortened like the half it stretches (a far corner moves less in the image).
         field[:, 0] = np.sign(u) * SMILE_OUT * (half / self.mouth_half) * out * band
@@ -152,7 +154,7 @@ class ShapeBuilder:
         edge's rise when the lip lifts off the teeth: the lip stretches and thins
         (``UPPER_THINS`` of its thickness) instead of moving up as a block over a sliver of
         teeth."""
-        x = np.abs(self.uv[:, 0]) / self.half_under()
+        x = np.abs(self.uv[:, 0]) / self._half_under()
         top, inner = self._contour(T.LIP_OUTER_UPPER), self._contour(T.LIP_INNER_UPPER)
         thick = np.maximum(inner - top, 0)
         into = np.clip(self.uv[:, 1] - top, 0, thick)  # 0 at the outer edge, thick at the inner
@@ -214,6 +216,7 @@ class ShapeBuilder:
         toward_mouth_centre = -np.sign(self.uv[:, 0]) * np.minimum(
             1, np.abs(self.uv[:, 0]) / self.mouth_half
         )
+        smile, lip_rolled = self.smile_stretch(), self._upper_lip_rolled()
 
         jaw_open = z.copy()
         jaw_open[:, 1] = JAW_DROP * jaw - UPPER_LIP_RISE * upper_lip
@@ -250,10 +253,12 @@ class ShapeBuilder:
             lower_lid = self.near(eye.lower[2:-2], 0.018)
             upper_lip_side = upper_lip * self.half(sign)
             # A Duchenne smile: the lips stretch toward the raised corners, the cheeks rise and
-            # push the lower lids up. The lips stay together (mouthUpperUp, as in a grin, bares
-            # the teeth): parted by the smile alone they showed a thin seam of drawn teeth.
+            # push the lower lids up. Corners moved out as blocks as far as up (0.05 face
+            # heights) made a thin, wide line of a photo's mouth; stretched lips widen it
+            # (x1.2) and stay lips. They stay together (mouthUpperUp, as in a grin, bares the
+            # teeth): parted by the smile alone they showed a thin seam of drawn teeth.
             f[f"mouthSmile{side}"] = (
-                self.smile_stretch() * self.half(sign)[:, None]
+                smile * self.half(sign)[:, None]
                 + self._vec(cheeks, 0, -SMILE_CHEEKS)
                 + self._vec(lower_lid, 0, -0.006)
             )
@@ -263,7 +268,7 @@ class ShapeBuilder:
             f[f"mouthPress{side}"] = self._press(sign)
             f[f"mouthLowerDown{side}"] = self._vec(lower_lip * self.side(sign), 0, 0.035)
             f[f"mouthUpperUp{side}"] = self._vec(upper_lip_side, 0, -UPPER_UP) + self._vec(
-                self._upper_lip_rolled() * self.half(sign), 0, -1.0
+                lip_rolled * self.half(sign), 0, -1.0
             )
             f[f"cheekSquint{side}"] = self._vec(cheeks, 0, -0.035) + self._vec(lower_lid, 0, -0.012)
             # Disgust wrinkles the nose: the wings rise and take the side of the upper lip along.
