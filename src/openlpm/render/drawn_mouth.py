@@ -178,12 +178,18 @@ class Opening:
 
 
 def paint_interior(
-    palette: MouthPalette, o: Opening, tongue_out: float, teeth: bool = True, smile: float = 0.0
+    palette: MouthPalette,
+    o: Opening,
+    tongue_out: float,
+    teeth: bool = True,
+    smile: float = 0.0,
+    lip_lift: float = 0.0,
 ) -> np.ndarray:
     """(rows, W, 3) float32 RGB of the drawn interior (the caller masks it to the opening).
 
     ``teeth`` False paints only the cavity and tongue (the image supplies its own teeth).
     ``smile`` (0..1): a smile's stretched lips bare the upper teeth, and they catch the light.
+    ``lip_lift``: pixels the upper lip rose off the teeth (a grin), baring more of them.
     """
     w = len(o.top)
     xs = np.arange(w, dtype=np.float32)[None]
@@ -206,7 +212,9 @@ def paint_interior(
 
     img = _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone)
     if teeth:
-        img = _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone)
+        img = _paint_teeth(
+            img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, lip_lift, tone
+        )
     if palette.style == "mono":  # the image's own single tone (grey, sepia, hand-tinted)
         luma = np.float32([0.299, 0.587, 0.114])
         tone_colour = palette.wet_lip / max(float(palette.wet_lip @ luma), 1.0)
@@ -240,9 +248,11 @@ def _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone):
     return _mix(img, tongue, inside * (gap > 3))
 
 
-def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, tone):
+def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile, lip_lift, tone):
     """Upper teeth hanging under the upper lip, lower teeth barely above the lower lip."""
-    tooth_h = 0.17 * o.half_width  # visible height of the upper incisors
+    # Visible height of the upper incisors: an upper lip lifted off them bares that much more
+    # of their crown (a grin showed a sliver of teeth over a dark band at the resting height).
+    tooth_h = 0.17 * o.half_width + lip_lift
     # The gum shows at wide openings, in arches over each tooth.
     centre_u, seam_u = _tooth_phase(xs - o.centre, o.half_width, _UPPER_TEETH)
     gum_edge = top + (0.05 + 0.25 * wide) * tooth_h * (0.55 + 0.45 * centre_u) * wide

@@ -30,6 +30,7 @@ EDGE_PX = 1.0
 UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR = 13, 14  # inner-lip middles: where the teeth show
 _SHAPES = len(BLENDSHAPES)
 _JAW = [BLENDSHAPES.index(n) for n in ("jawOpen", "jawLeft", "jawRight", "jawForward")]
+_CLOSE = BLENDSHAPES.index("mouthClose")
 
 
 class MouthLayer:
@@ -52,6 +53,11 @@ class MouthLayer:
         # Both on the rest seam when parted.
         self.rest_lips = np.stack([up + half_gap, lo - half_gap])
         self.texture = _Texture(source) if not source.empty else None
+        # Pixels the upper lip's middle rises per unit of each shape, off the upper teeth (a
+        # grin bares that much more of them). Not the jaw's: the resting tooth height allows
+        # for the little it lifts the lip while talking.
+        self.lip_rise = -deformer.shape_matrix[2 * UPPER_TEETH_ANCHOR + 1].copy()
+        self.lip_rise[[*_JAW, _CLOSE]] = 0.0
 
     def draw(
         self,
@@ -86,7 +92,10 @@ class MouthLayer:
         opening = Opening(top - y0, bottom - y0, middle - x0, half, y1 - y0)
         own = self.texture is not None
         smile = min(1.0, (pose["mouthSmileLeft"] + pose["mouthSmileRight"]) / 2)
-        interior = paint_interior(self.palette, opening, pose["tongueOut"], not own, smile)
+        lip_lift = max(0.0, float(self.lip_rise @ pose.vector[:_SHAPES]))
+        interior = paint_interior(
+            self.palette, opening, pose["tongueOut"], not own, smile, lip_lift
+        )
         if self.texture is not None:
             upper, lower = self.teeth.shift(pose) if anchors is None else self.teeth.of(anchors)
             interior = self.texture.over(interior, (x0, y0), upper, lower)

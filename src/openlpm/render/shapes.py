@@ -24,7 +24,14 @@ _INNER_UP = list(T.LIP_INNER_UPPER)
 _INNER_LO = list(T.LIP_INNER_LOWER)
 OPEN_AT_REST = 0.02  # mean inner-lip gap (face heights) above which the image's mouth is open
 UPPER_CLOSES = 0.3  # share of an image's lip gap that the upper lip travels to close it
-SMILE_OUT, SMILE_UP = 0.025, 0.065  # face heights each mouth corner moves at mouthSmile=1
+# A smile at mouthSmile=1, in face heights: each corner moves out and up, the cheeks rise.
+SMILE_OUT, SMILE_UP, SMILE_CHEEKS = 0.04, 0.07, 0.045
+# Share of the lips' thickness a smile stretches away, in the middle and at the corners: the
+# upper lip flattens over the teeth, both thin toward the corners.
+THIN_UPPER, THIN_LOWER = (0.25, 0.55), (0.1, 0.5)
+UPPER_UP, UPPER_THINS = 0.035, 0.45  # mouthUpperUp=1: the lip's lift, the share it thins by
+SKIN_ABOVE, SKIN_BELOW = 0.045, 0.06  # how far (face heights) the lips' motion drags the skin
+BESIDE_OUT, BESIDE_UP = 0.12, 0.09  # how far (face heights) the skin beside the corners follows
 
 
 class ShapeBuilder:
@@ -37,6 +44,8 @@ class ShapeBuilder:
         self.is_landmark = np.arange(self.n) < n_landmarks
         mouth = self.lm[[T.MOUTH_CORNER_RIGHT, T.MOUTH_CORNER_LEFT]]
         self.mouth_half = float(abs(mouth[1, 0] - mouth[0, 0]) / 2)
+        # Each side's own half: a turned face shows its far half shorter.
+        self.halves = np.clip(np.abs(mouth[:, 0]), 0.5 * self.mouth_half, 1.5 * self.mouth_half)
         self.chin_v = float(self.lm[T.CHIN, 1])
 
     # -- weights -------------------------------------------------------------------------
@@ -100,6 +109,87 @@ class ShapeBuilder:
         field[:, 1] *= pull
         return field
 
+    def _contour(self, points: tuple[int, ...]) -> np.ndarray:
+        """Per vertex, v of a lip contour (corner to corner) under it, held beyond the corners."""
+        u, v = self.lm[list(points), 0], self.lm[list(points), 1]
+        order = np.argsort(u)
+        return np.interp(self.uv[:, 0], u[order], v[order])
+
+    def _half_under(self) -> np.ndarray:
+        """Per vertex, the half of the mouth on its side (face heights, corner to middle)."""
+        return np.where(self.uv[:, 0] < 0, self.halves[0], self.halves[1])
+
+    def smile_stretch(self) -> np.ndarray:
+        """(V, 2) field of both corners of a full smile: the corners go up and out and the lips
+        stretch between them, thinning, instead of moving as a block.
+
+        The lip seam rises in a U (the middle stays, the corners go up), so the lower lip's
+        lower edge curves up with it; the lips are stretched across and thinned toward the
+        seam, most at the corners. Translated as blocks (the whole corner region up and out)
+        the lips kept their thickness and tilted, a smirk of thick "fish lips"."""
+        u, v = self.uv[:, 0], self.uv[:, 1]
+        half = self._half_under()
+        x = np.abs(u) / half  # 0 in the middle, 1 at the corners
+        top, bottom = self._contour(T.LIP_OUTER_UPPER), self._contour(T.LIP_OUTER_LOWER)
+        inner_up, inner_lo = self._contour(T.LIP_INNER_UPPER), self._contour(T.LIP_INNER_LOWER)
+        # 1 on the lips, falling off into the skin above and below them.
+        above, below = np.maximum(top - v, 0), np.maximum(v - bottom, 0)
+        band = np.exp(-0.5 * (above / SKIN_ABOVE) ** 2 - 0.5 * (below / SKIN_BELOW) ** 2)
+        # The lips stretch evenly out to the corners and the seam rises in a U; the cheek skin
+        # beside the corners follows them, less with distance (in face heights: a wide mouth
+        # must not push the face's outline out).
+        beyond = np.maximum(np.abs(u) - half, 0)
+        out = np.where(x <= 1, x, np.exp(-0.5 * (beyond / BESIDE_OUT) ** 2))
+        rise = np.where(x <= 1, x**1.7, np.exp(-0.5 * (beyond / BESIDE_UP) ** 2))
+        field = np.zeros((self.n, 2))
+        # Foreshortened like the half it stretches (a far corner moves less in the image).
+        field[:, 0] = np.sign(u) * SMILE_OUT * (half / self.mouth_half) * out * band
+        field[:, 1] = -SMILE_UP * rise * band
+        field[:, 1] += self._thinning(v, top, inner_up, THIN_UPPER, x, upper=True)
+        field[:, 1] += self._thinning(v, bottom, inner_lo, THIN_LOWER, x, upper=False)
+        return field
+
+    def _upper_lip_rolled(self) -> np.ndarray:
+        """Per vertex, how far (face heights) the upper lip's inner edge rises above its outer
+        edge's rise when the lip lifts off the teeth: the lip stretches and thins
+        (``UPPER_THINS`` of its thickness) instead of moving up as a block over a sliver of
+        teeth."""
+        x = np.abs(self.uv[:, 0]) / self._half_under()
+        top, inner = self._contour(T.LIP_OUTER_UPPER), self._contour(T.LIP_INNER_UPPER)
+        thick = np.maximum(inner - top, 0)
+        into = np.clip(self.uv[:, 1] - top, 0, thick)  # 0 at the outer edge, thick at the inner
+        return UPPER_THINS * into * self._lip_side(True) * (1 - smoothstep(0.7, 1.0, x))
+
+    def _thinning(
+        self,
+        v: np.ndarray,
+        outer: np.ndarray,
+        inner: np.ndarray,
+        share: tuple[float, float],
+        x: np.ndarray,
+        upper: bool,
+    ) -> np.ndarray:
+        """v displacement that squeezes one lip toward its inner edge by ``share`` of its
+        thickness (middle, corners); the skin beyond its outer edge follows, fading out."""
+        s = 1.0 if upper else -1.0  # toward the seam is +v for the upper lip
+        thick = np.maximum(s * (inner - outer), 0)
+        amount = share[0] + (share[1] - share[0]) * np.minimum(x, 1) ** 2
+        amount *= 1 - smoothstep(1.0, 1.3, x)
+        depth = np.clip(s * (inner - v), 0, None)  # into the lip from its inner edge
+        fade = SKIN_ABOVE if upper else SKIN_BELOW
+        skin = thick * np.exp(-0.5 * ((depth - thick) / fade) ** 2)  # beyond the outer edge
+        moved = np.where(depth <= thick, depth, skin)
+        return s * amount * moved * self._lip_side(upper)
+
+    def _lip_side(self, upper: bool) -> np.ndarray:
+        """1 for the vertices on the upper (or lower) lip's side of the seam, the lips
+        classified by name (their inner contours touch), 0 for the corners."""
+        seam = self._along_lips((self.lm[_INNER_UP, 1] + self.lm[_INNER_LO, 1]) / 2)
+        on_side = (self.uv[:, 1] < seam) == upper
+        on_side[_LIPS_UPPER], on_side[_LIPS_LOWER] = upper, not upper
+        on_side[list(_CORNERS)] = False
+        return on_side.astype(np.float64)
+
     def side(self, sign: float) -> np.ndarray:
         """0..1 toward one side of the face: sign +1 is image right (the character's left)."""
         return smoothstep(-0.3 * self.mouth_half, 0.6 * self.mouth_half, sign * self.uv[:, 0])
@@ -126,6 +216,7 @@ class ShapeBuilder:
         toward_mouth_centre = -np.sign(self.uv[:, 0]) * np.minimum(
             1, np.abs(self.uv[:, 0]) / self.mouth_half
         )
+        smile, lip_rolled = self.smile_stretch(), self._upper_lip_rolled()
 
         jaw_open = z.copy()
         jaw_open[:, 1] = JAW_DROP * jaw - UPPER_LIP_RISE * upper_lip
@@ -161,17 +252,14 @@ class ShapeBuilder:
             eye = T.LEFT_EYE if sign > 0 else T.RIGHT_EYE
             lower_lid = self.near(eye.lower[2:-2], 0.018)
             upper_lip_side = upper_lip * self.half(sign)
-            # A Duchenne smile: the corners pull up and out, the cheeks rise and push the lower
-            # lids up.
-            across = np.abs(self.uv[:, 0]) / self.mouth_half
-            corners_only = near_corner * smoothstep(0.0, 0.7, across)  # not the lips' middle
-            # The corners go up more than out: pulled out as far as up (0.05 face heights
-            # each side) a smile widened a photo's mouth by a third into a thin, wide line.
-            # The lips stay together (mouthUpperUp, as in a grin, bares the teeth): parted by
-            # the smile alone they showed a thin seam of drawn teeth between closed lips.
+            # A Duchenne smile: the lips stretch toward the raised corners, the cheeks rise and
+            # push the lower lids up. Corners moved out as blocks as far as up (0.05 face
+            # heights) made a thin, wide line of a photo's mouth; stretched lips widen it
+            # (x1.2) and stay lips. They stay together (mouthUpperUp, as in a grin, bares the
+            # teeth): parted by the smile alone they showed a thin seam of drawn teeth.
             f[f"mouthSmile{side}"] = (
-                self._vec(corners_only, SMILE_OUT * sign, -SMILE_UP)
-                + self._vec(cheeks, 0, -0.035)
+                smile * self.half(sign)[:, None]
+                + self._vec(cheeks, 0, -SMILE_CHEEKS)
                 + self._vec(lower_lid, 0, -0.006)
             )
             f[f"mouthFrown{side}"] = self._vec(near_corner, 0.012 * sign, 0.05)
@@ -179,7 +267,9 @@ class ShapeBuilder:
             f[f"mouthDimple{side}"] = self._vec(near_corner, 0.018 * sign, -0.004)
             f[f"mouthPress{side}"] = self._press(sign)
             f[f"mouthLowerDown{side}"] = self._vec(lower_lip * self.side(sign), 0, 0.035)
-            f[f"mouthUpperUp{side}"] = self._vec(upper_lip_side, 0, -0.035)
+            f[f"mouthUpperUp{side}"] = self._vec(upper_lip_side, 0, -UPPER_UP) + self._vec(
+                lip_rolled * self.half(sign), 0, -1.0
+            )
             f[f"cheekSquint{side}"] = self._vec(cheeks, 0, -0.035) + self._vec(lower_lid, 0, -0.012)
             # Disgust wrinkles the nose: the wings rise and take the side of the upper lip along.
             f[f"noseSneer{side}"] = (
