@@ -10,6 +10,7 @@ factor <= 0.5 on this 2-core machine; Online motion <= 2 ms per frame; Online en
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -38,19 +39,23 @@ def main() -> None:
         speech = synthesize((TEXT + " ") * max(1, round(args.seconds / 9)))
         write_wav(wav, speech.audio)
         build_rig(load_image(bundled("astronaut.jpg")))  # load mediapipe's models once
+        print(f"load average {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores")
         for mode in ("base", "online"):
             t0 = time.perf_counter()
             audio = load_audio(wav, sample_rate=None)
             perf = speak_audio(audio, SpeakOptions(mode=mode))
             t_motion = time.perf_counter() - t0
             rig = build_rig(load_image(bundled("astronaut.jpg")))
+            t_rig = time.perf_counter() - t0 - t_motion
             render_video(rig, perf.track, Path(tmp) / f"{mode}.mp4", size=512, audio=perf.audio)
             total = time.perf_counter() - t0
             frames = len(perf.track)
+            t_video = total - t_motion - t_rig
             print(
                 f"{mode:6s} {audio.duration:5.1f} s of speech -> {frames} frames 512x512: "
                 f"{total:5.2f} s, real-time factor {total / audio.duration:.2f} "
-                f"(motion {1000 * t_motion / frames:.2f} ms/frame, "
+                f"(motion {1000 * t_motion / frames:.2f} ms/frame, rig {t_rig:.2f} s, "
+                f"render + encode {frames / t_video:.0f} frames/s; "
                 f"end to end {frames / total:.0f} frames/s)"
             )
 

@@ -125,3 +125,18 @@ def test_read_errors(tmp_path: Path) -> None:
     _write(tmp_path / "mute.mp4", 2)
     with pytest.raises(AudioError, match="no audio stream"):
         read_video_audio(tmp_path / "mute.mp4")
+
+
+def test_a_frame_buffer_reused_after_write_is_encoded_as_it_was(tmp_path: Path) -> None:
+    """write() hands frames to an encoder thread: the caller may draw the next frame into the
+    same buffer at once, and every frame still comes out as it was when written."""
+    buffer = np.empty((H, W, 3), np.uint8)
+    with VideoWriter(tmp_path / "v.mp4", W, H, fps=FPS) as writer:
+        for i in range(30):
+            buffer[:] = _frame(i)
+            writer.write(buffer)
+    frames, _ = read_video(tmp_path / "v.mp4")
+    assert len(frames) == 30
+    for i, frame in enumerate(frames):
+        xs = np.nonzero(frame[:, :, 0] > 160)[1]
+        assert abs(xs.mean() - (19.5 + 2 * i)) < 0.5, i

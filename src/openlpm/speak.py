@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from openlpm.audio.phones import Phone, PhoneTimeline
-from openlpm.audio.prosody import analyse
+from openlpm.audio.prosody import analyse, speech_frames
 from openlpm.errors import InputError
 from openlpm.io.audio import Audio
 from openlpm.motion.base import BaseOptions, perform
@@ -52,12 +52,12 @@ def speak_audio(audio: Audio, options: SpeakOptions = SpeakOptions()) -> Perform
     notes = []
     if np.abs(audio.samples).max() >= 0.999:
         notes.append("the audio clips (samples at full scale); lip sync still follows it")
+    if options.mode == "online" and speech_frames(audio).any():
+        return _online(audio, options, notes)  # needs no prosody: skip its pitch tracking
     prosody = analyse(audio)
     if not prosody.speech.any():
         notes.append("no speech found in the audio: the character stays silent")
         phones = _silence(audio.duration)
-    elif options.mode == "online":
-        return _online(audio, options, notes)
     else:
         from openlpm.audio.align import phones_for
 

@@ -66,19 +66,42 @@ class Prosody:
 
 def analyse(audio: Audio) -> Prosody:
     """Prosody of mono audio at any sample rate; memory stays small for hour-long files."""
-    x = audio.resampled(SAMPLE_RATE).samples
-    n = max(1, int(np.ceil(len(x) / HOP)))
-    padded = np.pad(x, (WINDOW // 2, WINDOW // 2 + n * HOP))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, WINDOW)[::HOP][:n]  # a view
+    frames = _frames(audio)
+    n = len(frames)
     rms_db = np.empty(n, np.float32)
     f0 = np.empty(n, np.float32)
     for a in range(0, n, _BLOCK):  # the FFTs need ~20 KB per frame: go a block at a time
         block = frames[a : a + _BLOCK].astype(np.float64)
-        rms_db[a : a + _BLOCK] = 10 * np.log10(np.mean(block**2, axis=1) + 1e-12)
+        rms_db[a : a + _BLOCK] = _loudness_db(block)
         f0[a : a + _BLOCK] = _pitch(block)
-    speech = _smooth_bool(rms_db > _silence_threshold(rms_db), 5)
+    speech = _speech(rms_db)
     f0 *= speech
     return Prosody(rms_db, f0, f0 > 0, speech)
+
+
+def speech_frames(audio: Audio) -> np.ndarray:
+    """(T,) bool: :func:`analyse`'s ``speech``, without the pitch (most of its time)."""
+    frames = _frames(audio)
+    rms_db = np.empty(len(frames), np.float32)
+    for a in range(0, len(frames), _BLOCK):
+        rms_db[a : a + _BLOCK] = _loudness_db(frames[a : a + _BLOCK].astype(np.float64))
+    return _speech(rms_db)
+
+
+def _frames(audio: Audio) -> np.ndarray:
+    """(T, WINDOW) analysis windows every HOP samples at SAMPLE_RATE: a view, no copy."""
+    x = audio.resampled(SAMPLE_RATE).samples
+    n = max(1, int(np.ceil(len(x) / HOP)))
+    padded = np.pad(x, (WINDOW // 2, WINDOW // 2 + n * HOP))
+    return np.lib.stride_tricks.sliding_window_view(padded, WINDOW)[::HOP][:n]
+
+
+def _loudness_db(block: np.ndarray) -> np.ndarray:
+    return 10 * np.log10(np.mean(block**2, axis=1) + 1e-12)
+
+
+def _speech(rms_db: np.ndarray) -> np.ndarray:
+    return _smooth_bool(rms_db > _silence_threshold(rms_db), 5)
 
 
 def _silence_threshold(rms_db: np.ndarray) -> float:

@@ -7,10 +7,15 @@ exactly cocircular and qhull's joggle ("QJ") decides their diagonals. So the rig
 child process, started when the build starts: Python and qhull load there while the face is
 analysed, and the child exits with its answer. A process that has scipy.spatial loaded anyway,
 or one whose child fails, triangulates in-process: the same triangles.
+
+The child competes with the build for the cores (two, on the machines we aim at), so it loads
+as little as it can: numpy, the qhull extension and the one LAPACK extension that qhull links
+to (0.2-0.25 s of CPU; importing scipy.spatial as a whole took 0.6-0.8 s), with one BLAS thread.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from types import TracebackType
@@ -21,12 +26,18 @@ QHULL_OPTIONS = "QJ"  # joggled: every point a vertex, no degenerate simplices
 
 # Points in: float64 (x, y) pairs on stdin until it closes; triangles out: int32 on stdout.
 # The child loads scipy's qhull extension by itself when it can: importing scipy.spatial
-# takes 0.7 s (it imports all of scipy.spatial, sparse and more), the extension 0.4 s.
+# takes 0.7 s (it imports all of scipy.spatial, sparse and more), the extension 0.4 s, of
+# which 0.3 s is scipy.linalg's package, imported on the way to scipy.linalg.cython_lapack
+# (qhull takes LAPACK's entry points from it). An empty scipy.linalg package in its place
+# lets the extension load alone; any failure falls back to the plain import.
 _CHILD = f"""
-import importlib.machinery, importlib.util, os, sys
+import importlib.machinery, importlib.util, os, sys, types
 import numpy as np
 try:
     scipy_folder = importlib.util.find_spec("scipy").submodule_search_locations[0]
+    linalg = types.ModuleType("scipy.linalg")
+    linalg.__path__ = [os.path.join(scipy_folder, "linalg")]
+    sys.modules["scipy.linalg"] = linalg
     folder = os.path.join(scipy_folder, "spatial")
     path = next(os.path.join(folder, "_qhull" + suffix)
                 for suffix in importlib.machinery.EXTENSION_SUFFIXES
@@ -36,12 +47,16 @@ try:
     spec.loader.exec_module(qhull)
     Delaunay = qhull.Delaunay
 except Exception:
+    sys.modules.pop("scipy.linalg", None)
     from scipy.spatial import Delaunay
 xy = np.frombuffer(sys.stdin.buffer.read(), np.float64).reshape(-1, 2)
 triangles = Delaunay(xy, qhull_options={QHULL_OPTIONS!r}).simplices.astype(np.int32)
 sys.stdout.buffer.write(triangles.tobytes())
 """
 _CHILD_TIMEOUT_S = 60.0
+# The child multiplies no matrices: one BLAS thread each for numpy's and scipy's OpenBLAS
+# saves starting (and scheduling) a pool of them.
+_CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def delaunay_in_process(xy: np.ndarray) -> np.ndarray:
@@ -53,9 +68,18 @@ def delaunay_in_process(xy: np.ndarray) -> np.ndarray:
     )
 
 
+def triangulate(xy: np.ndarray) -> np.ndarray:
+    """(T, 3) int32 triangles of the (N, 2) points ``xy``, by a child process started now
+    (the same as :func:`delaunay_in_process` gives). A rig build starts its
+    :class:`Triangulator` earlier, to load the child while it analyses the image."""
+    with Triangulator() as triangulator:
+        return triangulator.triangles(xy)
+
+
 class Triangulator:
     """One triangulation by a child process started on construction (see the module's
-    docstring); a context manager that ends the child if its answer is never asked for."""
+    docstring); a context manager that ends the child if its answer is never asked for.
+    Whoever constructs one closes it (``with``); others are handed :meth:`triangles`."""
 
     def __init__(self) -> None:
         self._child: subprocess.Popen[bytes] | None = None
@@ -69,6 +93,7 @@ class Triangulator:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                env={**os.environ, **_CHILD_ENV},
             )
         except OSError:
             self._child = None

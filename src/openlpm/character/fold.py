@@ -20,6 +20,7 @@ than flattening the peak alone.
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from openlpm.motion.params import HEAD_LIMIT_DEG
 
@@ -60,7 +61,11 @@ def bound_slopes(
     z0 = depth.astype(np.float64)
     if np.abs(a @ z0).max(initial=0.0) <= 1.0 - MARGIN:  # nothing can fold (or nothing moves)
         return depth
-    z = _project(z0, a, (1.0 - MARGIN) * 0.98, 1.0 - MARGIN)
+    # The solver's products are a few hundred wide: BLAS threads gain nothing there, and on
+    # a busy two-core machine they wait for each other at each of up to a thousand steps
+    # (2-3x the CPU of one thread; one thread gives the same bits).
+    with threadpool_limits(1, user_api="blas"):
+        z = _project(z0, a, (1.0 - MARGIN) * 0.98, 1.0 - MARGIN)
     # Slope forms are linear and vanish on a constant: shrinking the change of relief about
     # its mean by the worst excess makes the bound exact, whatever the solver left over.
     worst = float(np.abs(a @ z).max(initial=0.0))

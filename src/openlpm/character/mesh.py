@@ -7,12 +7,13 @@ smoothly to zero into a fixed outer border, so the image edge never moves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from openlpm.character.delaunay import Triangulator
+from openlpm.character.delaunay import triangulate
 from openlpm.character.fold import bound_slopes
 from openlpm.character.topology import (
     CHIN,
@@ -60,19 +61,19 @@ def build_mesh(
     mask: np.ndarray,
     face_height: float,
     region: np.ndarray | None = None,
-    triangulator: Triangulator | None = None,
+    triangles_of: Callable[[np.ndarray], np.ndarray] = triangulate,
 ) -> Mesh:
     """``region`` (optional, like the mask) limits where anything may move: this face's share of
-    a picture with several people. ``triangulator``: one started earlier, so that its child
-    process loads while the rest of the rig is built (see :mod:`openlpm.character.delaunay`)."""
+    a picture with several people. ``triangles_of``: the Delaunay triangles of (N, 2) points;
+    a rig build passes a :class:`~openlpm.character.delaunay.Triangulator` it started earlier,
+    whose child process loaded while the image was analysed."""
     h, w = mask.shape
     grid = _grid_vertices(landmarks, w, h)
     pivot = _head_pivot(landmarks, face_height)
     grid3 = np.column_stack([grid, _head_depth(grid, landmarks, pivot, face_height)])
     face3 = np.column_stack([landmarks[:, :2], _face_depth(landmarks, pivot, face_height)])
     rest = np.vstack([face3, grid3]).astype(np.float32)
-    with triangulator or Triangulator() as triangulate:
-        triangles = triangulate.triangles(rest[:, :2])
+    triangles = triangles_of(rest[:, :2])
     head_map, body_map = _weight_maps(landmarks, mask, face_height, region)
     head = _sample(head_map, rest[:, :2], w, h)
     head[:N_LANDMARKS] = 1.0

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,9 +105,9 @@ def build_rig(rgb: np.ndarray, face_index: int = 0, progress: Progress | None = 
     """Analyse a portrait: face landmarks, person mask, clean plate and deformable mesh."""
     say = progress or (lambda _msg: None)
     rgb = analysis_size(rgb)
-    with Triangulator() as triangulator:  # its child process loads beside the analysis
+    with Triangulator() as triangulator:  # its child process loads beside the detection
         say("detecting the face")
-        return rig_for(rgb, detect_faces(rgb), face_index, say, triangulator)
+        return _rig(rgb, detect_faces(rgb), face_index, say, triangulator)
 
 
 def rig_for(
@@ -114,22 +115,32 @@ def rig_for(
     faces: list[DetectedFace],
     face_index: int,
     progress: Progress | None = None,
-    triangulator: Triangulator | None = None,
 ) -> Rig:
     """The rig of one of ``faces`` (``detect_faces`` of ``rgb``, already at
-    :func:`analysis_size`): several characters of one picture need one detection.
-    ``triangulator``: one started earlier (see :func:`openlpm.character.mesh.build_mesh`)."""
-    say = progress or (lambda _msg: None)
+    :func:`analysis_size`): several characters of one picture need one detection."""
+    with Triangulator() as triangulator:  # its child process loads beside the segmentation
+        return _rig(rgb, faces, face_index, progress or (lambda _msg: None), triangulator)
+
+
+def _rig(
+    rgb: np.ndarray,
+    faces: list[DetectedFace],
+    face_index: int,
+    say: Progress,
+    triangulator: Triangulator,
+) -> Rig:
     face = choose_face(faces, face_index)
-    with triangulator or Triangulator() as triangulate:
-        say("segmenting the person")
-        # Each face owns its part of the picture: animating it never moves another person.
-        region = own_region(rgb.shape[:2], face, [f for f in faces if f is not face])
-        mask = person_mask(rgb, face.landmarks) * region
-        say("painting the background plate")
-        plate = clean_plate(rgb, mask, face.height)
-        say("building the mesh")
-        mesh = build_mesh(face.landmarks, mask, face.height, region, triangulate)
+    say("segmenting the person")
+    # Each face owns its part of the picture: animating it never moves another person.
+    region = own_region(rgb.shape[:2], face, [f for f in faces if f is not face])
+    mask = person_mask(rgb, face.landmarks) * region
+    say("painting the background plate, building the mesh")
+    # The plate is one OpenCV inpainting (it lets go of the GIL), the mesh numpy and the
+    # triangulation child: on two cores they overlap.
+    with ThreadPoolExecutor(1, thread_name_prefix="clean-plate") as pool:
+        painting = pool.submit(clean_plate, rgb, mask, face.height)
+        mesh = build_mesh(face.landmarks, mask, face.height, region, triangulator.triangles)
+        plate = painting.result()
     return Rig(image=rgb, plate=plate, mask=mask, face=face, mesh=mesh, face_index=face_index)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from openlpm.audio.prosody import FRAME_RATE, analyse
+from openlpm.audio.prosody import FRAME_RATE, speech_frames
 from openlpm.converse.mixer import LIDS, MOUTH, DuplexMixer
 from openlpm.converse.thinking import think_before_turns
 from openlpm.errors import InputError
@@ -89,7 +89,7 @@ def dialogue(
 
 def _activity(audio: Audio, fps: float, n: int) -> np.ndarray:
     """(n,) bool: the agent's audio has speech in frame i (the same detector the mouth uses)."""
-    speech = analyse(audio).speech
+    speech = speech_frames(audio)
     idx = np.minimum((np.arange(n) / fps * FRAME_RATE).astype(int), len(speech) - 1)
     inside = np.arange(n) / fps < len(speech) / FRAME_RATE
     return speech[idx] & inside

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import threading
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +25,9 @@ _AAC_RATES = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 6400
 _SPC_BT601 = 6  # AVCOL_SPC_SMPTE170M
 _BT709 = 1  # AVCOL_PRI_BT709 / AVCOL_TRC_BT709: sRGB content has BT.709 primaries
 _MPEG_RANGE = 1  # AVCOL_RANGE_MPEG (16-235)
+# Converted frames waiting for the encoder thread: enough to ride out an uneven frame, and a
+# bounded amount of memory (1.5 MB at 512x512) when the encoder is the slower side.
+_QUEUED_FRAMES = 4
 
 
 def fps_fraction(fps: float) -> Fraction:
@@ -38,6 +43,10 @@ class VideoWriter:
     Use as a context manager. Frames go to a hidden temp file in the target folder; a clean
     exit muxes the audio (trimmed or padded with silence to the video's length) and renames
     the temp file onto ``path``; an exception deletes it, so no half-written video is left.
+
+    ``write`` converts the frame to YUV and hands it to an encoder thread (PyAV lets go of the
+    GIL while libx264 encodes and while packets are written): the caller renders the next
+    frame meanwhile. An error of the encoder is raised by the next ``write`` or by ``close``.
     """
 
     def __init__(
@@ -61,6 +70,9 @@ class VideoWriter:
         self._audio = audio
         self._audio_sent = 0  # samples of self._audio already given to the encoder
         self._closed = False
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(_QUEUED_FRAMES)
+        self._encoder: threading.Thread | None = None
+        self._error: BaseException | None = None  # the encoder thread's, raised by the caller
         self._tmp = temp_path_for(self.path)
         try:
             self._container = av.open(
@@ -71,6 +83,8 @@ class VideoWriter:
         except BaseException:
             self._abort()
             raise
+        self._encoder = threading.Thread(target=self._encode_all, name="video-encoder", daemon=True)
+        self._encoder.start()
 
     def _add_video(self, crf: int, preset: str) -> av.VideoStream:
         stream = self._container.add_stream("libx264", rate=self.rate)
@@ -98,26 +112,56 @@ class VideoWriter:
                 f"frames must be uint8 ({self.height}, {self.width}, 3), "
                 f"got {frame_rgb.dtype} {frame_rgb.shape}"
             )
+        self._raise_encoder_error()
+        # A new array: the caller may reuse its frame as soon as this returns.
         yuv = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2YUV_I420)  # (height * 3/2, width) planes
+        self._queue.put(yuv)
+        self.frames += 1
+
+    def _encode_all(self) -> None:
+        """The encoder thread: encode and mux every queued frame until ``None``; after an
+        error, keep taking frames (so that ``write`` never blocks) without encoding them."""
+        encoded = 0
+        while (yuv := self._queue.get()) is not None:
+            if self._error is not None or self._closed:
+                continue
+            try:
+                self._encode(yuv, encoded)
+                encoded += 1
+            except BaseException as e:  # handed to the caller's thread
+                self._error = e
+
+    def _encode(self, yuv: np.ndarray, index: int) -> None:
         frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         frame.colorspace, frame.color_range = _SPC_BT601, _MPEG_RANGE
-        frame.pts = self.frames
+        frame.pts = index
         frame.time_base = 1 / self.rate
         self._container.mux(self._video.encode(frame))
-        self.frames += 1
-        self._send_audio()  # keep audio interleaved with video for streaming playback
+        self._send_audio(index + 1)  # keep audio interleaved with video for streaming playback
+
+    def _raise_encoder_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _stop_encoder(self) -> None:
+        """Let the encoder thread finish the queued frames and end."""
+        encoder, self._encoder = self._encoder, None
+        if encoder is not None:
+            self._queue.put(None)
+            encoder.join()
 
     @property
     def duration(self) -> float:
         """Seconds of video written so far."""
         return float(self.frames / self.rate)
 
-    def _send_audio(self, flush: bool = False) -> None:
-        """Encode audio up to the end of the frames written so far (silence past its end)."""
+    def _send_audio(self, frames: int, flush: bool = False) -> None:
+        """Encode audio up to the end of the first ``frames`` video frames (silence past the
+        audio's end)."""
         if self._audio is None or self._sound is None:
             return
         rate = self._audio.sample_rate
-        until = int(self.frames * rate / self.rate)  # Fraction arithmetic: exact
+        until = int(frames * rate / self.rate)  # Fraction arithmetic: exact
         if until > self._audio_sent:
             chunk = self._audio.samples[self._audio_sent : until]
             chunk = np.pad(chunk, (0, until - self._audio_sent - len(chunk)))
@@ -136,7 +180,9 @@ class VideoWriter:
         try:
             if self.frames == 0:
                 raise ValueError(f"no frames were written to {self.path.name}")
-            self._send_audio(flush=True)
+            self._stop_encoder()
+            self._raise_encoder_error()
+            self._send_audio(self.frames, flush=True)
             self._container.mux(self._video.encode(None))
             self._container.close()
             os.replace(self._tmp, self.path)
@@ -146,7 +192,8 @@ class VideoWriter:
             raise
 
     def _abort(self) -> None:
-        self._closed = True
+        self._closed = True  # the encoder thread drops the frames still queued
+        self._stop_encoder()
         with contextlib.suppress(Exception):
             self._container.close()
         with contextlib.suppress(OSError):
