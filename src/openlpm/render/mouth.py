@@ -27,6 +27,7 @@ _LOWER = list(T.LIP_INNER_LOWER)
 _LIPS = np.array([_UPPER, _LOWER])
 MIN_GAP_PX = 0.6  # below this the lips touch: nothing to draw
 EDGE_PX = 1.0
+DRAWN_LIP_EDGE, OWN_TEETH_LIP_EDGE = 0.8, 0.3  # the wet inner lip's share at its edge
 UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR = 13, 14  # inner-lip middles: where the teeth show
 _SHAPES = len(BLENDSHAPES)
 _JAW = [BLENDSHAPES.index(n) for n in ("jawOpen", "jawLeft", "jawRight", "jawForward")]
@@ -90,7 +91,10 @@ class MouthLayer:
         if self.texture is not None:
             upper, lower = self.teeth.shift(pose) if anchors is None else self.teeth.of(anchors)
             interior = self.texture.over(interior, (x0, y0), upper, lower)
-        interior = paint_lip_edge(self.palette, opening, interior)
+        # Over the image's own teeth the lips meet them with a thin contact shadow: the drawn
+        # interior's full wet band laid a dark stripe over the top of a grin's teeth.
+        edge = OWN_TEETH_LIP_EDGE if own else DRAWN_LIP_EDGE
+        interior = paint_lip_edge(self.palette, opening, interior, edge)
         roi = frame[y0:y1, x0:x1].astype(np.float32)
         alpha = inside[..., None]
         frame[y0:y1, x0:x1] = np.clip(roi + (interior - roi) * alpha + 0.5, 0, 255).astype(np.uint8)
