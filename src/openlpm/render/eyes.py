@@ -56,6 +56,7 @@ _LINE_CONTRAST = 12.0  # grey levels a lid line lies under the lid's skin, at le
 _LID_BAND = 0.3
 _LID_PERCENTILE = 0.65
 _LID_FADE = 0.18
+_PLATE_SHARE = 0.65  # how far the unfolded lid goes from its stretched skin to the smooth plate
 _LID_CHEEK = 0.4  # how far a shut lid's colour goes from the skin above the eye to the cheek's
 _FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
 _MEMBRANE_STEPS = 60
@@ -153,7 +154,8 @@ class EyeLayer:
         close, u2, l2 = self._lid_lines(pose)
         skin = self._moved_skin(close, u2, l2)
         if (u2 > self.u).any():
-            skin = self._unfold(skin, *self._unfolding(close, u2))
+            start, end = self._unfolding(close, u2)
+            skin = self._unfold(skin, start, end, self._lid(close, start, end))
         if self.lid_tone is not None and (u2 > self.u).any():
             skin = self._lid_skin(skin, u2)
         cover = self._opening_mask(u2, l2)
@@ -215,18 +217,33 @@ class EyeLayer:
         edge where no distinct lash band shows (a soft lid still closes on a line)."""
         return max(self.lash, self.lid_line, 1.0)
 
-    def _unfold(self, skin: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """``skin`` with the unfolded lid painted from ``start`` to ``end`` (rows per column):
-        the shut lid's plate (:meth:`_shut_plate`) where the lid has come down so far,
-        feathered into the skin above over :data:`_FEATHER` eye widths (the plate's own edge
-        with the skin cut the crease and the lashes above it in a hard arc)."""
+    def _lid(self, close: float, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """The unfolded lid's pixels for the lid unfolded from ``start`` to ``end``: the skin
+        between its top (feather included) and the carried band stretched over it (the lid's
+        own skin, texture and lashes' shadow), half way to the shut lid's smooth plate (which
+        takes out the crease and a lit strip that, stretched, drew a second lid or an eye's
+        white). Only this band stretches: stretched from the box's top, the brow and the crease
+        followed the lid down."""
+        top = (self.u - close * self._edge() - self._margin())[None]
+        s0 = (start - self._feather())[None]
+        src = s0 + (self.ys - s0) * ((top - s0) / np.maximum(end[None] - s0, 1e-3))
+        stretched = self._skin_rows(np.minimum(src, top) - self.y0)
+        return stretched + (self.plate - stretched) * _PLATE_SHARE
+
+    def _unfold(
+        self, skin: np.ndarray, start: np.ndarray, end: np.ndarray, lid: np.ndarray
+    ) -> np.ndarray:
+        """``skin`` with the unfolded ``lid`` painted from ``start`` to ``end`` (rows per
+        column) where the lid has come down so far, feathered into the skin above over
+        :data:`_FEATHER` eye widths (a hard edge with the skin cut the crease and the lashes
+        above it in an arc)."""
         ys = self.ys
         plate_start, plate_end = self._plate_rows
         grown = np.clip((end - start) / (plate_end - plate_start).clip(1e-3), 0, 1)[None]
         feather = np.clip((ys - start[None]) / self._feather() + 1, 0, 1)
         weight = feather * feather * (3 - 2 * feather) * np.sqrt(grown)
         weight = weight * np.clip(end[None] - ys + 0.5, 0, 1)
-        return skin + (self.plate - skin) * weight[..., None].astype(np.float32)
+        return skin + (lid - skin) * weight[..., None].astype(np.float32)
 
     def _feather(self) -> float:
         return max(1.0, _FEATHER * self.width)
