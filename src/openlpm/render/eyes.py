@@ -56,6 +56,7 @@ _LINE_CONTRAST = 12.0  # grey levels a lid line lies under the lid's skin, at le
 _LID_BAND = 0.3
 _LID_PERCENTILE = 0.65
 _LID_FADE = 0.18
+_SEAM = 0.8  # share of the lid's darkest edge drawn where shut lids meet
 _PLATE_SHARE = 0.6  # how far the unfolded lid goes from its stretched skin to the smooth plate
 _LID_CHEEK = 0.8  # how far a shut lid's colour goes from the skin above the eye to the cheek's
 _FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
@@ -113,6 +114,7 @@ class EyeLayer:
         self.lid_tone = _skin_below(roi, self.l - self.y0, self.width)
         self.grain = grain_level(roi, self.l - self.y0, self.width)
         self.plate, self._plate_rows = self._shut_plate()
+        self.seam = _lid_line_colour(roi, self.u - self.y0)
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
         # Looking ahead, the eye as the image shows it: the split's seams (a rim of a large
@@ -158,12 +160,24 @@ class EyeLayer:
             skin = self._unfold(skin, start, end, self._lid(close, start, end))
         if self.lid_tone is not None and (u2 > self.u).any():
             skin = self._lid_skin(skin, u2)
+        if close > 0:
+            skin = self._shut_line(skin, close, u2)
         cover = self._opening_mask(u2, l2)
         ys = self.ys
         shade = 1 - 0.3 * np.exp(-np.maximum(ys - u2[None], 0) / (0.08 * self.width + 1e-3))
         if not cover.any():
             return skin, None, shade
         return skin, cover[..., None], shade[..., None].astype(np.float32)
+
+    def _shut_line(self, skin: np.ndarray, close: float, u2: np.ndarray) -> np.ndarray:
+        """``skin`` with the lid's own darkest edge drawn along the moved lid ``u2``, coming
+        in as the lid closes: a soft lid's thin line can fall between the carried rows, and a
+        shut eye with no line where the lids meet is a smooth patch to the tracker (the Mona
+        Lisa's), not a shut eye."""
+        ys, open_rows = self.ys, (self.l - self.u)[None]
+        line = np.clip(1 - np.abs(ys - (u2[None] - 0.5)), 0, 1) * np.clip(open_rows - 1, 0, 1)
+        weight = (_SEAM * close * close * line)[..., None].astype(np.float32)
+        return skin + (self.seam[None] - skin) * weight
 
     def _lid_lines(self, pose: EyePose) -> tuple[float, np.ndarray, np.ndarray]:
         """(closure, upper lid, lower lid) for ``pose``: the lids' rows per column."""
@@ -378,6 +392,19 @@ def grain_level(roi: np.ndarray, lower: np.ndarray, width: float) -> float:
     grey = roi @ _LUM
     detail = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
     return 1.4826 * float(np.median(np.abs(detail[band])))
+
+
+def _lid_line_colour(roi: np.ndarray, lid: np.ndarray) -> np.ndarray:
+    """(w, 3) float32: per column the darkest of the rows about the upper lid line ``lid``
+    (its row and one each side), lightly smoothed along the lid."""
+    h = roi.shape[0]
+    cols = np.arange(roi.shape[1])
+    rows = np.clip(np.floor(lid).astype(int)[None] + np.arange(-1, 2)[:, None], 0, h - 1)
+    px = roi[rows, cols[None]]  # (3, w, 3)
+    darkest = np.argmin(px @ _LUM, axis=0)
+    colour = px[darkest, cols].astype(np.float32)
+    return cv2.GaussianBlur(colour[None], (0, 0), sigmaX=1.0, sigmaY=0.1,
+                            borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
 
 
 def _skin_below(roi: np.ndarray, lower: np.ndarray, width: float) -> np.ndarray | None:
