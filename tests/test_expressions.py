@@ -67,6 +67,16 @@ def test_grin_and_laugh_show_teeth(measured, name):
     assert stats is not None and stats.teeth >= 0.1, f"{name}: no teeth in the opening"
 
 
+def test_laugh_is_a_wide_open_smile_not_an_ah(measured):
+    """A laugh widens the mouth (an open "ah" narrows it: 0.82-0.97 of the rest width on the
+    shared portraits; the laugh that was a dropped jaw with raised corners kept 1.00-1.10, the
+    wide one 1.13-1.27), lifts the corners and narrows the eyes."""
+    laugh, neutral = measured["laugh"][0], measured["neutral"][0]
+    assert laugh.mouth_width >= 1.1 * neutral.mouth_width
+    assert laugh.mouth_gap >= 0.04
+    assert _ear(laugh) <= 0.8 * _ear(neutral)
+
+
 def test_frown_and_sadness_pull_the_corners_down(measured):
     assert _change(measured, "frown", "mouth_corner_lift") <= -0.01
     assert _change(measured, "sadness", "mouth_corner_lift") <= -0.005

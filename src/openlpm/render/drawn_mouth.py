@@ -225,13 +225,17 @@ def paint_interior(
     return img.astype(np.float32)
 
 
-def paint_lip_edge(palette: MouthPalette, o: Opening, img: np.ndarray) -> np.ndarray:
-    """The inner surface of the lips over ``img``: a darker, wet band along both edges."""
+def paint_lip_edge(
+    palette: MouthPalette, o: Opening, img: np.ndarray, strength: float | np.ndarray = 0.8
+) -> np.ndarray:
+    """The inner surface of the lips over ``img``: a darker, wet band along both edges,
+    ``strength`` its share at the edge itself (one number, or one per column)."""
     ys = np.arange(o.rows, dtype=np.float32)[:, None]
     top, bottom = o.top[None].astype(np.float32), o.bottom[None].astype(np.float32)
     band = max(0.6, 0.03 * o.half_width)
     edge = np.exp(-np.maximum(ys - top, 0) / band) + np.exp(-np.maximum(bottom - ys, 0) / band)
-    return _mix(img, palette.wet_lip, _tone(palette.style)(np.clip(edge, 0, 1) * 0.8))
+    share = np.clip(edge, 0, 1) * np.asarray(strength, np.float32)
+    return _mix(img, palette.wet_lip, _tone(palette.style)(share))
 
 
 def _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone):

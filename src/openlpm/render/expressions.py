@@ -20,7 +20,21 @@ EXPRESSIONS: dict[str, dict[str, float]] = {
     "grin": _both(
         mouthSmile=1.0, cheekSquint=0.6, mouthDimple=0.3, mouthUpperUp=0.7, mouthLowerDown=0.3
     ),
-    "laugh": {**_both(mouthSmile=1.0, cheekSquint=0.8, eyeSquint=0.4), "jawOpen": 0.45},
+    # A wide open smile (AU6+12+25+26), not a dropped jaw with raised corners: the jaw's own
+    # narrowing of the mouth made that an "ah". The corners stretch out (AU20, dimples), the
+    # upper lip bares the teeth, the lower lip drops at the sides, the jaw opens less.
+    "laugh": {
+        **_both(
+            mouthSmile=1.0,
+            cheekSquint=0.8,
+            eyeSquint=0.5,
+            mouthUpperUp=0.5,
+            mouthDimple=0.5,
+            mouthStretch=0.4,
+            mouthLowerDown=0.4,
+        ),
+        "jawOpen": 0.3,
+    },
     "frown": {**_both(mouthFrown=1.0, browDown=0.6), "mouthShrugLower": 0.3},
     "surprise": {**_both(browOuterUp=1.0, eyeWide=1.0), "browInnerUp": 1.0, "jawOpen": 0.15},
     "anger": {**_both(browDown=1.0, eyeSquint=0.4, noseSneer=0.5, mouthPress=0.6)},

@@ -45,6 +45,25 @@ _MIN_LID_SHIFT = 2  # pixels: a lid found a pixel beyond its landmarks is where 
 _LID_CONTRAST = 0.4
 _LID_SOFT = 16.0  # grey levels over the skin's over which the pull comes in (no step at it)
 _CHEEK = (0.2, 0.35)  # the skin under the eye for the lid's tone, in eye widths below the lid
+# A closing lid unfolds: the skin above its carried edge stays put, and between them the lid
+# shows as smooth skin (a membrane over its surround). In eye widths: the band above the lid
+# whose lighter part is the lid's skin (_LID_BAND at _LID_PERCENTILE, for the lid line's
+# contrast) and how far above the carried edge the fold's shadow smooths out.
+_LASH_DISTINCT = 2  # pixels: a lash band this high is the lid's edge
+_LINE_UNDER = 0.04  # how far under the upper lid's landmarks its dark line is looked for
+_IRIS_CLEAR = 1.4  # iris radii about the iris's centre left out when looking under the lid
+_LINE_CONTRAST = 12.0  # grey levels a lid line lies under the lid's skin, at least
+_LID_BAND = 0.3
+_LID_PERCENTILE = 0.65
+_LID_FADE = 0.18
+_SEAM = 0.8  # share of the lid's darkest edge drawn where shut lids meet
+_PLATE_SHARE = 0.6  # how far the unfolded lid goes from its stretched skin to the smooth plate
+_LID_CHEEK = 0.8  # how far a shut lid's colour goes from the skin above the eye to the cheek's
+_FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
+_MEMBRANE_STEPS = 60
+_LUM = np.float32([0.299, 0.587, 0.114])
+_TEXTURE_BLUR = 0.04  # the unfolded lid keeps the stretched skin's detail finer than this
+_TEXTURE_LIMIT = 2.5  # and no stronger than this many times the skin's grain
 
 
 @dataclass(frozen=True)
@@ -89,9 +108,19 @@ class EyeLayer:
         self.u, self.l = u + self.y0, low + self.y0
         opening = self._opening_mask(self.u, self.l)
         self.lash = lash_band(roi, self.u - self.y0, self.width)
+        self.lid_line, self.line_under = lid_line(
+            roi, self.u - self.y0, self.width, (float(centre[0]), iris_r)
+        )
         self.lid_tone = _skin_below(roi, self.l - self.y0, self.width)
+        self.grain = grain_level(roi, self.l - self.y0, self.width)
+        self.plate, self._plate_rows = self._shut_plate()
+        self.seam = _lid_line_colour(roi, self.u - self.y0)
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
+        # Looking ahead, the eye as the image shows it: the split's seams (a rim of a large
+        # iris painted out, a sprite edge) appear only when the iris moves.
+        inside = opening[..., None]
+        self.eyeball_ahead = (roi * inside + self.eyeball * (1 - inside)).astype(np.float32)
         self._lid_key: tuple[float, ...] | None = None
         self._lid_value: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = None
 
@@ -124,17 +153,48 @@ class EyeLayer:
         return self._lid_value
 
     def _draw_lids(self, pose: EyePose) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        close, u2, l2 = self._lid_lines(pose)
+        skin = self._moved_skin(close, u2, l2)
+        if (u2 > self.u).any():
+            start, end = self._unfolding(close, u2)
+            skin = self._unfold(skin, start, end, self._lid(close, start, end))
+        if self.lid_tone is not None and (u2 > self.u).any():
+            skin = self._lid_skin(skin, u2)
+        if close > 0:
+            skin = self._shut_line(skin, close, u2)
+        cover = self._opening_mask(u2, l2)
+        ys = self.ys
+        shade = 1 - 0.3 * np.exp(-np.maximum(ys - u2[None], 0) / (0.08 * self.width + 1e-3))
+        if not cover.any():
+            return skin, None, shade
+        return skin, cover[..., None], shade[..., None].astype(np.float32)
+
+    def _shut_line(self, skin: np.ndarray, close: float, u2: np.ndarray) -> np.ndarray:
+        """``skin`` with the lid's own darkest edge drawn along the moved lid ``u2``, coming
+        in as the lid closes: a soft lid's thin line can fall between the carried rows, and a
+        shut eye with no line where the lids meet is a smooth patch to the tracker (the Mona
+        Lisa's), not a shut eye."""
+        ys, open_rows = self.ys, (self.l - self.u)[None]
+        line = np.clip(1 - np.abs(ys - (u2[None] - 0.5)), 0, 1) * np.clip(open_rows - 1, 0, 1)
+        weight = (_SEAM * close * close * line)[..., None].astype(np.float32)
+        return skin + (self.seam[None] - skin) * weight
+
+    def _lid_lines(self, pose: EyePose) -> tuple[float, np.ndarray, np.ndarray]:
+        """(closure, upper lid, lower lid) for ``pose``: the lids' rows per column."""
         o = self.l - self.u
         close = min(1.0, pose.blink + 0.3 * pose.squint)
         u2 = self.u + o * (
             0.95 * close + 0.3 * pose.look_down - 0.12 * pose.look_up - 0.25 * pose.wide
         )
         l2 = self.l - o * (0.05 * close + 0.15 * pose.squint)
-        u2 = np.minimum(u2, l2)
+        return close, np.minimum(u2, l2), l2
+
+    def _moved_skin(self, close: float, u2: np.ndarray, l2: np.ndarray) -> np.ndarray:
+        """The box with the lids' edges moved to ``u2`` and ``l2``, before the lid unfolds."""
         y0, y1, ys = float(self.y0), float(self.y1), self.ys
         # Closing lids show their edges, not the eye's last rows beside them.
-        edge = close * _SHUT_EDGE * self.width
-        above = _above_lid(ys, y0, self.u - edge, u2, self.lash)
+        edge = close * self._edge()
+        above = _above_lid(ys, y0, self.u - edge, u2, self._margin())
         lower = self.l + edge
         below = y1 - (y1 - ys) * ((y1 - lower) / np.maximum(y1 - l2, 1e-3))[None]
         skin = self._skin_rows(np.where(ys < u2[None], above, below) - y0)
@@ -142,18 +202,123 @@ class EyeLayer:
         # other stepped along a sloping lid line.
         seam = np.abs(ys - u2[None]) < 1.0
         if close > 0 and seam.any():
-            rows = np.nonzero(seam.any(1))[0]
-            band = slice(rows[0], rows[-1] + 1)
-            t = np.clip(ys[band] - u2[None] + 0.5, 0, 1)[..., None]
-            upper, lower = (self._skin_rows(a[band] - y0, band) for a in (above, below))
-            skin[band] = upper + (lower - upper) * t
-        if self.lid_tone is not None and (u2 > self.u).any():
-            skin = self._lid_skin(skin, u2)
-        cover = self._opening_mask(u2, l2)
-        shade = 1 - 0.3 * np.exp(-np.maximum(ys - u2[None], 0) / (0.08 * self.width + 1e-3))
-        if not cover.any():
-            return skin, None, shade
-        return skin, cover[..., None], shade[..., None].astype(np.float32)
+            at = np.nonzero(seam.any(1))[0]
+            rows = slice(at[0], at[-1] + 1)
+            t = np.clip(ys[rows] - u2[None] + 0.5, 0, 1)[..., None]
+            upper, lower = (self._skin_rows(a[rows] - y0, rows) for a in (above, below))
+            skin[rows] = upper + (lower - upper) * t
+        return skin
+
+    def _unfolding(self, close: float, u2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) rows per column of the unfolded lid for this closure and upper lid:
+        from a little above where the carried band rested (the fold's shadow smooths out as
+        the lid unfolds, more the further it came down) to where the band's top is now."""
+        band, fade = self._margin(), max(1.0, _LID_FADE * self.width)
+        top = self.u - close * self._edge() - band
+        end = u2 - band
+        return top - fade * np.clip((end - top) / fade, 0, 1), end
+
+    def _edge(self) -> float:
+        """Rows above the lid line where the carried band ends when shut: a little above it
+        (the eye's last rows are not the lid's), or under it where a soft lid's dark line lies
+        under its landmarks (with distinct lashes, what lies under them is the eye's shadow)."""
+        if self.line_under and self.lash < _LASH_DISTINCT:
+            return -self.line_under
+        return _SHUT_EDGE * self.width
+
+    def _margin(self) -> float:
+        """Rows above the lid line that travel down with it: the lash band, or the lid's dark
+        edge where no distinct lash band shows (a soft lid still closes on a line)."""
+        return max(self.lash, self.lid_line, 1.0)
+
+    def _lid(self, close: float, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """The unfolded lid's pixels for the lid unfolded from ``start`` to ``end``: the skin
+        between its top (feather included) and the carried band stretched over it (the lid's
+        own skin, texture and lashes' shadow), half way to the shut lid's smooth plate (which
+        takes out the crease and a lit strip that, stretched, drew a second lid or an eye's
+        white). Only this band stretches: stretched from the box's top, the brow and the crease
+        followed the lid down."""
+        top = (self.u - close * self._edge() - self._margin())[None]
+        s0 = (start - self._feather())[None]
+        src = s0 + (self.ys - s0) * ((top - s0) / np.maximum(end[None] - s0, 1e-3))
+        stretched = self._skin_rows(np.minimum(src, top) - self.y0)
+        return stretched + (self.plate - stretched) * _PLATE_SHARE
+
+    def _unfold(
+        self, skin: np.ndarray, start: np.ndarray, end: np.ndarray, lid: np.ndarray
+    ) -> np.ndarray:
+        """``skin`` with the unfolded ``lid`` painted from ``start`` to ``end`` (rows per
+        column) where the lid has come down so far, feathered into the skin above over
+        :data:`_FEATHER` eye widths (a hard edge with the skin cut the crease and the lashes
+        above it in an arc)."""
+        ys = self.ys
+        plate_start, plate_end = self._plate_rows
+        grown = np.clip((end - start) / (plate_end - plate_start).clip(1e-3), 0, 1)[None]
+        feather = np.clip((ys - start[None]) / self._feather() + 1, 0, 1)
+        weight = feather * feather * (3 - 2 * feather) * np.sqrt(grown)
+        weight = weight * np.clip(end[None] - ys + 0.5, 0, 1)
+        return skin + (lid - skin) * weight[..., None].astype(np.float32)
+
+    def _feather(self) -> float:
+        return max(1.0, _FEATHER * self.width)
+
+    def _shut_plate(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """The box as the shut eye shows it, with the unfolded lid a smooth membrane over
+        everything around it (the skin above, the eye's corners, the lid's edge carried down
+        below it) with the skin's own texture; and the lid's (start, end) rows in it. Continuous
+        with its surround on every side, the lid shows no outline for the tracker to take for
+        an open eye, and it follows the light around the eye (a socket's shadow, a lit lid)."""
+        close, u2, l2 = self._lid_lines(EyePose(blink=1.0))
+        skin = self._moved_skin(close, u2, l2)
+        start, end = self._unfolding(close, u2)
+        unknown = (self.ys >= start[None] - self._feather()) & (self.ys < end[None])
+        # Under it, the lid's own colour, not the lashes': the membrane meets the skin there.
+        cols = np.nonzero(unknown.any(0))[0]
+        below = np.minimum(np.ceil(end[cols] - self.y0).astype(int), len(self.ys) - 1)
+        skin[below, cols] = self._lid_colour()[cols]
+        texture = self._lid_texture(start - self._feather(), end)
+        plate = _membrane(skin, unknown) + texture * unknown[..., None]
+        return plate.astype(np.float32), (start, end)
+
+    def _lid_texture(self, top: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """(h, w, 1) float32: fine detail for the unfolded lid from ``top`` down: the skin's
+        own, from the cheek under the eye (folded back and forth over the lid's height, so it
+        repeats without a seam), finer than :data:`_TEXTURE_BLUR` eye widths and no stronger
+        than a few times the skin's grain (a line there is a fold of the cheek, not texture).
+        Stretching the skin above down over the lid drew vertical streaks."""
+        band = max(2.0, (_CHEEK[1] - _CHEEK[0]) * self.width)
+        t = np.mod(self.ys - top[None], 2 * band)
+        src = self.l[None] + _CHEEK[0] * self.width + np.minimum(t, 2 * band - t)
+        grey = self._skin_rows(src - self.y0) @ _LUM
+        detail = grey - cv2.GaussianBlur(grey, (0, 0), max(1.0, _TEXTURE_BLUR * self.width))
+        limit = _TEXTURE_LIMIT * self.grain
+        return np.clip(detail, -limit, limit)[..., None].astype(np.float32)
+
+    def _lid_colour(self) -> np.ndarray:
+        """(roi_w, 3) float32: a shut lid's colour over the eyeball, per column: half way
+        from the lid's skin above the eye (its lighter part: not the lashes or the crease) to
+        the skin under the eye (the lid bulges into the light like the cheek, out of the
+        socket's shadow), never brighter than that skin (a lit lid is not the eye's white);
+        smooth along the lid."""
+        lid = self.u - self.y0 - self._margin() - self._edge()
+        ys = np.arange(self.skin.shape[0], dtype=np.float64)[:, None]
+        band = (ys < lid[None]) & (ys >= lid[None] - _LID_BAND * self.width)
+        lum = self.skin @ np.float32([0.299, 0.587, 0.114])
+        colour = np.empty((self.skin.shape[1], 3), np.float32)
+        for x in range(len(colour)):
+            rows = np.nonzero(band[:, x])[0]
+            if not len(rows):
+                rows = np.arange(max(1, int(lid[x])))
+            order = rows[np.argsort(lum[rows, x])]
+            colour[x] = self.skin[order[int(_LID_PERCENTILE * (len(order) - 1))], x]
+        sigma = max(1.0, _LID_FADE * self.width)
+        colour = cv2.GaussianBlur(colour[None], (0, 0), sigmaX=sigma, sigmaY=0.1,
+                                  borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
+        if self.lid_tone is None:
+            return colour
+        colour = colour + (self.lid_tone - colour) * _LID_CHEEK
+        brighter = np.clip((colour @ _LUM - float(self.lid_tone @ _LUM)) / _LID_SOFT, 0, 1)
+        return _toward_skin(colour, brighter, self.lid_tone)
 
     def _lid_skin(self, skin: np.ndarray, u2: np.ndarray) -> np.ndarray:
         """``skin`` with the lid lowered to ``u2``, where it covers the rest opening, no
@@ -178,6 +343,8 @@ class EyeLayer:
     def _eyeball(self, pose: EyePose) -> np.ndarray:
         dx = (pose.look_out - pose.look_in) * self.out_sign * LOOK_SIDE * self.width
         dy = (pose.look_down - pose.look_up) * LOOK_VERTICAL * self.width
+        if dx == 0 and dy == 0:
+            return self.eyeball_ahead
         ox, oy = self.iris_origin
         shift = np.float32([[1, 0, ox + dx], [0, 1, oy + dy]])
         size = (self.skin.shape[1], self.skin.shape[0])
@@ -186,6 +353,58 @@ class EyeLayer:
         )
         alpha = iris[..., 3:4]
         return self.eyeball * (1 - alpha) + iris[..., :3] * alpha
+
+
+def _membrane(image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """``image`` (h, w, 3) float32 with the pixels under ``unknown`` replaced by the smooth
+    (harmonic) fill of what surrounds them: Jacobi steps toward the mean of the four
+    neighbours, started from each column's straight line between its known rows refined by
+    the same fill at half the size (so that the few steps settle the whole patch, not only
+    its edges: an unsettled fill kept a seam with the skin beside it)."""
+    out = image.astype(np.float32).copy()
+    h, w = unknown.shape
+    for x in np.nonzero(unknown.any(0))[0]:
+        rows = np.nonzero(unknown[:, x])[0]
+        a, b = max(rows[0] - 1, 0), min(rows[-1] + 1, h - 1)
+        t = ((rows - a) / max(b - a, 1))[:, None]
+        out[rows, x] = out[a, x] + (out[b, x] - out[a, x]) * t
+    if min(h, w) >= 16 and unknown.sum() > 64:
+        half = (w // 2, h // 2)
+        small = cv2.resize(out, half, interpolation=cv2.INTER_AREA)
+        small_unknown = cv2.resize(unknown.astype(np.float32), half, cv2.INTER_AREA) > 0
+        guess = cv2.resize(_membrane(small, small_unknown), (w, h), interpolation=cv2.INTER_LINEAR)
+        out[unknown] = guess[unknown]
+    cross = np.float32([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]])
+    where = unknown[..., None]
+    for _ in range(_MEMBRANE_STEPS):
+        out = np.where(where, cv2.filter2D(out, -1, cross, borderType=cv2.BORDER_REPLICATE), out)
+    return out
+
+
+def grain_level(roi: np.ndarray, lower: np.ndarray, width: float) -> float:
+    """The skin's grain under the eye, in grey levels: the median absolute detail left after
+    a light blur, as a standard deviation (film grain and pores on a photo, none on flat-shaded
+    art)."""
+    ys = np.arange(roi.shape[0], dtype=np.float64)[:, None]
+    band = (ys > lower[None] + _CHEEK[0] * width) & (ys < lower[None] + _CHEEK[1] * width)
+    if band.sum() < 8:
+        return 0.0
+    grey = roi @ _LUM
+    detail = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
+    return 1.4826 * float(np.median(np.abs(detail[band])))
+
+
+def _lid_line_colour(roi: np.ndarray, lid: np.ndarray) -> np.ndarray:
+    """(w, 3) float32: per column the darkest of the rows about the upper lid line ``lid``
+    (its row and one each side), lightly smoothed along the lid."""
+    h = roi.shape[0]
+    cols = np.arange(roi.shape[1])
+    rows = np.clip(np.floor(lid).astype(int)[None] + np.arange(-1, 2)[:, None], 0, h - 1)
+    px = roi[rows, cols[None]]  # (3, w, 3)
+    darkest = np.argmin(px @ _LUM, axis=0)
+    colour = px[darkest, cols].astype(np.float32)
+    return cv2.GaussianBlur(colour[None], (0, 0), sigmaX=1.0, sigmaY=0.1,
+                            borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
 
 
 def _skin_below(roi: np.ndarray, lower: np.ndarray, width: float) -> np.ndarray | None:
@@ -205,15 +424,62 @@ def _toward_skin(skin: np.ndarray, where: np.ndarray, tone: np.ndarray) -> np.nd
     return skin + (tone - skin) * pull
 
 
-def _above_lid(ys: np.ndarray, y0: float, u: np.ndarray, u2: np.ndarray, lash: float) -> np.ndarray:
+def _above_lid(ys: np.ndarray, y0: float, u: np.ndarray, u2: np.ndarray, band: float) -> np.ndarray:
     """Source row of each output row above the moved upper lid ``u2`` (rest lid ``u``): the
-    lash band of height ``lash`` above the lid is carried down unchanged, the skin between
-    the box top ``y0`` and the band is stretched to fill the rest."""
-    band = np.minimum(lash, 0.5 * (u - y0))  # leave skin to stretch on a low box
-    skin_top = (u - band - y0) / np.maximum(u2 - band - y0, 1e-3)
-    stretched = y0 + (ys - y0) * skin_top[None]
+    band of ``band`` rows above the lid (lashes and the lid's edge) is carried down unchanged;
+    the skin above it stays where it is, and the caller paints the unfolded lid between
+    (:meth:`EyeLayer._unfold`). Stretching that skin down dragged the crease and the brow
+    after the lid: the crease over the shut lashes drew a second lid, which the tracker read
+    as an open eye. An eye opened wide (``u2`` over ``u``) squeezes the skin between the box
+    top ``y0`` and the band up instead."""
+    band = np.minimum(band, 0.5 * (u - y0))  # leave skin to stretch on a low box
+    squeeze = (u - band - y0) / np.maximum(u2 - band - y0, 1e-3)
+    still = np.where((u2 < u)[None], y0 + (ys - y0) * squeeze[None], ys)
     carried = ys - (u2 - u)[None]
-    return np.where(ys < (u2 - band)[None], stretched, carried)
+    return np.where(ys < (u2 - band)[None], still, carried)
+
+
+def lid_line(
+    roi: np.ndarray, lid: np.ndarray, width: float, iris: tuple[float, float]
+) -> tuple[float, float]:
+    """The dark edge of the upper lid about the lid line ``lid`` (rows per column): (its
+    height in pixels, how many of them lie under ``lid``). The rows about the darkest one
+    within :data:`_LASH_MAX` eye widths above the lid and :data:`_LINE_UNDER` under it that are
+    darker than half way from it to the lid's skin (the middle half of the eye's columns,
+    medians). Relative, unlike :func:`lash_band`: a painting's soft lid line is dark against
+    its own skin by less than drawn lashes, and lies under its landmarks as often as over.
+    Under the lid only the columns beside the ``iris`` (its centre column and radius) count:
+    the iris's top is dark as well."""
+    grey = roi.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    h, w = grey.shape
+    cols = np.arange(w // 4, max(w - w // 4, w // 4 + 1))
+    under = max(1, round(_LINE_UNDER * width))
+    reach = max(2, round(_LASH_MAX * width))
+    skin_rows = max(reach + 1, round(_LID_BAND * width))
+    wide = np.arange(w // 6, max(w - w // 6, w // 6 + 1))  # the box reaches past the corners
+    beside = wide[np.abs(wide - iris[0]) > _IRIS_CLEAR * iris[1]]
+    if len(beside) < 3:
+        under = 0
+
+    def row(k: int) -> float:
+        at = cols if k >= 0 else beside
+        return float(np.median(grey[np.clip(np.floor(lid[at]).astype(int) - k, 0, h - 1), at]))
+
+    ks = np.arange(-under, skin_rows)  # rows above the lid; negative: under it
+    profile = np.array([row(k) for k in ks])
+    skin = float(np.percentile(profile[ks >= 0], 100 * _LID_PERCENTILE))
+    near = ks < reach
+    darkest = int(np.argmin(np.where(near, profile, np.inf)))
+    if skin - profile[darkest] >= _LINE_CONTRAST:
+        darker = near & (profile < (skin + profile[darkest]) / 2)
+        lo = hi = darkest
+        while lo > 0 and darker[lo - 1]:
+            lo -= 1
+        while hi + 1 < len(ks) and darker[hi + 1]:
+            hi += 1
+        if ks[hi] >= 0:  # a line under the lid only is the eye's own shadow
+            return float(hi - lo + 1), float(max(0, -ks[lo]))
+    return 0.0, 0.0
 
 
 def lash_band(roi: np.ndarray, lid: np.ndarray, width: float) -> float:

@@ -27,6 +27,8 @@ _LOWER = list(T.LIP_INNER_LOWER)
 _LIPS = np.array([_UPPER, _LOWER])
 MIN_GAP_PX = 0.6  # below this the lips touch: nothing to draw
 EDGE_PX = 1.0
+DRAWN_LIP_EDGE, OWN_TEETH_LIP_EDGE = 0.8, 0.3  # the wet inner lip's share at its edge
+_NARROW, _WIDE = 0.05, 0.15  # gap per mouth half width: full band up to one, thin from the other
 UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR = 13, 14  # inner-lip middles: where the teeth show
 _SHAPES = len(BLENDSHAPES)
 _JAW = [BLENDSHAPES.index(n) for n in ("jawOpen", "jawLeft", "jawRight", "jawForward")]
@@ -99,10 +101,22 @@ class MouthLayer:
         if self.texture is not None:
             upper, lower = self.teeth.shift(pose) if anchors is None else self.teeth.of(anchors)
             interior = self.texture.over(interior, (x0, y0), upper, lower)
-        interior = paint_lip_edge(self.palette, opening, interior)
+        interior = paint_lip_edge(self.palette, opening, interior, self._edge(opening, own))
         roi = frame[y0:y1, x0:x1].astype(np.float32)
         alpha = inside[..., None]
         frame[y0:y1, x0:x1] = np.clip(roi + (interior - roi) * alpha + 0.5, 0, 255).astype(np.uint8)
+
+    @staticmethod
+    def _edge(opening: Opening, own: bool) -> float | np.ndarray:
+        """The wet inner lip's share at its edge, per column. Where the image's own teeth show
+        in a wide opening the lips meet them with a thin contact shadow (the drawn interior's
+        full band laid a dark stripe over the top of a grin's teeth); a narrow opening keeps
+        the full band (there the teeth under a thin one read as lips apart)."""
+        if not own:
+            return DRAWN_LIP_EDGE
+        gap = (opening.bottom - opening.top) / max(opening.half_width, 1.0)
+        t = np.clip((gap - _NARROW) / (_WIDE - _NARROW), 0, 1)
+        return DRAWN_LIP_EDGE + (OWN_TEETH_LIP_EDGE - DRAWN_LIP_EDGE) * t * t * (3 - 2 * t)
 
 
 class TeethAnchors:
