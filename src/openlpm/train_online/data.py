@@ -1,5 +1,8 @@
 """Training data: TTS sessions (and optional real speech) with Base's mouth as the target.
 
+The TTS is eSpeak NG (many languages and voice variants, formant synthesis) and, for a share of
+the English sessions, Festival and Flite voices built from human recordings (recorded.py).
+
 A session is a few utterances in one voice with pauses between them (a stream sees speech and
 silence, and its level tracker runs across both). The teacher runs on the clean audio with the
 exact TTS phone timing at 100 frames/s, one target per feature frame; the student's features
@@ -26,6 +29,7 @@ from openlpm.motion.coarticulation import closure_frames
 from openlpm.motion.online import MAX_AHEAD, REGRESSED
 from openlpm.motion.params import PARAM_INDEX
 from openlpm.motion.visemes import viseme_for
+from openlpm.train_online import recorded
 from openlpm.train_online.augment import augment, perturb_speed, speed_factor
 from openlpm.train_online.sentences import OTHER_LANGUAGES, sentence
 
@@ -48,6 +52,8 @@ _ESPEAK_VARIANTS = (
 )
 VARIANTS = ("", "", "", *(f"+{v}" for v in _ESPEAK_VARIANTS.split(" ")))
 P_ENGLISH = 0.65  # share of sessions in English
+P_RECORDED = 0.5  # share of sessions in a voice built from human recordings (recorded.py):
+# real stop bursts and transitions, which eSpeak's formant rules lack
 RATE_WPM, PITCH = (90, 300), (5, 95)
 SESSION_MEAN_S = 11.0  # s: the typical session, for turning minutes into a session count
 CLOSURE_DILATE = 2  # feature frames: closure targets widened by 20 ms each side (one 25 fps
@@ -110,6 +116,10 @@ def _job(args: tuple) -> list[Example]:
 
 
 def _voice(rng: np.random.Generator) -> tuple[str, str]:
+    """(voice, language): "festival:kal_diphone" style for a recorded voice, else eSpeak's."""
+    if rng.random() < P_RECORDED:
+        program, name = recorded.VOICES[rng.integers(len(recorded.VOICES))]
+        return f"{program}:{name}", "en"
     if rng.random() < P_ENGLISH:
         base, language = ENGLISH_VOICES[rng.integers(len(ENGLISH_VOICES))], "en"
     else:
@@ -124,14 +134,20 @@ def _session(rng: np.random.Generator, voice: str, language: str) -> tuple[Audio
 
     rate, pitch = int(rng.integers(*RATE_WPM)), int(rng.integers(*PITCH))
     pitch_range = int(rng.integers(10, 100))
+    stretch = float(rng.uniform(*recorded.STRETCH))
     pieces: list[np.ndarray] = [np.zeros(int(rng.uniform(0.0, 1.0) * SAMPLE_RATE), np.float32)]
     phones: list[Phone] = []
     t = len(pieces[0]) / SAMPLE_RATE
     for _ in range(rng.integers(1, 5)):
         text = " ".join(sentence(rng, language) for _ in range(rng.integers(1, 3)))
-        speech = synthesize(text, voice, rate, pitch, pitch_range)
-        pieces.append(speech.audio.resampled(SAMPLE_RATE).samples)
-        phones += [Phone(p.label, p.start + t, p.end + t) for p in speech.phones.phones]
+        if ":" in voice:
+            program, name = voice.split(":")
+            audio, timeline = recorded.synthesize(text, program, name, stretch)
+        else:
+            speech = synthesize(text, voice, rate, pitch, pitch_range)
+            audio, timeline = speech.audio, speech.phones
+        pieces.append(audio.resampled(SAMPLE_RATE).samples)
+        phones += [Phone(p.label, p.start + t, p.end + t) for p in timeline.phones]
         t = phones[-1].end
         gap = np.zeros(int(rng.uniform(0.05, 1.2) * SAMPLE_RATE), np.float32)
         pieces.append(gap)
