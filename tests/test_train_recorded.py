@@ -3,6 +3,7 @@ labels, and the timing against the audio the synthesiser wrote."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 
 import numpy as np
@@ -34,7 +35,7 @@ def test_timeline_matches_the_audio(program: str, voice: str) -> None:
     phones = timeline.phones
     assert audio.sample_rate == 16000
     assert phones[0].start == 0.0 and phones[-1].end == pytest.approx(audio.duration)
-    assert all(a.end == b.start for a, b in zip(phones, phones[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(phones))
     assert set(timeline.labels()) <= ARPABET
     assert {"B", "P", "M", "T", "K", "G", "D"} <= set(timeline.labels())
 
