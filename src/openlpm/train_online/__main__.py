@@ -174,8 +174,7 @@ seed); the weights match to float rounding (CPU and GPU kernels sum in different
   (8 kHz, mu-law or coarse quantisation, p {A.P_CODEC}); in training (fit.py `_colour`), per
   window: the mel axis stretched by up to +-{options.warp:.0%} (VTLP), a random spectral tilt
   and level offset, and up to {options.mask_bands} adjacent bands masked.
-- real speech: {args.speech_dir or "none"} (none found in a registry package's data; Debian's main
-  archive has no MBROLA voices).
+- real recordings with recognised phones (--speech-dir): {args.speech_dir or "none"}.
 - targets: Base (`motion/base.py`) at 100 frames/s on the clean (speed-perturbed) audio with
   the exact TTS phone timing: the mouth channels, closure frames of p/b/m (widened by 20 ms
   each side), and prosody's speech mask.
