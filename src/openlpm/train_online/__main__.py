@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ahead", type=int, default=8, help="look-ahead in 10 ms feature frames (0..8)")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (one-cycle)")
     p.add_argument("--init", type=Path, help="weights (.npz) to start from (fine-tuning)")
+    p.add_argument(
+        "--recorded",
+        type=float,
+        default=0.0,
+        help="share of sessions in English voices built from human recordings (Festival, Flite;"
+        " train_online/recorded.py), 0..1 (default 0, as the shipped weights were trained)",
+    )
     return p
 
 
@@ -61,7 +68,9 @@ def train(args: argparse.Namespace, argv: list[str]) -> int:
     t0 = time.time()
     n_sessions = sessions_for(args.minutes)
     speech_dir = Path(args.speech_dir) if args.speech_dir else None
-    examples = list(make_examples(n_sessions, args.seed, args.copies, args.workers, speech_dir))
+    examples = list(
+        make_examples(n_sessions, args.seed, args.copies, args.workers, speech_dir, args.recorded)
+    )
     t_data = time.time() - t0
     n_val = max(1, round(len(examples) / args.copies * 0.05)) * args.copies
     train_ex, val_ex = examples[:-n_val], examples[-n_val:]
@@ -117,7 +126,7 @@ def _record(args, argv, examples, train_ex, options, net, metrics, evaluation, t
     from openlpm.motion.online import OUTPUTS
     from openlpm.train_online import augment as A
     from openlpm.train_online import recorded
-    from openlpm.train_online.data import P_RECORDED, PITCH, RATE_WPM, VARIANTS
+    from openlpm.train_online.data import PITCH, RATE_WPM, VARIANTS
 
     params = sum(getattr(net, k).size for k in ("w0", "b0", "w1", "b1", "w2", "b2", "w3", "b3"))
     sessions = examples[:: args.copies]
@@ -153,7 +162,7 @@ seed); the weights match to float rounding (CPU and GPU kernels sum in different
 - {len(sessions)} sessions of TTS speech ({unique:.1f} min), each in {args.copies} augmented
   versions ({_minutes(examples):.1f} min of audio in all); {len(train_ex)} versions trained on,
   the last 5% of sessions held out for validation.
-- voices built from human recordings (train_online/recorded.py; {P_RECORDED:.0%} of sessions,
+- voices built from human recordings (train_online/recorded.py; {args.recorded:.0%} of sessions,
   English): {len(human)} sessions ({_minutes(human):.1f} min):
   {_counts(Counter(e.voice for e in human))}.
   Duration stretch {recorded.STRETCH[0]}-{recorded.STRETCH[1]}. The training machine needs

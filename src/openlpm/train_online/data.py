@@ -1,7 +1,8 @@
 """Training data: TTS sessions (and optional real speech) with Base's mouth as the target.
 
-The TTS is eSpeak NG (many languages and voice variants, formant synthesis) and, for a share of
-the English sessions, Festival and Flite voices built from human recordings (recorded.py).
+The TTS is eSpeak NG (many languages and voice variants, formant synthesis) and, for the share
+of sessions that ``--recorded`` asks for (none by default, as the shipped weights were
+trained), English Festival and Flite voices built from human recordings (recorded.py).
 
 A session is a few utterances in one voice with pauses between them (a stream sees speech and
 silence, and its level tracker runs across both). The teacher runs on the clean audio with the
@@ -52,8 +53,6 @@ _ESPEAK_VARIANTS = (
 )
 VARIANTS = ("", "", "", *(f"+{v}" for v in _ESPEAK_VARIANTS.split(" ")))
 P_ENGLISH = 0.65  # share of sessions in English
-P_RECORDED = 0.5  # share of sessions in a voice built from human recordings (recorded.py):
-# real stop bursts and transitions, which eSpeak's formant rules lack
 RATE_WPM, PITCH = (90, 300), (5, 95)
 SESSION_MEAN_S = 11.0  # s: the typical session, for turning minutes into a session count
 CLOSURE_DILATE = 2  # feature frames: closure targets widened by 20 ms each side (one 25 fps
@@ -73,10 +72,11 @@ class Example:
     seconds: float  # of audio (the clean session)
 
 
-def tts_examples(seed: int, index: int, copies: int) -> list[Example]:
-    """``copies`` augmented versions of TTS session ``index``."""
+def tts_examples(seed: int, index: int, copies: int, recorded_share: float = 0.0) -> list[Example]:
+    """``copies`` augmented versions of TTS session ``index``; ``recorded_share`` of the
+    sessions are in a voice built from human recordings (recorded.py)."""
     rng = np.random.default_rng([seed, index])
-    voice, language = _voice(rng)
+    voice, language = _voice(rng, recorded_share)
     audio, phones = _session(rng, voice, language)
     babble = _session(rng, voice, language)[0].samples
     return _examples(audio, phones, babble, voice, copies, rng)
@@ -93,14 +93,20 @@ def speech_examples(path: Path, seed: int, copies: int) -> list[Example]:
 
 
 def make_examples(
-    n_sessions: int, seed: int, copies: int, workers: int = 2, speech_dir: Path | None = None
+    n_sessions: int,
+    seed: int,
+    copies: int,
+    workers: int = 2,
+    speech_dir: Path | None = None,
+    recorded_share: float = 0.0,
 ) -> Iterator[Example]:
     """Every example, in session order (deterministic whatever ``workers`` is)."""
     jobs = [("tts", i) for i in range(n_sessions)]
     if speech_dir is not None:
         jobs += [("file", str(p)) for p in sorted(Path(speech_dir).iterdir()) if p.is_file()]
     with get_context("fork").Pool(workers) as pool:
-        for examples in pool.imap(_job, [(kind, x, seed, copies) for kind, x in jobs]):
+        args = [(kind, x, seed, copies, recorded_share) for kind, x in jobs]
+        for examples in pool.imap(_job, args):
             yield from examples
 
 
@@ -109,15 +115,16 @@ def sessions_for(minutes: float) -> int:
 
 
 def _job(args: tuple) -> list[Example]:
-    kind, x, seed, copies = args
+    kind, x, seed, copies, recorded_share = args
     if kind == "tts":
-        return tts_examples(seed, x, copies)
+        return tts_examples(seed, x, copies, recorded_share)
     return speech_examples(Path(x), seed, copies)
 
 
-def _voice(rng: np.random.Generator) -> tuple[str, str]:
+def _voice(rng: np.random.Generator, recorded_share: float) -> tuple[str, str]:
     """(voice, language): "festival:kal_diphone" style for a recorded voice, else eSpeak's."""
-    if rng.random() < P_RECORDED:
+    # No draw at a share of 0: the sessions stay those the shipped weights were trained on.
+    if recorded_share > 0 and rng.random() < recorded_share:
         program, name = recorded.VOICES[rng.integers(len(recorded.VOICES))]
         return f"{program}:{name}", "en"
     if rng.random() < P_ENGLISH:
@@ -134,7 +141,7 @@ def _session(rng: np.random.Generator, voice: str, language: str) -> tuple[Audio
 
     rate, pitch = int(rng.integers(*RATE_WPM)), int(rng.integers(*PITCH))
     pitch_range = int(rng.integers(10, 100))
-    stretch = float(rng.uniform(*recorded.STRETCH))
+    stretch = float(rng.uniform(*recorded.STRETCH)) if ":" in voice else 1.0
     pieces: list[np.ndarray] = [np.zeros(int(rng.uniform(0.0, 1.0) * SAMPLE_RATE), np.float32)]
     phones: list[Phone] = []
     t = len(pieces[0]) / SAMPLE_RATE
