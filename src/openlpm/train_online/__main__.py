@@ -40,6 +40,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, default=256, help="hidden layer width")
     p.add_argument("--batch", type=int, default=512, help="windows per step")
     p.add_argument("--ahead", type=int, default=8, help="look-ahead in 10 ms feature frames (0..8)")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (one-cycle)")
+    p.add_argument("--init", type=Path, help="weights (.npz) to start from (fine-tuning)")
+    p.add_argument(
+        "--recorded",
+        type=float,
+        default=0.0,
+        help="share of sessions in English voices built from human recordings (Festival, Flite;"
+        " train_online/recorded.py), 0..1 (default 0, as the shipped weights were trained)",
+    )
     return p
 
 
@@ -59,7 +68,9 @@ def train(args: argparse.Namespace, argv: list[str]) -> int:
     t0 = time.time()
     n_sessions = sessions_for(args.minutes)
     speech_dir = Path(args.speech_dir) if args.speech_dir else None
-    examples = list(make_examples(n_sessions, args.seed, args.copies, args.workers, speech_dir))
+    examples = list(
+        make_examples(n_sessions, args.seed, args.copies, args.workers, speech_dir, args.recorded)
+    )
     t_data = time.time() - t0
     n_val = max(1, round(len(examples) / args.copies * 0.05)) * args.copies
     train_ex, val_ex = examples[:-n_val], examples[-n_val:]
@@ -71,9 +82,15 @@ def train(args: argparse.Namespace, argv: list[str]) -> int:
         batch=args.batch,
         device=args.device,
         ahead=args.ahead,
+        lr=args.lr,
     )
+    init = None
+    if args.init:
+        from openlpm.motion.online import MouthNet
+
+        init = MouthNet.read(args.init)
     t1 = time.time()
-    model, metrics = F.fit(train_ex, val_ex, options, log)
+    model, metrics = F.fit(train_ex, val_ex, options, log, init)
     t_fit = time.time() - t1
     val_table = F.Table.of(val_ex, options.past).to(args.device)
     cal = F.calibrate(model, val_table, options)
@@ -108,13 +125,22 @@ def _record(args, argv, examples, train_ex, options, net, metrics, evaluation, t
     """Write the training record next to the weights (same name, .md)."""
     from openlpm.motion.online import OUTPUTS
     from openlpm.train_online import augment as A
+    from openlpm.train_online import recorded
     from openlpm.train_online.data import PITCH, RATE_WPM, VARIANTS
 
     params = sum(getattr(net, k).size for k in ("w0", "b0", "w1", "b1", "w2", "b2", "w3", "b3"))
-    voices = Counter(e.voice.split("+")[0] for e in examples[:: args.copies])
-    variants = Counter(e.voice.split("+")[1] if "+" in e.voice else "default"
-                       for e in examples[:: args.copies])  # fmt: skip
-    unique = _minutes(examples[:: args.copies])
+    sessions = examples[:: args.copies]
+    espeak = [e for e in sessions if ":" not in e.voice]
+    human = [e for e in sessions if ":" in e.voice]
+    voices = Counter(e.voice.split("+")[0] for e in espeak)
+    variants = Counter(e.voice.split("+")[1] if "+" in e.voice else "default" for e in espeak)
+    unique = _minutes(sessions)
+    init = "random (seeded)"
+    if args.init:
+        import hashlib
+
+        digest = hashlib.sha256(args.init.read_bytes()).hexdigest() if args.init.is_file() else "?"
+        init = f"the weights in `{args.init}` (sha256 {digest[:16]}...)"
     torch_version = __import__("torch").__version__
     breath = f"{A.BREATH_DB[0]:.0f}..{A.BREATH_DB[1]:.0f}"
     text = f"""# Online mouth model: training record
@@ -133,10 +159,16 @@ seed); the weights match to float rounding (CPU and GPU kernels sum in different
 
 ## Data
 
-- {len(examples) // args.copies} sessions of eSpeak NG speech ({unique:.1f} min), each in
-  {args.copies} augmented versions ({_minutes(examples):.1f} min of audio in all);
-  {len(train_ex)} versions trained on, the last 5% of sessions held out for validation.
-- languages / voices (sessions): {_counts(voices)}
+- {len(sessions)} sessions of TTS speech ({unique:.1f} min), each in {args.copies} augmented
+  versions ({_minutes(examples):.1f} min of audio in all); {len(train_ex)} versions trained on,
+  the last 5% of sessions held out for validation.
+- voices built from human recordings (train_online/recorded.py; {args.recorded:.0%} of sessions,
+  English): {len(human)} sessions ({_minutes(human):.1f} min):
+  {_counts(Counter(e.voice for e in human))}.
+  Duration stretch {recorded.STRETCH[0]}-{recorded.STRETCH[1]}. The training machine needs
+  the Debian packages `{recorded.PACKAGES}`.
+- eSpeak NG: {len(espeak)} sessions ({_minutes(espeak):.1f} min); languages / voices
+  (sessions): {_counts(voices)}
 - voice variants (sessions; {len(variants)} of eSpeak's {len(VARIANTS) - 2}): {_counts(variants)}
 - rates {RATE_WPM[0]}-{RATE_WPM[1]} wpm, pitch {PITCH[0]}-{PITCH[1]}, pitch range 10-100;
   1-4 utterances per session of 1-2 random sentences (train_online/sentences.py), pauses
@@ -151,8 +183,7 @@ seed); the weights match to float rounding (CPU and GPU kernels sum in different
   (8 kHz, mu-law or coarse quantisation, p {A.P_CODEC}); in training (fit.py `_colour`), per
   window: the mel axis stretched by up to +-{options.warp:.0%} (VTLP), a random spectral tilt
   and level offset, and up to {options.mask_bands} adjacent bands masked.
-- real speech: {args.speech_dir or "none"} (none found in a registry package's data; Debian's main
-  archive has no MBROLA voices).
+- real recordings with recognised phones (--speech-dir): {args.speech_dir or "none"}.
 - targets: Base (`motion/base.py`) at 100 frames/s on the clean (speed-perturbed) audio with
   the exact TTS phone timing: the mouth channels, closure frames of p/b/m (widened by 20 ms
   each side), and prosody's speech mask.
@@ -160,7 +191,8 @@ seed); the weights match to float rounding (CPU and GPU kernels sum in different
 ## Model
 
 Log-mel features (audio/features.py: 40 bands + energy, 10 ms hop, causal level
-normalisation); per frame a linear projection 41 -> {options.proj}; per video frame the
+normalisation); initialised from {init};
+per frame a linear projection 41 -> {options.proj}; per video frame the
 projections of {options.past} past frames, the current one and {options.ahead} ahead
 ({options.ahead * 10} ms look-ahead), flattened, -> {options.hidden} -> {options.hidden} (ReLU)
 -> {len(OUTPUTS)} outputs ({", ".join(OUTPUTS)}). {params:,} parameters,

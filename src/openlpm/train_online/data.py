@@ -1,5 +1,9 @@
 """Training data: TTS sessions (and optional real speech) with Base's mouth as the target.
 
+The TTS is eSpeak NG (many languages and voice variants, formant synthesis) and, for the share
+of sessions that ``--recorded`` asks for (none by default, as the shipped weights were
+trained), English Festival and Flite voices built from human recordings (recorded.py).
+
 A session is a few utterances in one voice with pauses between them (a stream sees speech and
 silence, and its level tracker runs across both). The teacher runs on the clean audio with the
 exact TTS phone timing at 100 frames/s, one target per feature frame; the student's features
@@ -26,6 +30,7 @@ from openlpm.motion.coarticulation import closure_frames
 from openlpm.motion.online import MAX_AHEAD, REGRESSED
 from openlpm.motion.params import PARAM_INDEX
 from openlpm.motion.visemes import viseme_for
+from openlpm.train_online import recorded
 from openlpm.train_online.augment import augment, perturb_speed, speed_factor
 from openlpm.train_online.sentences import OTHER_LANGUAGES, sentence
 
@@ -67,10 +72,11 @@ class Example:
     seconds: float  # of audio (the clean session)
 
 
-def tts_examples(seed: int, index: int, copies: int) -> list[Example]:
-    """``copies`` augmented versions of TTS session ``index``."""
+def tts_examples(seed: int, index: int, copies: int, recorded_share: float = 0.0) -> list[Example]:
+    """``copies`` augmented versions of TTS session ``index``; ``recorded_share`` of the
+    sessions are in a voice built from human recordings (recorded.py)."""
     rng = np.random.default_rng([seed, index])
-    voice, language = _voice(rng)
+    voice, language = _voice(rng, recorded_share)
     audio, phones = _session(rng, voice, language)
     babble = _session(rng, voice, language)[0].samples
     return _examples(audio, phones, babble, voice, copies, rng)
@@ -87,14 +93,20 @@ def speech_examples(path: Path, seed: int, copies: int) -> list[Example]:
 
 
 def make_examples(
-    n_sessions: int, seed: int, copies: int, workers: int = 2, speech_dir: Path | None = None
+    n_sessions: int,
+    seed: int,
+    copies: int,
+    workers: int = 2,
+    speech_dir: Path | None = None,
+    recorded_share: float = 0.0,
 ) -> Iterator[Example]:
     """Every example, in session order (deterministic whatever ``workers`` is)."""
     jobs = [("tts", i) for i in range(n_sessions)]
     if speech_dir is not None:
         jobs += [("file", str(p)) for p in sorted(Path(speech_dir).iterdir()) if p.is_file()]
     with get_context("fork").Pool(workers) as pool:
-        for examples in pool.imap(_job, [(kind, x, seed, copies) for kind, x in jobs]):
+        args = [(kind, x, seed, copies, recorded_share) for kind, x in jobs]
+        for examples in pool.imap(_job, args):
             yield from examples
 
 
@@ -103,13 +115,18 @@ def sessions_for(minutes: float) -> int:
 
 
 def _job(args: tuple) -> list[Example]:
-    kind, x, seed, copies = args
+    kind, x, seed, copies, recorded_share = args
     if kind == "tts":
-        return tts_examples(seed, x, copies)
+        return tts_examples(seed, x, copies, recorded_share)
     return speech_examples(Path(x), seed, copies)
 
 
-def _voice(rng: np.random.Generator) -> tuple[str, str]:
+def _voice(rng: np.random.Generator, recorded_share: float) -> tuple[str, str]:
+    """(voice, language): "festival:kal_diphone" style for a recorded voice, else eSpeak's."""
+    # No draw at a share of 0: the sessions stay those the shipped weights were trained on.
+    if recorded_share > 0 and rng.random() < recorded_share:
+        program, name = recorded.VOICES[rng.integers(len(recorded.VOICES))]
+        return f"{program}:{name}", "en"
     if rng.random() < P_ENGLISH:
         base, language = ENGLISH_VOICES[rng.integers(len(ENGLISH_VOICES))], "en"
     else:
@@ -124,14 +141,20 @@ def _session(rng: np.random.Generator, voice: str, language: str) -> tuple[Audio
 
     rate, pitch = int(rng.integers(*RATE_WPM)), int(rng.integers(*PITCH))
     pitch_range = int(rng.integers(10, 100))
+    stretch = float(rng.uniform(*recorded.STRETCH)) if ":" in voice else 1.0
     pieces: list[np.ndarray] = [np.zeros(int(rng.uniform(0.0, 1.0) * SAMPLE_RATE), np.float32)]
     phones: list[Phone] = []
     t = len(pieces[0]) / SAMPLE_RATE
     for _ in range(rng.integers(1, 5)):
         text = " ".join(sentence(rng, language) for _ in range(rng.integers(1, 3)))
-        speech = synthesize(text, voice, rate, pitch, pitch_range)
-        pieces.append(speech.audio.resampled(SAMPLE_RATE).samples)
-        phones += [Phone(p.label, p.start + t, p.end + t) for p in speech.phones.phones]
+        if ":" in voice:
+            program, name = voice.split(":")
+            audio, timeline = recorded.synthesize(text, program, name, stretch)
+        else:
+            speech = synthesize(text, voice, rate, pitch, pitch_range)
+            audio, timeline = speech.audio, speech.phones
+        pieces.append(audio.resampled(SAMPLE_RATE).samples)
+        phones += [Phone(p.label, p.start + t, p.end + t) for p in timeline.phones]
         t = phones[-1].end
         gap = np.zeros(int(rng.uniform(0.05, 1.2) * SAMPLE_RATE), np.float32)
         pieces.append(gap)

@@ -109,15 +109,20 @@ class Table:
 
 
 def fit(
-    train: list[Example], val: list[Example], o: FitOptions, log: Callable[[str], None] = print
-) -> tuple[Student, dict[str, float]]:
-    """Train the student; returns it (eval mode) and the final validation metrics."""
+    train: list[Example], val: list[Example], o: FitOptions, log: Callable[[str], None] = print,
+    init: MouthNet | None = None,
+) -> tuple[Student, dict[str, float]]:  # fmt: skip
+    """Train the student; returns it (eval mode) and the final validation metrics. With
+    ``init``, training starts from those weights (and keeps their input normalisation)."""
     torch.manual_seed(o.seed)
     rng = torch.Generator().manual_seed(o.seed)
     tr, va = Table.of(train, o.past).to(o.device), Table.of(val, o.past).to(o.device)
-    feats = tr.features[tr.at]
-    mean, std = feats.mean(0).cpu().numpy(), feats.std(0).clamp_min(1e-3).cpu().numpy()
-    model = Student(o, mean, std).to(o.device)
+    if init is None:
+        feats = tr.features[tr.at]
+        mean, std = feats.mean(0).cpu().numpy(), feats.std(0).clamp_min(1e-3).cpu().numpy()
+        model = Student(o, mean, std).to(o.device)
+    else:
+        model = student_of(init, o).to(o.device)
     opt = torch.optim.AdamW(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
     steps = o.epochs * math.ceil(len(tr.at) / o.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, o.lr, total_steps=steps, pct_start=0.1)
@@ -251,6 +256,22 @@ def calibrate(model: Student, t: Table, o: FitOptions) -> Calibration:
     share = float((t.closure.cpu().numpy() > 0.5).mean())
     cal.shift[k] = -float(np.quantile(out[:, k], 1.0 - share))
     return cal
+
+
+def student_of(net: MouthNet, o: FitOptions) -> Student:
+    """A torch student holding ``net``'s weights (the inverse of :func:`export`; a calibration
+    folded into ``net`` stays in its last layer)."""
+    shapes = (net.past, net.ahead, net.w0.shape[1], net.w1.shape[1])
+    if shapes != (o.past, o.ahead, o.proj, o.hidden):
+        raise ValueError(f"the initial weights have past/ahead/proj/hidden {shapes}, the "
+                         f"options {(o.past, o.ahead, o.proj, o.hidden)}")  # fmt: skip
+    model = Student(o, net.mean, net.std)
+    with torch.no_grad():
+        for layer, w, b in ((model.proj, net.w0, net.b0), (model.l1, net.w1, net.b1),
+                            (model.l2, net.w2, net.b2), (model.out, net.w3, net.b3)):  # fmt: skip
+            layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(w.T, np.float32)))
+            layer.bias.copy_(torch.from_numpy(np.asarray(b, np.float32)))
+    return model
 
 
 def export(model: Student, o: FitOptions, cal: Calibration | None = None) -> MouthNet:
