@@ -28,6 +28,7 @@ from openlpm.character.topology import (
 
 GRID_CELLS = 14  # grid vertices along the image's long side
 BORDER_FRACTION = 0.03  # of the long side: the fixed, never-moving frame
+HEAD_SURROUND = 0.6  # face heights of background around the head that move with it
 _WEIGHT_SIDE = 160  # weight maps are computed at this size, then sampled at the vertices
 
 
@@ -202,8 +203,13 @@ def _weight_maps(
     neck = 1 - smoothstep(chin_y - 0.05 * fh, chin_y + 0.3 * fh, ys)
     oval = np.zeros_like(small)
     cv2.fillPoly(oval, [np.round(landmarks[list(FACE_OVAL), :2] * s).astype(np.int32)], 1.0)
-    head = np.maximum(small * neck, oval)
-    head = _spread(head, 0.15 * fh)
+    core = np.maximum(small * neck, oval)
+    # Around the head, the background follows it far out (it is never seen: the clean plate
+    # shows there), so the head's weight does not fall off at the hair's edge. A roll moves the
+    # crown tangentially by a quarter of a face height; a fall-off across a jagged hair outline
+    # within a few pixels folded the warp there and tore tufts of hair away.
+    around = _spread(core, HEAD_SURROUND * fh) * neck * (1 - small)
+    head = np.maximum(_spread(core, 0.15 * fh), around)
     body = _spread(small, 0.1 * fh)
     frame = _border_falloff(sh, sw, fh)
     if region is not None:
