@@ -14,6 +14,7 @@ POSES = [
     {"headYaw": 15.0, "jawOpen": 0.6},
     {"headRoll": -10.0, "headPitch": 8.0, "bodyLean": 0.1},
     {"bodyY": 0.01, "bodyShrug": 0.5, "mouthSmileLeft": 1.0},
+    {"headRoll": 15.0},
 ]
 
 
@@ -36,9 +37,10 @@ def test_backward_field_inverts_the_forward_field(astro, pose):
     moving = (np.abs(forward[0]) + np.abs(forward[1]) > 0) & inside
     miss = np.maximum(np.abs(x + lands[0] - warp.coarse_x), np.abs(y + lands[1] - warp.coarse_y))
     assert moving.mean() > 0.2  # the pose moves a good part of the picture
-    # Where the field folds (the side of a turned head) the diagonal Newton steps do not
-    # settle in three steps; everywhere else they do.
-    assert (miss[moving] < 0.1).mean() > 0.85  # pixels
+    # Where the field folds (the side of a turned head) the Newton steps may not settle;
+    # everywhere else they do. Steps with the Jacobian's diagonal alone (before the cross terms)
+    # left 10-13% of the samples of a tilted head off by more than 0.1 px.
+    assert (miss[moving] < 0.1).mean() > 0.98  # pixels
     assert np.median(miss[moving]) < 0.01
     assert np.abs(field.dx).max() > 3  # and the field is not trivially zero
 
