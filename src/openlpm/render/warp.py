@@ -18,6 +18,7 @@ from openlpm.character.mesh import BORDER_FRACTION, smoothstep
 
 COARSE = 4  # the displacement field is solved on a grid this many times coarser
 NEWTON_STEPS = 4  # the first over the whole grid, the rest only where it has not settled
+STRAY_PX = 4.0  # an unsettled sample this far from its neighbours' median is mended
 CONVERGED_PX = 0.05  # stop once every sample lands this close to its target
 MIN_STRETCH = 0.25  # floor of 1 + dD/dx in a Newton step: where the field folds, go gently
 BAND_ROWS = 16  # output rows per cv2.remap call in remap_banded
@@ -91,7 +92,10 @@ class Warp:
             rx, ry = self._step(packed, ax, ay, px.ravel()[active], py.ravel()[active])
             flat_x[active], flat_y[active] = ax, ay
             active = active[np.maximum(np.abs(rx), np.abs(ry)) >= CONVERGED_PX]
-        return CoarseField(x - px, y - py)
+        field = CoarseField(x - px, y - py)
+        if len(active):
+            _mend_strays(field, active)
+        return field
 
     def _step(
         self,
@@ -121,8 +125,11 @@ class Warp:
         safe = np.where(full, det, 1.0)
         step_x = np.where(full, (jyy * rx - dxy * ry) / safe, rx / np.maximum(jxx, MIN_STRETCH))
         step_y = np.where(full, (jxx * ry - dyx * rx) / safe, ry / np.maximum(jyy, MIN_STRETCH))
-        x -= step_x
-        y -= step_y
+        # No longer than a step along the gentlest stretch: near a fold (det just above the
+        # floor) the full step can shoot a sample across the face.
+        reach = np.maximum(np.abs(rx), np.abs(ry)) / MIN_STRETCH
+        x -= np.clip(step_x, -reach, reach)
+        y -= np.clip(step_y, -reach, reach)
         return rx, ry
 
     def _sample(
@@ -194,6 +201,20 @@ class Warp:
         size = (block.shape[1] * f, block.shape[0] * f)
         up = cv2.resize(block, size, interpolation=cv2.INTER_LINEAR)
         return up[f : f + y1 - y0, f : f + x1 - x0]
+
+
+def _mend_strays(field: CoarseField, unsettled: np.ndarray) -> None:
+    """In place: the unsettled samples (indices into the flat grid) that stray far from their
+    neighbours take the neighbours' median instead.
+
+    Where the field folds over itself (a tilt pushing the crown against the fixed image
+    border) a sample can find no root nearby, and its steps wander off: a sample 400 px off
+    showed a speck of an eye in the middle of the forehead."""
+    for plane in (field.dx, field.dy):
+        median = cv2.medianBlur(plane, 3).ravel()
+        flat = plane.ravel()  # a view: writes go to the field
+        stray = unsettled[np.abs(flat[unsettled] - median[unsettled]) > STRAY_PX]
+        flat[stray] = median[stray]
 
 
 def remap_banded(source: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
