@@ -53,6 +53,28 @@ def test_plate_removes_the_person_and_keeps_the_background(astronaut_rig: Rig):
     assert np.array_equal(rig.plate[far], rig.image[far])
 
 
+def test_the_plate_keeps_a_grainy_backgrounds_grain(astronaut_rig: Rig):
+    """Where the plate is painted in, it carries the grain of the background around it. The
+    inpainting alone was smooth: on a grainy photo the person moving showed a smooth halo
+    (measured here: the painted band's fine texture was 0.03 of the background's, now 0.79)."""
+    from openlpm.character.segment import clean_plate
+
+    rig = astronaut_rig
+    grain = np.random.default_rng(5).normal(0, 12, rig.image.shape[:2])[..., None]
+    grainy = np.clip(rig.image + grain, 0, 255).astype(np.uint8)
+    plate = clean_plate(grainy, rig.mask, rig.face.height).astype(np.float32)
+
+    def fine(image: np.ndarray) -> np.ndarray:
+        return np.abs(image - cv2.GaussianBlur(image, (0, 0), 2.0)).mean(2)
+
+    person = (rig.mask > 0.05).astype(np.uint8)
+    near = cv2.dilate(person, np.ones((9, 9), np.uint8)) > 0
+    band = (cv2.dilate(person, np.ones((15, 15), np.uint8)) > 0) & ~near  # painted background
+    far = cv2.dilate(person, np.ones((81, 81), np.uint8)) == 0  # the image's own
+    ratio = np.median(fine(plate)[band]) / np.median(fine(plate)[far])
+    assert 0.6 < ratio < 1.5, f"painted band's grain / background's: {ratio:.2f}"
+
+
 def test_mesh_frame_never_moves_and_head_follows(astronaut_rig: Rig):
     mesh = astronaut_rig.mesh
     w, h = astronaut_rig.size

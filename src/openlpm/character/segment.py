@@ -10,6 +10,7 @@ from openlpm.character.topology import FACE_OVAL
 from openlpm.vision.selfie import person_probability
 
 _PLATE_SIDE = 384  # the plate is inpainted at this size: only slivers of it are ever seen
+GRAIN_SIGMA = 2.0  # px: texture finer than this is the background's grain
 
 
 def person_mask(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -54,6 +55,57 @@ def clean_plate(rgb: np.ndarray, mask: np.ndarray, face_height: float) -> np.nda
     hole = cv2.dilate(hole.astype(np.uint8), np.ones((2 * halo + 1,) * 2, np.uint8))
     filled = cv2.inpaint(small, hole, max(3, halo), cv2.INPAINT_TELEA)
     filled = cv2.GaussianBlur(filled, (0, 0), 1.5)
-    big = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
-    keep = cv2.resize(hole.astype(np.float32), (w, h))[..., None]
-    return (big * keep + rgb * (1 - keep)).astype(np.uint8)
+    big = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    keep = cv2.resize(hole.astype(np.float32), (w, h))
+    around = cv2.dilate(keep, np.ones((2 * round(halo / scale) + 1,) * 2, np.uint8)) > keep
+    ys, xs = np.nonzero(around)
+    if len(ys):  # the grain is only needed over the hole and the ring around it
+        box = np.s_[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        big[box] += background_grain(rgb[box], around[box])
+    keep = keep[..., None]
+    return np.clip(big * keep + rgb * (1 - keep) + 0.5, 0, 255).astype(np.uint8)
+
+
+def background_grain(rgb: np.ndarray, around: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 zero-mean grain with the fine texture's strength and coarseness of the
+    background ``around`` (bool mask) the hole: the inpainting is smooth, and on a grainy
+    photo (film grain, paper, canvas) the person moving showed a smooth halo around them.
+
+    The grain is one pattern for all channels (grain is mostly in brightness), each channel
+    scaled by its own robust spread, from a fixed seed: the same rig every build."""
+    h, w = around.shape
+    if not around.any():
+        return np.zeros((h, w, 3), np.float32)
+    fine = _fine_texture(rgb.astype(np.float32))
+    # Median absolute deviation: edges and strands in the ring barely move it.
+    spread = 1.4826 * np.median(np.abs(fine[around]), axis=0)  # (3,)
+    coarseness = _coarseness(fine[..., 1], around)
+    noise = np.random.default_rng(0).standard_normal((h, w)).astype(np.float32)
+    if coarseness > 0:
+        noise = cv2.GaussianBlur(noise, (0, 0), coarseness)
+    pattern = _fine_texture(noise)
+    pattern /= max(float(np.median(np.abs(pattern))) * 1.4826, 1e-6)
+    return pattern[..., None] * spread.astype(np.float32)
+
+
+def _fine_texture(image: np.ndarray) -> np.ndarray:
+    """The detail finer than GRAIN_SIGMA pixels."""
+    return image - cv2.GaussianBlur(image, (0, 0), GRAIN_SIGMA)
+
+
+def _coarseness(fine: np.ndarray, around: np.ndarray) -> float:
+    """The blur (px) of white noise whose fine texture is as coarse as ``fine``'s in
+    ``around``: judged by how much of it survives a 1-px blur."""
+    kept = _survival(fine, around)
+    noise = np.random.default_rng(1).standard_normal((128, 128)).astype(np.float32)
+    options = (0.0, 0.5, 0.8, 1.2)
+    survivals = []
+    for sigma in options:
+        blurred = cv2.GaussianBlur(noise, (0, 0), sigma) if sigma else noise
+        survivals.append(_survival(_fine_texture(blurred), np.ones(noise.shape, bool)))
+    return options[int(np.argmin(np.abs(np.array(survivals) - kept)))]
+
+
+def _survival(fine: np.ndarray, where: np.ndarray) -> float:
+    smooth = cv2.GaussianBlur(fine, (0, 0), 1.0)
+    return float(np.median(np.abs(smooth[where])) / max(np.median(np.abs(fine[where])), 1e-6))
