@@ -9,7 +9,7 @@ from openlpm.character.detect import DetectedFace
 from openlpm.character.topology import FACE_OVAL
 from openlpm.vision.selfie import person_probability
 
-_PLATE_SIDE = 384  # the plate is inpainted at this size: only slivers of it are ever seen
+_PLATE_SIDE = 384  # the plate is filled in at this size: it is smooth there anyway
 GRAIN_SIGMA = 2.0  # px: texture finer than this is the background's grain
 
 
@@ -46,16 +46,16 @@ def own_region(
 
 
 def clean_plate(rgb: np.ndarray, mask: np.ndarray, face_height: float) -> np.ndarray:
-    """The background with the person removed (inpainted), the original elsewhere."""
+    """The background with the person removed (filled from around it, with its grain), the
+    original elsewhere."""
     h, w = rgb.shape[:2]
     scale = min(1.0, _PLATE_SIDE / max(h, w))
     small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     halo = max(2, round(0.1 * face_height * scale))  # the edge's own colour bleed
     hole = cv2.resize(mask, small.shape[1::-1]) > 0.05
     hole = cv2.dilate(hole.astype(np.uint8), np.ones((2 * halo + 1,) * 2, np.uint8))
-    filled = cv2.inpaint(small, hole, max(3, halo), cv2.INPAINT_TELEA)
-    filled = cv2.GaussianBlur(filled, (0, 0), 1.5)
-    big = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    filled = push_pull_fill(small.astype(np.float32), hole == 0)
+    big = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
     keep = cv2.resize(hole.astype(np.float32), (w, h))
     around = cv2.dilate(keep, np.ones((2 * round(halo / scale) + 1,) * 2, np.uint8)) > keep
     ys, xs = np.nonzero(around)
@@ -64,6 +64,30 @@ def clean_plate(rgb: np.ndarray, mask: np.ndarray, face_height: float) -> np.nda
         big[box] += background_grain(rgb[box], around[box])
     keep = keep[..., None]
     return np.clip(big * keep + rgb * (1 - keep) + 0.5, 0, 255).astype(np.uint8)
+
+
+def push_pull_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32: ``image`` with the pixels not ``known`` filled from the known ones
+    around them, smoothly (push-pull: averaged down a pyramid until every cell has a known
+    share, then blended back up).
+
+    A fill reaching in from the hole's rim along straight lines (OpenCV's inpainting) drew
+    radial streaks across a large hole, which a tilted head uncovers; this one is the blur of
+    the surroundings, what an out-of-focus background looks like."""
+    weight = known.astype(np.float32)
+    colours, weights = [image * weight[..., None]], [weight]
+    while min(weights[-1].shape) > 2 and (weights[-1] < 1).any():
+        down_w = cv2.pyrDown(weights[-1])
+        down_c = cv2.pyrDown(colours[-1])
+        colours.append(down_c), weights.append(down_w)
+    # Pull: each level's known share, the coarser level's fill in the rest.
+    fill = colours[-1] / np.maximum(weights[-1], 1e-6)[..., None]
+    for c, wgt in zip(colours[-2::-1], weights[-2::-1], strict=True):
+        up = cv2.pyrUp(fill, dstsize=wgt.shape[::-1])
+        share = np.minimum(wgt * 4, 1.0)[..., None]  # a cell a quarter known is known enough
+        mean = c / np.maximum(wgt, 1e-6)[..., None]
+        fill = share * mean + (1 - share) * up
+    return np.where(known[..., None], image, fill)
 
 
 def background_grain(rgb: np.ndarray, around: np.ndarray) -> np.ndarray:
