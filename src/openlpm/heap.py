@@ -1,6 +1,6 @@
 """Giving freed heap memory back to the operating system, and keeping the heap compact.
 
-Building a rig allocates and frees a few hundred MB of temporaries (crops, masks, inpainting,
+Building a rig allocates and frees a few hundred MB of temporaries (crops, masks, the plate,
 model activations). glibc keeps most of what was freed in its heap, so a long-lived process
 (the web app) would go on holding it; ``malloc_trim`` returns it. glibc also gives each thread
 that allocates its own arena (up to 8 per core), each holding its own free memory: the web

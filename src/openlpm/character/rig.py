@@ -135,8 +135,8 @@ def _rig(
     region = own_region(rgb.shape[:2], face, [f for f in faces if f is not face])
     mask = person_mask(rgb, face.landmarks) * region
     say("painting the background plate, building the mesh")
-    # The plate is one OpenCV inpainting (it lets go of the GIL), the mesh numpy and the
-    # triangulation child: on two cores they overlap.
+    # The plate is whole-image OpenCV and numpy passes (they let go of the GIL), the mesh
+    # small numpy work and the triangulation child: on two cores they overlap.
     with ThreadPoolExecutor(1, thread_name_prefix="clean-plate") as pool:
         painting = pool.submit(clean_plate, rgb, mask, face.height)
         mesh = build_mesh(face.landmarks, mask, face.height, region, triangulator.triangles)

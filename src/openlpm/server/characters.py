@@ -49,7 +49,7 @@ def catalog(extra_image: Path | None = None) -> dict[str, Character]:
 class RigCache:
     """Rigs by image content, least recently used evicted; built one at a time on a worker thread.
 
-    Building a rig takes 1-2 s of CPU (face mesh, segmentation, plate inpainting): it must never
+    Building a rig takes 1-2 s of CPU (face mesh, segmentation, background plate): it must never
     run on the event loop, and two at once would only slow both down on a small machine.
     """
 
