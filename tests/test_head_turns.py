@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from scipy.spatial import Delaunay
@@ -73,6 +75,28 @@ def test_a_12_degree_tilt_tears_no_hair(name, request):
     renderer = request.getfixturevalue(name)
     squashed = {a: n for a in (-12, 12) if (n := squashed_person_triangles(renderer, headRoll=a))}
     assert not squashed, f"squashed triangles over the person at headRoll: {squashed}"
+
+
+def test_a_closeup_tilts_only_as_far_as_its_border_allows(astronaut_rig):
+    """A closeup whose hair reaches the image edge: a 15 degree tilt toward that edge squeezed
+    the side of the head against the fixed border (a cheek cut off by a straight line). The
+    renderer eases tilts into the room the portrait has: no triangle over the person is
+    squeezed, and the head still tilts the way it was asked, if less far."""
+    from openlpm.character import build_rig
+
+    closeup = np.ascontiguousarray(astronaut_rig.image[0:230, 140:360])
+    renderer = Renderer(build_rig(closeup), 256)
+    left, right = renderer.deformer.roll_room
+    assert 3 < left < 10 and right > 12  # the hair touches the top edge left of the crown
+    assert squashed_person_triangles(renderer, headRoll=-15) == 0
+    d = renderer.deformer
+    eyes = d.rest[[33, 263], :2] + d.displacement(MotionFrame.of(headRoll=-15))[[33, 263]]
+    tilt = np.degrees(np.arctan2(*(eyes[1] - eyes[0])[::-1]))
+    assert -left - 0.5 < tilt < -0.5 * left  # tilted toward the edge, within the room
+    small = d.displacement(MotionFrame.of(headRoll=-2))
+    plain = copy.copy(d)
+    plain.roll_room = (30.0, 30.0)
+    np.testing.assert_allclose(small, plain.displacement(MotionFrame.of(headRoll=-2)), atol=1e-4)
 
 
 @pytest.mark.parametrize("name", ["astro", "mona512"])

@@ -9,9 +9,10 @@ import numpy as np
 from openlpm.character.mesh import Mesh
 from openlpm.character.topology import CHIN, N_LANDMARKS
 from openlpm.motion.frame import MotionFrame
-from openlpm.motion.params import BLENDSHAPES, PARAM_INDEX
+from openlpm.motion.params import BLENDSHAPES, HEAD_LIMIT_DEG, PARAM_INDEX
 from openlpm.render.body import UpperBody
 from openlpm.render.face_frame import FaceFrame
+from openlpm.render.head_room import ease_tilt
 from openlpm.render.shapes import ShapeBuilder
 
 _N_SHAPES = len(BLENDSHAPES)
@@ -74,6 +75,8 @@ class Deformer:
         self.neck = np.float32([self.pivot[0], chin[1] + 0.1 * self.frame.height])
         self.head_weight = mesh.head_weight[:, None].astype(np.float32)
         self.body_weight = mesh.body_weight[:, None].astype(np.float32)
+        # How far the head may tilt each way (render/head_room.py; the caller measures it).
+        self.roll_room = (HEAD_LIMIT_DEG, HEAD_LIMIT_DEG)
         height = float(mesh.rest[:, 1].max() + 1)
         self.upper_body = UpperBody(
             mesh.rest[:, :2], mesh.body_weight, self.neck, self.frame.origin,
@@ -96,6 +99,8 @@ class Deformer:
         v = frame.vector
         disp = (self.shape_matrix @ jaw_response(v[:_N_SHAPES])).reshape(-1, 2) + self.rest_offset
         yaw, pitch, roll = v[_HEAD]
+        if roll:
+            roll = ease_tilt(float(roll), self.roll_room)
         if yaw or pitch or roll:
             posed = self.rest.copy()
             posed[:, :2] += disp

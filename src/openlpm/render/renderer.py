@@ -16,6 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from openlpm.character.mesh import Mesh
 from openlpm.character.rig import Rig
 from openlpm.character.topology import LEFT_EYE, RIGHT_EYE
 from openlpm.motion.frame import MotionFrame
@@ -23,6 +24,7 @@ from openlpm.motion.params import PARAM_INDEX
 from openlpm.render.deform import Deformer
 from openlpm.render.drawn_mouth import MouthPalette
 from openlpm.render.eyes import EyeLayer, EyePose
+from openlpm.render.head_room import tilt_room
 from openlpm.render.interior import InteriorSource
 from openlpm.render.mouth import MouthLayer, fill_open_mouth
 from openlpm.render.references import ReferenceTextures, interior_source, widest_open
@@ -64,6 +66,7 @@ class Renderer:
         lm = rig.face.landmarks * np.float32([sx, sy, (sx + sy) / 2])
         mesh = rig.mesh.scaled(sx, sy)
         self.deformer = Deformer(mesh, lm)
+        self.deformer.roll_room = tilt_room(self.deformer, _over_person(mesh, mask))
         parted = bool(self.deformer.rest_offset.any())
         opened = widest_open(rig.references)
         if interior is None and opened is not None:  # an open-mouth reference shows the inside
@@ -236,6 +239,14 @@ def _eye_pose(frame: MotionFrame, side: str) -> EyePose:
         look_up=float(v[i[f"eyeLookUp{side}"]]),
         look_down=float(v[i[f"eyeLookDown{side}"]]),
     )
+
+
+def _over_person(mesh: Mesh, mask: np.ndarray) -> np.ndarray:
+    """(T,) bool: the mesh triangles whose centre lies on the person (``mask`` > 0.05)."""
+    h, w = mask.shape
+    centre = np.round(mesh.rest[mesh.triangles, :2].mean(1)).astype(int)
+    x, y = np.clip(centre[:, 0], 0, w - 1), np.clip(centre[:, 1], 0, h - 1)
+    return mask[y, x] > 0.05
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
