@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from openlpm.character.mesh import Mesh
+from openlpm.character.mesh import GRID_CELLS, Mesh
 from openlpm.character.rig import Rig
 from openlpm.character.topology import LEFT_EYE, RIGHT_EYE
 from openlpm.motion.frame import MotionFrame
@@ -242,11 +242,15 @@ def _eye_pose(frame: MotionFrame, side: str) -> EyePose:
 
 
 def _over_person(mesh: Mesh, mask: np.ndarray) -> np.ndarray:
-    """(T,) bool: the mesh triangles whose centre lies on the person (``mask`` > 0.05)."""
+    """(T,) bool: the mesh triangles whose centre lies on the person (``mask`` > 0.05) or
+    within a grid cell of it: a fold in the background next to the hair drew the background
+    into the hair."""
     h, w = mask.shape
+    reach = 2 * round(max(h, w) / GRID_CELLS) + 1
+    near = cv2.dilate((mask > 0.05).astype(np.uint8), np.ones((reach, reach), np.uint8))
     centre = np.round(mesh.rest[mesh.triangles, :2].mean(1)).astype(int)
     x, y = np.clip(centre[:, 0], 0, w - 1), np.clip(centre[:, 1], 0, h - 1)
-    return mask[y, x] > 0.05
+    return near[y, x] > 0
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
