@@ -43,15 +43,17 @@ def turn(yaw_deg: float, pitch_deg: float) -> np.ndarray:
     """3x3 rotation for image axes (x right, y down, z away), signs as in motion/params.py."""
     y, p = np.radians([yaw_deg, pitch_deg])
     cy, sy, cp, sp = np.cos(y), np.sin(y), np.cos(p), np.sin(p)
-    yaw = np.array([[cy, 0, -sy], [0, 1, 0], [sy, 0, cy]])  # + moves the (near) nose to image right
-    pitch = np.array([[1, 0, 0], [0, cp, sp], [0, -sp, cp]])  # + moves the nose up: chin up
-    return (pitch @ yaw).astype(np.float32)
+    # pitch @ yaw written out (its other terms are exact zeros, so the entries are the same):
+    # the renderer turns the head every frame, and small numpy matrices cost more than the
+    # arithmetic. yaw: + moves the (near) nose to image right; pitch: + moves the nose up.
+    return np.array([[cy, 0, -sy], [sp * sy, cp, sp * cy], [cp * sy, -sp, cp * cy]], np.float32)
 
 
 def tilt(roll_deg: float) -> np.ndarray:
     """2x2 rotation in the image plane: + moves the crown to image right."""
     r = np.radians(roll_deg)
-    return np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]], np.float32)
+    c, s = np.cos(r), np.sin(r)
+    return np.array([[c, -s], [s, c]], np.float32)
 
 
 class Deformer:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from openlpm.character import topology as T
-from openlpm.character.mesh import smoothstep
+from openlpm.character.mesh import clip, smoothstep
 
 STYLES = ("photo", "cel", "mono")
 # Visible tooth widths from the middle outward, in mouth half-widths (incisors to premolars;
@@ -198,17 +198,18 @@ def paint_interior(
     gap = np.maximum(bottom - top, 1e-3)
     depth = (ys - top) / gap  # 0 at the upper lip, 1 at the lower
     across = np.abs(xs - o.centre) / max(o.half_width, 1.0)  # 0 in the middle, 1 at the corners
-    wide = smoothstep(0.12, 0.5, gap / max(o.half_width, 1.0))  # how far the mouth is open
+    open_share = gap / max(o.half_width, 1.0)
+    wide = smoothstep(0.12, 0.5, open_share)  # how far the mouth is open
     tone = _tone(palette.style)
 
     # Cavity: lit from the front; the throat shows deep in the middle of a wide opening, and the
     # cheeks shade the corners.
     throat = np.exp(-((across / 0.45) ** 2) - ((depth - 0.45) / 0.4) ** 2) * (0.35 + 0.65 * wide)
-    shade = np.clip(throat + 0.7 * smoothstep(0.55, 1.05, across), 0, 1)
+    shade = clip(throat + 0.7 * smoothstep(0.55, 1.05, across), 0, 1)
     img = _mix(palette.cavity, palette.throat, tone(shade))
     img *= (1 - 0.18 * smoothstep(0.85, 1.2, across))[..., None]
     # Light reaches into a wide opening; a narrow one is in shadow (and reads as parted lips).
-    img *= (0.45 + 0.55 * smoothstep(0.05, 0.4, gap / max(o.half_width, 1.0)))[..., None]
+    img *= (0.45 + 0.55 * smoothstep(0.05, 0.4, open_share))[..., None]
 
     img = _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone)
     if teeth:
@@ -220,7 +221,7 @@ def paint_interior(
         tone_colour = palette.wet_lip / max(float(palette.wet_lip @ luma), 1.0)
         grey = (img @ luma)[..., None]
         # The bright teeth keep no tint; the dark cavity and the mid-grey tongue take it.
-        light = smoothstep(0.3, 0.85, np.clip(grey / 255, 0, 1))
+        light = smoothstep(0.3, 0.85, clip(grey / 255, 0, 1))
         img = grey * (tone_colour + (1 - tone_colour) * light)
     return img.astype(np.float32)
 
@@ -234,7 +235,7 @@ def paint_lip_edge(
     top, bottom = o.top[None].astype(np.float32), o.bottom[None].astype(np.float32)
     band = max(0.6, 0.03 * o.half_width)
     edge = np.exp(-np.maximum(ys - top, 0) / band) + np.exp(-np.maximum(bottom - ys, 0) / band)
-    share = np.clip(edge, 0, 1) * np.asarray(strength, np.float32)
+    share = clip(edge, 0, 1) * np.asarray(strength, np.float32)
     return _mix(img, palette.wet_lip, _tone(palette.style)(share))
 
 
@@ -242,13 +243,14 @@ def _paint_tongue(img, palette, xs, ys, o, bottom, gap, tongue_out, tone):
     """A soft mound rising from the lower lip, lit on its top, with a faint middle groove."""
     height = (0.3 + 0.45 * tongue_out) * gap
     u = (xs - o.centre) / (0.7 * o.half_width)
-    profile = height * np.sqrt(np.clip(1 - u**2, 0, 1))  # the mound's height per column
+    round_top = clip(1 - u**2, 0, 1)
+    profile = height * np.sqrt(round_top)  # the mound's height per column
     rise = bottom - ys  # how far above the lower lip
-    inside = np.clip(profile - rise + 0.5, 0, 1)
-    v = np.clip(rise / np.maximum(height, 1e-3), 0, 1)
-    lit = 0.72 + 0.35 * v * np.clip(1 - u**2, 0, 1)
+    inside = clip(profile - rise + 0.5, 0, 1)
+    v = clip(rise / np.maximum(height, 1e-3), 0, 1)
+    lit = 0.72 + 0.35 * v * round_top
     groove = 1 - 0.12 * np.exp(-(((xs - o.centre) / max(0.06 * o.half_width, 0.7)) ** 2))
-    tongue = palette.tongue * tone(np.clip(lit * groove, 0, 1.2))[..., None]
+    tongue = palette.tongue * tone(clip(lit * groove, 0, 1.2))[..., None]
     return _mix(img, tongue, inside * (gap > 3))
 
 
@@ -262,23 +264,23 @@ def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile,
     gum_edge = top + (0.05 + 0.25 * wide) * tooth_h * (0.55 + 0.45 * centre_u) * wide
     edge = top + np.minimum(tooth_h, (0.4 + 0.45 * smile) * gap) + 0.25 * wide * tooth_h
     rounded = edge - 0.12 * tooth_h * (1 - centre_u) ** 2  # the biting edge rounds at each side
-    upper = np.clip(ys - gum_edge + 0.5, 0, 1) * np.clip(rounded - ys + 0.5, 0, 1)
-    gums = np.clip(ys - top + 0.5, 0, 1) * np.clip(gum_edge - ys + 0.5, 0, 1) * (wide > 0)
+    upper = clip(ys - gum_edge + 0.5, 0, 1) * clip(rounded - ys + 0.5, 0, 1)
+    gums = clip(ys - top + 0.5, 0, 1) * clip(gum_edge - ys + 0.5, 0, 1) * (wide > 0)
     fade = 1 - smoothstep(0.6, 1.0, across)  # teeth turn away into the dark of the cheeks
     lit = 1 - 0.3 * smoothstep(0.2, 0.9, across) - 0.08 * (1 - centre_u) ** 2
     lit = lit - 0.25 * np.exp(-np.maximum(ys - top, 0) / max(0.12 * tooth_h, 0.6))  # lip shadow
     gaps_between = 1 - 0.22 * seam_u
     light = np.maximum(smoothstep(0.05, 0.35, gap / o.half_width), smile)  # narrow: shadow
     lit = lit * (0.55 + 0.45 * light)
-    teeth = palette.teeth * tone(np.clip(lit * gaps_between, 0, 1))[..., None]
+    teeth = palette.teeth * tone(clip(lit * gaps_between, 0, 1))[..., None]
     img = _mix(img, palette.gums * (0.8 + 0.2 * fade)[..., None], gums * fade)
     img = _mix(img, teeth, upper * fade)
 
     low_h = np.minimum(0.45 * tooth_h, 0.2 * gap) * smoothstep(0.3, 0.55, gap / o.half_width)
     _, seam_l = _tooth_phase(xs - o.centre, o.half_width, _LOWER_TEETH)
-    lower = np.clip(ys - (bottom - low_h) + 0.5, 0, 1) * np.clip(bottom - ys + 0.5, 0, 1)
+    lower = clip(ys - (bottom - low_h) + 0.5, 0, 1) * clip(bottom - ys + 0.5, 0, 1)
     lower *= (low_h > 0.8) * (1 - smoothstep(0.4, 0.7, across))
-    lower_teeth = palette.teeth * tone(np.clip(0.8 * (1 - 0.2 * seam_l), 0, 1))[..., None]
+    lower_teeth = palette.teeth * tone(clip(0.8 * (1 - 0.2 * seam_l), 0, 1))[..., None]
     return _mix(img, lower_teeth, lower)
 
 
@@ -287,9 +289,9 @@ def _tooth_phase(dx: np.ndarray, half: float, widths: tuple[float, ...]):
     is 1 on the boundary between two teeth (a soft line under a pixel wide)."""
     bounds = np.concatenate([[0.0], np.cumsum(widths)]) * half
     d = np.abs(dx)
-    k = np.clip(np.searchsorted(bounds, d) - 1, 0, len(widths) - 1)
+    k = clip(np.searchsorted(bounds, d) - 1, 0, len(widths) - 1)
     lo, hi = bounds[k], bounds[k + 1]
-    phase = np.clip((d - lo) / np.maximum(hi - lo, 1e-3), 0, 1)
+    phase = clip((d - lo) / np.maximum(hi - lo, 1e-3), 0, 1)
     centre = 1 - np.abs(2 * phase - 1)
     to_seam = np.minimum(d - lo, hi - d)
     seam = np.exp(-((to_seam / 0.45) ** 2)) * (d < bounds[-1]) * (d > 0.5)

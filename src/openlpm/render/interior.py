@@ -167,31 +167,33 @@ def lip_curves(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
     One set of array operations for all K (the mouth layer draws both lips every frame)."""
     order = np.argsort(points[..., 0], axis=1, kind="stable")
-    rows = np.arange(len(points))[:, None]
-    px = points[rows, order, 0].astype(np.float64)
-    py = points[rows, order, 1].astype(np.float64)
+    knots = points[np.arange(len(points))[:, None], order].astype(np.float64)  # (K, N, 2)
+    px, py = knots[..., 0], knots[..., 1]  # views: the smoothing below writes into py
     if py.shape[1] >= 3:  # a light [1 4 1] smoothing rounds the kinks a deformed mesh leaves
-        inner = (py[:, :-2] + 4 * py[:, 1:-1] + py[:, 2:]) / 6
-        py = np.concatenate([py[:, :1], inner, py[:, -1:]], axis=1)
-    if py.shape[1] < 2 or (np.diff(px, axis=1) <= 1e-6).any():  # coincident points: one by one
-        return np.stack([_one_lip_curve(x, y, xs) for x, y in zip(px, py, strict=True)])
-    return _monotone_cubic(px, py, xs)
-
-
-def _monotone_cubic(px: np.ndarray, py: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Rows of sorted knots (K, N), N >= 2, x strictly increasing -> (K, len(xs))."""
+        py[:, 1:-1] = (py[:, :-2] + 4 * py[:, 1:-1] + py[:, 2:]) / 6
     h = np.diff(px, axis=1)
+    if py.shape[1] < 2 or (h <= 1e-6).any():  # coincident points: one by one
+        return np.stack([_one_lip_curve(x, y, xs) for x, y in zip(px, py, strict=True)])
+    return _monotone_cubic(px, py, xs, h)
+
+
+def _monotone_cubic(
+    px: np.ndarray, py: np.ndarray, xs: np.ndarray, h: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows of sorted knots (K, N), N >= 2, x strictly increasing -> (K, len(xs)).
+    ``h``: np.diff(px, axis=1) when the caller has it."""
+    h = np.diff(px, axis=1) if h is None else h
     delta = np.diff(py, axis=1) / h
-    slope = np.zeros_like(py)
+    slope = np.empty_like(py)
     inner = delta[:, :-1] * delta[:, 1:] > 0  # a local extremum gets a flat tangent
     w1, w2 = 2 * h[:, 1:] + h[:, :-1], h[:, 1:] + 2 * h[:, :-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         harmonic = (w1 + w2) / (w1 / delta[:, :-1] + w2 / delta[:, 1:])
     slope[:, 1:-1] = np.where(inner, harmonic, 0.0)
     slope[:, 0], slope[:, -1] = delta[:, 0], delta[:, -1]
-    x = np.clip(np.asarray(xs, np.float64)[None], px[:, :1], px[:, -1:])
-    # The segment of each column: how many of the (sorted) points lie at or left of it.
-    k = np.minimum((x[..., None] >= px[:, None, 1:-1]).sum(-1), px.shape[1] - 2)
+    x = np.minimum(np.maximum(np.asarray(xs, np.float64)[None], px[:, :1]), px[:, -1:])
+    # The segment of each column: how many of the inner (sorted) points lie at or left of it.
+    k = (x[..., None] >= px[:, None, 1:-1]).sum(-1)
     return _hermite(x, k, px, py, h, slope)
 
 
@@ -200,7 +202,8 @@ def _hermite(x, k, px, py, h, slope) -> np.ndarray:
     rows = np.arange(len(k))[:, None]
     hk = h[rows, k]
     t = (x - px[rows, k]) / hk
-    t2, t3 = t * t, t * t * t
+    t2 = t * t
+    t3 = t2 * t
     return (
         (2 * t3 - 3 * t2 + 1) * py[rows, k]
         + (t3 - 2 * t2 + t) * hk * slope[rows, k]

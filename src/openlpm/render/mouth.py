@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from openlpm.character import topology as T
+from openlpm.character.mesh import clip
 from openlpm.motion.frame import MotionFrame
 from openlpm.motion.params import BLENDSHAPES
 from openlpm.render.deform import Deformer
@@ -104,7 +105,7 @@ class MouthLayer:
         interior = paint_lip_edge(self.palette, opening, interior, self._edge(opening, own))
         roi = frame[y0:y1, x0:x1].astype(np.float32)
         alpha = inside[..., None]
-        frame[y0:y1, x0:x1] = np.clip(roi + (interior - roi) * alpha + 0.5, 0, 255).astype(np.uint8)
+        frame[y0:y1, x0:x1] = clip(roi + (interior - roi) * alpha + 0.5, 0, 255).astype(np.uint8)
 
     @staticmethod
     def _edge(opening: Opening, own: bool) -> float | np.ndarray:
@@ -115,7 +116,7 @@ class MouthLayer:
         if not own:
             return DRAWN_LIP_EDGE
         gap = (opening.bottom - opening.top) / max(opening.half_width, 1.0)
-        t = np.clip((gap - _NARROW) / (_WIDE - _NARROW), 0, 1)
+        t = clip((gap - _NARROW) / (_WIDE - _NARROW), 0, 1)
         return DRAWN_LIP_EDGE + (OWN_TEETH_LIP_EDGE - DRAWN_LIP_EDGE) * t * t * (3 - 2 * t)
 
 
@@ -177,10 +178,13 @@ class _Texture:
         # float32 offsets: numpy 2 widens float32 + an int64 scalar to float64, which remap refuses
         gx = np.arange(cols, dtype=np.float32)[None] + np.float32(origin[0] - self.x0)
         gy = np.arange(rows, dtype=np.float32)[:, None] + np.float32(origin[1] - self.y0)
-        gx, gy = np.broadcast_to(gx, (rows, cols)), np.broadcast_to(gy, (rows, cols))
+        map_x, map_y = np.empty((rows, cols), np.float32), np.empty((rows, cols), np.float32)
         for layer, shift in zip(self.layers, (lower - self.lower_shift, upper), strict=True):
+            # Each map in one broadcasting subtraction (no broadcast_to views to build).
+            np.subtract(gx, np.float32(shift[0]), out=map_x)
+            np.subtract(gy, np.float32(shift[1]), out=map_y)
             sample = cv2.remap(
-                layer, gx - np.float32(shift[0]), gy - np.float32(shift[1]), cv2.INTER_LINEAR,
+                layer, map_x, map_y, cv2.INTER_LINEAR,
                 borderMode=cv2.BORDER_CONSTANT, borderValue=0,
             )  # fmt: skip
             img = img * (1 - sample[..., 3:]) + sample[..., :3]
@@ -193,7 +197,7 @@ def _coverage(top: np.ndarray, bottom: np.ndarray, rows: int) -> np.ndarray:
     ys = np.arange(rows, dtype=np.float32)[:, None]
     lo = np.maximum(ys - 0.5, top[None].astype(np.float32))
     hi = np.minimum(ys + 0.5, bottom[None].astype(np.float32))
-    cover = np.clip(hi - lo, 0, 1)
+    cover = clip(hi - lo, 0, 1)
     return cv2.filter2D(cover, -1, np.float32([[0.25, 0.5, 0.25]]), borderType=cv2.BORDER_CONSTANT)
 
 

@@ -221,10 +221,13 @@ class Renderer:
         plate_weight = cv2.multiply(cv2.bitwise_not(alpha), moved, scale=1 / 255)
         person_weight = cv2.cvtColor(cv2.bitwise_not(plate_weight), cv2.COLOR_GRAY2RGB)
         plate_weight = cv2.cvtColor(plate_weight, cv2.COLOR_GRAY2RGB)
-        rgb = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
-        person = cv2.multiply(rgb, person_weight, scale=1 / 255)
-        plate = cv2.multiply(self.plate[y0:y1, x0:x1], plate_weight, scale=1 / 255)
-        cv2.add(person, plate, dst=out)
+        # In place wherever OpenCV allows it: two fewer frame-sized temporaries to write and
+        # read back (the same sums).
+        cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB, dst=out)
+        cv2.multiply(out, person_weight, dst=out, scale=1 / 255)
+        plate = self.plate[y0:y1, x0:x1]
+        cv2.multiply(plate, plate_weight, dst=plate_weight, scale=1 / 255)
+        cv2.add(out, plate_weight, dst=out)
 
 
 def _eye_pose(frame: MotionFrame, side: str) -> EyePose:

@@ -9,6 +9,7 @@ field is not smooth, the lip seam as the mouth opens, is covered by the mouth-in
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -31,9 +32,10 @@ class CoarseField:
     dx: np.ndarray  # (ch, cw) float32
     dy: np.ndarray
 
-    @property
+    @functools.cached_property
     def magnitude(self) -> np.ndarray:
-        """Largest of |dx|, |dy| per sample."""
+        """Largest of |dx|, |dy| per sample (computed once: the active box and the
+        compositing both read it)."""
         return np.maximum(np.abs(self.dx), np.abs(self.dy))
 
 
