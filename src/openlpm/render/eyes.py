@@ -36,6 +36,7 @@ _REACH = 0.15  # the farthest the visible eye extends a lid contour, in eye widt
 # whole eye, as dark lashes over a dark iris look like the iris.
 _LID_SPAN = (1.0, 0.4)  # upper, lower
 _SHUT_EDGE = 0.05  # eye widths of each lid's edge rows left out where a shut lid meets the other
+_EDGE_TAPER = 0.1  # eye widths of opening under which fewer of those rows are left out
 _EYE_COLOUR = 24.0  # RGB distance to the nearest colour of the opening that still counts as eye
 _MIN_LID_SHIFT = 2  # pixels: a lid found a pixel beyond its landmarks is where they say
 # A lit lid (the bare strip between the crease and the lashes, near white on a photo under top
@@ -57,10 +58,14 @@ _LID_BAND = 0.3
 _LID_PERCENTILE = 0.65
 _LID_FADE = 0.18
 _SEAM = 0.8  # share of the lid's darkest edge drawn where shut lids meet
-_PLATE_SHARE = 0.6  # how far the unfolded lid goes from its stretched skin to the smooth plate
-_LID_CHEEK = 0.8  # how far a shut lid's colour goes from the skin above the eye to the cheek's
+_LID_CHEEK = 0.5  # how far a shut lid's colour goes from the skin above the eye to the cheek's
 _FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
-_MEMBRANE_STEPS = 60
+# The lid coming down is the skin just above where it rested (its top row, smoothed along the
+# lid) shading into the lid's own tone over its upper part: this share of its height, at most
+# this many eye widths.
+_TOP_SHARE = 0.4
+_TOP_REACH = 0.15
+_TOP_BLUR = 0.04  # eye widths: the top row's colour smoothed along the lid
 _LUM = np.float32([0.299, 0.587, 0.114])
 _TEXTURE_BLUR = 0.04  # the unfolded lid keeps the stretched skin's detail finer than this
 _TEXTURE_LIMIT = 2.5  # and no stronger than this many times the skin's grain
@@ -105,7 +110,14 @@ class EyeLayer:
         u, low = visible_opening(
             roi, self.u - self.y0, self.l - self.y0, centre, iris_r, self.width
         )
-        self.u, self.l = u + self.y0, low + self.y0
+        # Past the corners the shifts fade out: a lid found beyond its landmarks there is the
+        # eye's visible end, and a shift held to the box's side painted the lid to it (a
+        # rectangle's edge beside a shut eye).
+        corners = np.sort(lm[[eye.inner, eye.outer], 0])
+        beyond = np.maximum(corners[0] - xs, xs - corners[1])
+        taper = np.clip(1 - beyond / max(1.0, _REACH * ew), 0, 1)
+        self.u = self.u + (u + self.y0 - self.u) * taper
+        self.l = self.l + (low + self.y0 - self.l) * taper
         opening = self._opening_mask(self.u, self.l)
         self.lash = lash_band(roi, self.u - self.y0, self.width)
         self.lid_line, self.line_under = lid_line(
@@ -113,8 +125,8 @@ class EyeLayer:
         )
         self.lid_tone = _skin_below(roi, self.l - self.y0, self.width)
         self.grain = grain_level(roi, self.l - self.y0, self.width)
-        self.plate, self._plate_rows = self._shut_plate()
         self.seam = _lid_line_colour(roi, self.u - self.y0)
+        self.lid_colour = self._lid_colour()
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
         # Looking ahead, the eye as the image shows it: the split's seams (a rim of a large
@@ -156,10 +168,9 @@ class EyeLayer:
         close, u2, l2 = self._lid_lines(pose)
         skin = self._moved_skin(close, u2, l2)
         if (u2 > self.u).any():
-            start, end = self._unfolding(close, u2)
-            skin = self._unfold(skin, start, end, self._lid(close, start, end))
-        if self.lid_tone is not None and (u2 > self.u).any():
-            skin = self._lid_skin(skin, u2)
+            skin = self._cover(skin, close, u2)
+            if self.lid_tone is not None:
+                skin = self._lid_skin(skin, u2)
         if close > 0:
             skin = self._shut_line(skin, close, u2)
         cover = self._opening_mask(u2, l2)
@@ -175,7 +186,9 @@ class EyeLayer:
         shut eye with no line where the lids meet is a smooth patch to the tracker (the Mona
         Lisa's), not a shut eye."""
         ys, open_rows = self.ys, (self.l - self.u)[None]
-        line = np.clip(1 - np.abs(ys - (u2[None] - 0.5)), 0, 1) * np.clip(open_rows - 1, 0, 1)
+        half = 0.5 if self.lash >= _LASH_DISTINCT else 1.0  # a soft lid's line drawn wider
+        line = np.clip(half + 0.5 - np.abs(ys - (u2[None] - 0.5)), 0, 1)
+        line = line * np.clip(open_rows - 1, 0, 1)
         weight = (_SEAM * close * close * line)[..., None].astype(np.float32)
         return skin + (self.seam[None] - skin) * weight
 
@@ -209,76 +222,71 @@ class EyeLayer:
             skin[rows] = upper + (lower - upper) * t
         return skin
 
-    def _unfolding(self, close: float, u2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(start, end) rows per column of the unfolded lid for this closure and upper lid:
-        from a little above where the carried band rested (the fold's shadow smooths out as
-        the lid unfolds, more the further it came down) to where the band's top is now."""
-        band, fade = self._margin(), max(1.0, _LID_FADE * self.width)
-        top = self.u - close * self._edge() - band
-        end = u2 - band
-        return top - fade * np.clip((end - top) / fade, 0, 1), end
-
-    def _edge(self) -> float:
-        """Rows above the lid line where the carried band ends when shut: a little above it
-        (the eye's last rows are not the lid's), or under it where a soft lid's dark line lies
-        under its landmarks (with distinct lashes, what lies under them is the eye's shadow)."""
+    def _edge(self) -> np.ndarray:
+        """Rows above the lid line, per column, where the carried band ends when shut: a
+        little above it (the eye's last rows are not the lid's), or under it where a soft
+        lid's dark line lies under its landmarks (with distinct lashes, what lies under them
+        is the eye's shadow). None toward the corners and past them, where the eye has no
+        rows to hide: shifted there, the skin beside the eye broke along a line."""
         if self.line_under and self.lash < _LASH_DISTINCT:
-            return -self.line_under
-        return _SHUT_EDGE * self.width
+            edge = -self.line_under
+        else:
+            edge = _SHUT_EDGE * self.width
+        return edge * np.clip((self.l - self.u) / max(1.0, _EDGE_TAPER * self.width), 0, 1)
 
     def _margin(self) -> float:
         """Rows above the lid line that travel down with it: the lash band, or the lid's dark
         edge where no distinct lash band shows (a soft lid still closes on a line)."""
         return max(self.lash, self.lid_line, 1.0)
 
-    def _lid(self, close: float, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """The unfolded lid's pixels for the lid unfolded from ``start`` to ``end``: the skin
-        between its top (feather included) and the carried band stretched over it (the lid's
-        own skin, texture and lashes' shadow), half way to the shut lid's smooth plate (which
-        takes out the crease and a lit strip that, stretched, drew a second lid or an eye's
-        white). Only this band stretches: stretched from the box's top, the brow and the crease
-        followed the lid down."""
-        top = (self.u - close * self._edge() - self._margin())[None]
-        s0 = (start - self._feather())[None]
-        src = s0 + (self.ys - s0) * ((top - s0) / np.maximum(end[None] - s0, 1e-3))
-        stretched = self._skin_rows(np.minimum(src, top) - self.y0)
-        return stretched + (self.plate - stretched) * _PLATE_SHARE
-
-    def _unfold(
-        self, skin: np.ndarray, start: np.ndarray, end: np.ndarray, lid: np.ndarray
-    ) -> np.ndarray:
-        """``skin`` with the unfolded ``lid`` painted from ``start`` to ``end`` (rows per
-        column) where the lid has come down so far, feathered into the skin above over
-        :data:`_FEATHER` eye widths (a hard edge with the skin cut the crease and the lashes
-        above it in an arc)."""
-        ys = self.ys
-        plate_start, plate_end = self._plate_rows
-        grown = np.clip((end - start) / (plate_end - plate_start).clip(1e-3), 0, 1)[None]
-        feather = np.clip((ys - start[None]) / self._feather() + 1, 0, 1)
-        weight = feather * feather * (3 - 2 * feather) * np.sqrt(grown)
-        weight = weight * np.clip(end[None] - ys + 0.5, 0, 1)
+    def _cover(self, skin: np.ndarray, close: float, u2: np.ndarray) -> np.ndarray:
+        """``skin`` with the lid that came down to ``u2`` painted over the eye: between where
+        the carried band rested (the skin above it stays put) and where its top is now, the
+        lid's own skin (:meth:`_lid_fill`), opaque at every closure (a lid blended in by how
+        far it came showed the iris through a half shut one), feathered into the skin above
+        it. Nothing is stretched: stretched, the crease and the brow followed the lid down,
+        and the crease over the shut lashes read as an open eye."""
+        rest = self.u - close * self._edge() - self._margin()
+        end = u2 - self._margin()
+        # The fold's shadow above the lid smooths out as the lid unfolds, more the further it
+        # came down: kept, the dark rows above a lighter lid drew an almond, an open eye to a
+        # tracker.
+        fade = max(1.0, _LID_FADE * self.width)
+        top = rest - fade * np.clip((end - rest) / fade, 0, 1)
+        gap = end - top
+        if gap.max() <= 0:
+            return skin
+        ys, feather = self.ys, self._feather()
+        inside = (ys >= top[None]) & (ys < end[None])
+        fade = np.clip((ys - top[None]) / feather + 1, 0, 1)
+        fade = fade * fade * (3 - 2 * fade) * np.clip(gap / feather, 0, 1)[None]
+        weight = np.where(inside, 1.0, fade) * np.clip(end[None] - ys + 0.5, 0, 1)
+        lid = self._lid_fill(top, end) + self._lid_texture(top, end)
         return skin + (lid - skin) * weight[..., None].astype(np.float32)
+
+    def _lid_fill(self, top: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """(h, w, 3) float32: the lid's skin from ``top`` to ``end`` (rows per column): the
+        skin just above ``top`` at the top, shading into the lid's own tone over the lid's
+        upper part. Continuous with the skin above and smooth along the lid: no outline, no
+        patch."""
+        above = self._row_colour(top - 1.5)
+        sigma = max(1.0, _TOP_BLUR * self.width)
+        above = cv2.GaussianBlur(above[None], (0, 0), sigmaX=sigma, sigmaY=0.1,
+                                 borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
+        span = np.clip(_TOP_SHARE * (end - top), 1.0, _TOP_REACH * self.width)[None]
+        t = np.clip((self.ys - top[None]) / span, 0, 1)
+        keep = (1 - t * t * (3 - 2 * t))[..., None].astype(np.float32)
+        tone = self.lid_colour[None]
+        return tone + (above[None] - tone) * keep
+
+    def _row_colour(self, rows: np.ndarray) -> np.ndarray:
+        """(w, 3) float32: the eye box's image at the row ``rows`` (absolute) of each column."""
+        src = (np.asarray(rows, np.float32) - self.y0)[None]
+        return cv2.remap(self.skin, self.xs_map[:1], src, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)[0]  # fmt: skip
 
     def _feather(self) -> float:
         return max(1.0, _FEATHER * self.width)
-
-    def _shut_plate(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        """The box as the shut eye shows it, with the unfolded lid a smooth membrane over
-        everything around it (the skin above, the eye's corners, the lid's edge carried down
-        below it) with the skin's own texture; and the lid's (start, end) rows in it. Continuous
-        with its surround on every side, the lid shows no outline for the tracker to take for
-        an open eye, and it follows the light around the eye (a socket's shadow, a lit lid)."""
-        close, u2, l2 = self._lid_lines(EyePose(blink=1.0))
-        skin = self._moved_skin(close, u2, l2)
-        start, end = self._unfolding(close, u2)
-        unknown = (self.ys >= start[None] - self._feather()) & (self.ys < end[None])
-        # Under it, the lid's own colour, not the lashes': the membrane meets the skin there.
-        cols = np.nonzero(unknown.any(0))[0]
-        below = np.minimum(np.ceil(end[cols] - self.y0).astype(int), len(self.ys) - 1)
-        skin[below, cols] = self._lid_colour()[cols]
-        texture = self._lid_texture(start - self._feather(), end)
-        plate = _membrane(skin, unknown) + texture * unknown[..., None]
-        return plate.astype(np.float32), (start, end)
 
     def _lid_texture(self, top: np.ndarray, end: np.ndarray) -> np.ndarray:
         """(h, w, 1) float32: fine detail for the unfolded lid from ``top`` down: the skin's
@@ -353,32 +361,6 @@ class EyeLayer:
         )
         alpha = iris[..., 3:4]
         return self.eyeball * (1 - alpha) + iris[..., :3] * alpha
-
-
-def _membrane(image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
-    """``image`` (h, w, 3) float32 with the pixels under ``unknown`` replaced by the smooth
-    (harmonic) fill of what surrounds them: Jacobi steps toward the mean of the four
-    neighbours, started from each column's straight line between its known rows refined by
-    the same fill at half the size (so that the few steps settle the whole patch, not only
-    its edges: an unsettled fill kept a seam with the skin beside it)."""
-    out = image.astype(np.float32).copy()
-    h, w = unknown.shape
-    for x in np.nonzero(unknown.any(0))[0]:
-        rows = np.nonzero(unknown[:, x])[0]
-        a, b = max(rows[0] - 1, 0), min(rows[-1] + 1, h - 1)
-        t = ((rows - a) / max(b - a, 1))[:, None]
-        out[rows, x] = out[a, x] + (out[b, x] - out[a, x]) * t
-    if min(h, w) >= 16 and unknown.sum() > 64:
-        half = (w // 2, h // 2)
-        small = cv2.resize(out, half, interpolation=cv2.INTER_AREA)
-        small_unknown = cv2.resize(unknown.astype(np.float32), half, cv2.INTER_AREA) > 0
-        guess = cv2.resize(_membrane(small, small_unknown), (w, h), interpolation=cv2.INTER_LINEAR)
-        out[unknown] = guess[unknown]
-    cross = np.float32([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]])
-    where = unknown[..., None]
-    for _ in range(_MEMBRANE_STEPS):
-        out = np.where(where, cv2.filter2D(out, -1, cross, borderType=cv2.BORDER_REPLICATE), out)
-    return out
 
 
 def grain_level(roi: np.ndarray, lower: np.ndarray, width: float) -> float:
