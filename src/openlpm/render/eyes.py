@@ -58,6 +58,7 @@ _LID_BAND = 0.3
 _LID_PERCENTILE = 0.65
 _LID_FADE = 0.18
 _SEAM = 0.8  # share of the lid's darkest edge drawn where shut lids meet
+_SEAM_DARKER = 0.8  # that edge is at most this bright relative to the lid's skin
 _LID_CHEEK = 0.5  # how far a shut lid's colour goes from the skin above the eye to the cheek's
 _FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
 # The lid coming down is the skin just above where it rested (its top row, smoothed along the
@@ -125,8 +126,16 @@ class EyeLayer:
         )
         self.lid_tone = _skin_below(roi, self.l - self.y0, self.width)
         self.grain = grain_level(roi, self.l - self.y0, self.width)
+        grey = roi @ _LUM
+        detail = grey - cv2.GaussianBlur(grey, (0, 0), max(1.0, _TEXTURE_BLUR * self.width))
+        limit = _TEXTURE_LIMIT * self.grain
+        self._detail = np.clip(detail, -limit, limit).astype(np.float32)
         self.seam = _lid_line_colour(roi, self.u - self.y0)
         self.lid_colour = self._lid_colour()
+        # The line where shut lids meet is darker than the lid, whatever lies about the lid
+        # line (a lit lid over the eye's white has no dark row there).
+        darker = np.minimum(1.0, _SEAM_DARKER * (self.lid_colour @ _LUM) / (self.seam @ _LUM + 1))
+        self.seam = self.seam * darker[:, None]
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
         # Looking ahead, the eye as the image shows it: the split's seams (a rim of a large
@@ -256,16 +265,24 @@ class EyeLayer:
         gap = end - top
         if gap.max() <= 0:
             return skin
-        ys, feather = self.ys, self._feather()
+        feather = self._feather()
+        # Only the rows the lid reaches are worked on.
+        r0 = max(0, int(np.floor((top - feather).min())) - self.y0)
+        r1 = min(len(self.ys), int(np.ceil(end.max())) + 1 - self.y0)
+        if r1 <= r0:
+            return skin
+        rows = slice(r0, r1)
+        ys = self.ys[rows]
         inside = (ys >= top[None]) & (ys < end[None])
         fade = np.clip((ys - top[None]) / feather + 1, 0, 1)
         fade = fade * fade * (3 - 2 * fade) * np.clip(gap / feather, 0, 1)[None]
         weight = np.where(inside, 1.0, fade) * np.clip(end[None] - ys + 0.5, 0, 1)
-        lid = self._lid_fill(top, end) + self._lid_texture(top, end)
-        return skin + (lid - skin) * weight[..., None].astype(np.float32)
+        lid = self._lid_fill(top, end, rows) + self._lid_texture(top, rows)
+        skin[rows] += (lid - skin[rows]) * weight[..., None].astype(np.float32)
+        return skin
 
-    def _lid_fill(self, top: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """(h, w, 3) float32: the lid's skin from ``top`` to ``end`` (rows per column): the
+    def _lid_fill(self, top: np.ndarray, end: np.ndarray, rows: slice) -> np.ndarray:
+        """(rows, w, 3) float32: the lid's skin from ``top`` to ``end`` (rows per column): the
         skin just above ``top`` at the top, shading into the lid's own tone over the lid's
         upper part. Continuous with the skin above and smooth along the lid: no outline, no
         patch."""
@@ -274,7 +291,7 @@ class EyeLayer:
         above = cv2.GaussianBlur(above[None], (0, 0), sigmaX=sigma, sigmaY=0.1,
                                  borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
         span = np.clip(_TOP_SHARE * (end - top), 1.0, _TOP_REACH * self.width)[None]
-        t = np.clip((self.ys - top[None]) / span, 0, 1)
+        t = np.clip((self.ys[rows] - top[None]) / span, 0, 1)
         keep = (1 - t * t * (3 - 2 * t))[..., None].astype(np.float32)
         tone = self.lid_colour[None]
         return tone + (above[None] - tone) * keep
@@ -288,19 +305,18 @@ class EyeLayer:
     def _feather(self) -> float:
         return max(1.0, _FEATHER * self.width)
 
-    def _lid_texture(self, top: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """(h, w, 1) float32: fine detail for the unfolded lid from ``top`` down: the skin's
+    def _lid_texture(self, top: np.ndarray, rows: slice) -> np.ndarray:
+        """(rows, w, 1) float32: fine detail for the unfolded lid from ``top`` down: the skin's
         own, from the cheek under the eye (folded back and forth over the lid's height, so it
         repeats without a seam), finer than :data:`_TEXTURE_BLUR` eye widths and no stronger
         than a few times the skin's grain (a line there is a fold of the cheek, not texture).
         Stretching the skin above down over the lid drew vertical streaks."""
         band = max(2.0, (_CHEEK[1] - _CHEEK[0]) * self.width)
-        t = np.mod(self.ys - top[None], 2 * band)
+        t = np.mod(self.ys[rows] - top[None], 2 * band)
         src = self.l[None] + _CHEEK[0] * self.width + np.minimum(t, 2 * band - t)
-        grey = self._skin_rows(src - self.y0) @ _LUM
-        detail = grey - cv2.GaussianBlur(grey, (0, 0), max(1.0, _TEXTURE_BLUR * self.width))
-        limit = _TEXTURE_LIMIT * self.grain
-        return np.clip(detail, -limit, limit)[..., None].astype(np.float32)
+        detail = cv2.remap(self._detail, self.xs_map[rows], (src - self.y0).astype(np.float32),
+                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        return detail[..., None]
 
     def _lid_colour(self) -> np.ndarray:
         """(roi_w, 3) float32: a shut lid's colour over the eyeball, per column: half way
