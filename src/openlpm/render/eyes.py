@@ -59,7 +59,14 @@ _LID_PERCENTILE = 0.65
 _LID_FADE = 0.18
 _SEAM = 0.8  # share of the lid's darkest edge drawn where shut lids meet
 _SEAM_DARKER = 0.8  # that edge is at most this bright relative to the lid's skin
-_LID_CHEEK = 0.5  # how far a shut lid's colour goes from the skin above the eye to the cheek's
+# The shut lid's tone: the lighter skin between the lid and the brow (this high a percentile of
+# this band above the lid, in eye widths: not the crease, the lashes or a shadow on the lid),
+# _LID_CHEEK of the way to the skin under the eye.
+_TONE_BAND = 0.4
+_TONE_PERCENTILE = 0.8
+_LID_CHEEK = 0.25  # how far a shut lid's colour goes from the skin above the eye to the cheek's
+_BROW_ROOM = 0.4  # share of the way from the lid's edge to the brow the fold's shadow fades
+_TONE_GAP = 0.25  # eye widths of lid come down under which it keeps the colour above it
 _FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
 # The lid coming down is the skin just above where it rested (its top row, smoothed along the
 # lid) shading into the lid's own tone over its upper part: this share of its height, at most
@@ -100,6 +107,7 @@ class EyeLayer:
         xs = np.arange(self.x0, self.x1, dtype=np.float64)
         self.u = _curve(upper, xs)  # upper lid y per column (absolute pixels)
         self.l = np.maximum(_curve(lower, xs), self.u)
+        self.brow = _curve(lm[list(eye.brow_lower)], xs)  # the brow's lower edge per column
         ys = np.arange(self.y0, self.y1, dtype=np.float32)[:, None]
         self.ys = ys
         self.xs_map = np.broadcast_to(
@@ -260,8 +268,11 @@ class EyeLayer:
         # The fold's shadow above the lid smooths out as the lid unfolds, more the further it
         # came down: kept, the dark rows above a lighter lid drew an almond, an open eye to a
         # tracker.
+        # No further than part way to the brow (on a small face the fade reached into the
+        # brow and smeared it down over the lid).
         fade = max(1.0, _LID_FADE * self.width)
-        top = rest - fade * np.clip((end - rest) / fade, 0, 1)
+        room = np.clip(_BROW_ROOM * (rest - self.brow), 0, fade)
+        top = rest - room * np.clip((end - rest) / fade, 0, 1)
         gap = end - top
         if gap.max() <= 0:
             return skin
@@ -277,11 +288,28 @@ class EyeLayer:
         fade = np.clip((ys - top[None]) / feather + 1, 0, 1)
         fade = fade * fade * (3 - 2 * fade) * np.clip(gap / feather, 0, 1)[None]
         weight = np.where(inside, 1.0, fade) * np.clip(end[None] - ys + 0.5, 0, 1)
-        lid = self._lid_fill(top, end, rows) + self._lid_texture(top, rows)
+        # Toward the corners, where little of the lid comes down, it fades in over what was
+        # above the eye (never over the eye): it ended there with a straight edge.
+        grown = self._grown(end - rest)
+        weight = np.where(ys < self.u[None] - 1, weight * grown[None], weight)
+        lid = self._lid_fill(top, end, rows, grown) + self._lid_texture(top, rows)
         skin[rows] += (lid - skin[rows]) * weight[..., None].astype(np.float32)
         return skin
 
-    def _lid_fill(self, top: np.ndarray, end: np.ndarray, rows: slice) -> np.ndarray:
+    def _grown(self, gap: np.ndarray) -> np.ndarray:
+        """(w,) how far the lid of height ``gap`` per column has come down, 0-1: full from
+        :data:`_TONE_GAP` eye widths, and no more than its neighbours' (smooth at the
+        corners, where the opening ends within a pixel or two)."""
+        gap = gap.astype(np.float32)
+        sigma = max(1.0, _TONE_GAP * self.width / 2)
+        spread = cv2.GaussianBlur(gap[None], (0, 0), sigmaX=sigma, sigmaY=0.1,
+                                  borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
+        grown = np.clip(np.minimum(gap, spread) / max(1.0, _TONE_GAP * self.width), 0, 1)
+        return grown * grown * (3 - 2 * grown)
+
+    def _lid_fill(
+        self, top: np.ndarray, end: np.ndarray, rows: slice, grown: np.ndarray
+    ) -> np.ndarray:
         """(rows, w, 3) float32: the lid's skin from ``top`` to ``end`` (rows per column): the
         skin just above ``top`` at the top, shading into the lid's own tone over the lid's
         upper part. Continuous with the skin above and smooth along the lid: no outline, no
@@ -293,7 +321,9 @@ class EyeLayer:
         span = np.clip(_TOP_SHARE * (end - top), 1.0, _TOP_REACH * self.width)[None]
         t = np.clip((self.ys[rows] - top[None]) / span, 0, 1)
         keep = (1 - t * t * (3 - 2 * t))[..., None].astype(np.float32)
-        tone = self.lid_colour[None]
+        # Toward the corners, where little of the lid comes down, it keeps the colour above
+        # it: the lid's tone there drew a patch with a straight edge against the corner.
+        tone = (above + (self.lid_colour - above) * grown[:, None])[None]
         return tone + (above[None] - tone) * keep
 
     def _row_colour(self, rows: np.ndarray) -> np.ndarray:
@@ -326,7 +356,7 @@ class EyeLayer:
         smooth along the lid."""
         lid = self.u - self.y0 - self._margin() - self._edge()
         ys = np.arange(self.skin.shape[0], dtype=np.float64)[:, None]
-        band = (ys < lid[None]) & (ys >= lid[None] - _LID_BAND * self.width)
+        band = (ys < lid[None]) & (ys >= lid[None] - _TONE_BAND * self.width)
         lum = self.skin @ np.float32([0.299, 0.587, 0.114])
         colour = np.empty((self.skin.shape[1], 3), np.float32)
         for x in range(len(colour)):
@@ -334,7 +364,7 @@ class EyeLayer:
             if not len(rows):
                 rows = np.arange(max(1, int(lid[x])))
             order = rows[np.argsort(lum[rows, x])]
-            colour[x] = self.skin[order[int(_LID_PERCENTILE * (len(order) - 1))], x]
+            colour[x] = self.skin[order[int(_TONE_PERCENTILE * (len(order) - 1))], x]
         sigma = max(1.0, _LID_FADE * self.width)
         colour = cv2.GaussianBlur(colour[None], (0, 0), sigmaX=sigma, sigmaY=0.1,
                                   borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
