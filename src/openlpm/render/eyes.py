@@ -67,6 +67,9 @@ _TONE_PERCENTILE = 0.8
 _LID_CHEEK = 0.25  # how far a shut lid's colour goes from the skin above the eye to the cheek's
 _BROW_ROOM = 0.4  # share of the way from the lid's edge to the brow the fold's shadow fades
 _TONE_GAP = 0.25  # eye widths of lid come down under which it keeps the colour above it
+_STRAY_FROM = 0.4  # closure from which the white beside the lids turns to the lid's tone
+_STRAY_CONTRAST = 20.0  # grey levels the eye's white must lie over the skin to be told from it
+_STRAY_LEAST = 3  # pixels of white beside the lids that count
 _FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
 # The lid coming down is the skin just above where it rested (its top row, smoothed along the
 # lid) shading into the lid's own tone over its upper part: this share of its height, at most
@@ -146,6 +149,9 @@ class EyeLayer:
         self.seam = self.seam * darker[:, None]
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
+        self.stray = stray_white(
+            roi, opening, centre, iris_r, self.l - self.y0, beyond > 0, self.lid_tone, self.width
+        )
         # Looking ahead, the eye as the image shows it: the split's seams (a rim of a large
         # iris painted out, a sprite edge) appear only when the iris moves.
         inside = opening[..., None]
@@ -190,6 +196,7 @@ class EyeLayer:
                 skin = self._lid_skin(skin, u2)
         if close > 0:
             skin = self._shut_line(skin, close, u2)
+            skin = self._cover_stray(skin, close)
         cover = self._opening_mask(u2, l2)
         ys = self.ys
         shade = 1 - 0.3 * np.exp(-np.maximum(ys - u2[None], 0) / (0.08 * self.width + 1e-3))
@@ -208,6 +215,16 @@ class EyeLayer:
         line = line * np.clip(open_rows - 1, 0, 1)
         weight = (_SEAM * close * close * line)[..., None].astype(np.float32)
         return skin + (self.seam[None] - skin) * weight
+
+    def _cover_stray(self, skin: np.ndarray, close: float) -> np.ndarray:
+        """``skin`` with the eye's white left beside its lids (:func:`stray_white`) turned to
+        the lid's tone as the lid closes: a cartoon's eye reaches past its corners, and a shut
+        lid left white corners there."""
+        if self.stray is None:
+            return skin
+        t = np.clip((close - _STRAY_FROM) / (1 - _STRAY_FROM), 0, 1)
+        weight = (self.stray * (t * t * (3 - 2 * t)))[..., None]
+        return skin + (self.lid_colour[None] - skin) * weight
 
     def _lid_lines(self, pose: EyePose) -> tuple[float, np.ndarray, np.ndarray]:
         """(closure, upper lid, lower lid) for ``pose``: the lids' rows per column."""
@@ -407,6 +424,50 @@ class EyeLayer:
         )
         alpha = iris[..., 3:4]
         return self.eyeball * (1 - alpha) + iris[..., :3] * alpha
+
+
+def stray_white(
+    roi: np.ndarray,
+    opening: np.ndarray,
+    centre: np.ndarray,
+    radius: float,
+    lower: np.ndarray,
+    past: np.ndarray,
+    skin: np.ndarray | None,
+    width: float,
+) -> np.ndarray | None:
+    """(h, w) float32 soft mask of the eye's white outside the lids' ``opening`` but within
+    :data:`_REACH` eye widths of it and above the ``lower`` lid (rows per column) or ``past``
+    the corners (a cartoon's eye drawn past its corners and lids): pixels
+    nearer the opening's white than the skin tone ``skin`` and within :data:`_EYE_COLOUR` of
+    it. None where there is none (most eyes)."""
+    inside = opening > 0.5
+    h, w = inside.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    sclera = _sclera_colour(roi, inside & (np.hypot(xs - centre[0], ys - centre[1]) > 1.3 * radius))
+    # A white much like the skin (an old photo's, a shadowed one) is not told from it.
+    if sclera is None or skin is None or sclera @ _LUM < skin @ _LUM + _STRAY_CONTRAST:
+        return None
+    reach = max(1, round(_REACH * width))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    near = (cv2.dilate(inside.astype(np.uint8), kernel) > 0) & ~inside
+    # Under the lower lid it shows shut or open alike; past the corners (``past``, per
+    # column) the eye has no lower lid.
+    near &= (ys < lower[None]) | past[None]
+    # Any of the opening's whites, its shaded corners' too (as :func:`visible_opening` does).
+    in_iris = np.hypot(xs - centre[0], ys - centre[1]) < 1.3 * radius
+    whites = _thin(_brighter(roi[inside & ~in_iris], 50))
+    skin_px = _thin(
+        roi[(ys > lower[None] + _CHEEK[0] * width) & (ys < lower[None] + _CHEEK[1] * width)]
+    )
+    if not len(whites) or not len(skin_px):
+        return None
+    to_white = _nearest_distance(roi[near], whites)
+    white = np.zeros((h, w), bool)
+    white[near] = (to_white < _EYE_COLOUR) & (to_white < _nearest_distance(roi[near], skin_px))
+    if white.sum() < _STRAY_LEAST:
+        return None
+    return cv2.GaussianBlur(white.astype(np.float32), (0, 0), 0.7)
 
 
 def grain_level(roi: np.ndarray, lower: np.ndarray, width: float) -> float:
