@@ -70,6 +70,8 @@ _TONE_GAP = 0.25  # eye widths of lid come down under which it keeps the colour 
 _STRAY_FROM = 0.4  # closure from which the white beside the lids turns to the lid's tone
 _STRAY_CONTRAST = 20.0  # grey levels the eye's white must lie over the skin to be told from it
 _STRAY_LEAST = 3  # pixels of white beside the lids that count
+_PLATE_RANGE = 16.0  # grey levels about the lid's tone that its shading takes from around it
+_MEMBRANE_STEPS = 60
 _FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
 # The lid coming down is the skin just above where it rested (its top row, smoothed along the
 # lid) shading into the lid's own tone over its upper part: this share of its height, at most
@@ -147,6 +149,7 @@ class EyeLayer:
         # line (a lit lid over the eye's white has no dark row there).
         darker = np.minimum(1.0, _SEAM_DARKER * (self.lid_colour @ _LUM) / (self.seam @ _LUM + 1))
         self.seam = self.seam * darker[:, None]
+        self.plate = self._shut_plate()
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
         self.stray = stray_white(
@@ -280,16 +283,7 @@ class EyeLayer:
         far it came showed the iris through a half shut one), feathered into the skin above
         it. Nothing is stretched: stretched, the crease and the brow followed the lid down,
         and the crease over the shut lashes read as an open eye."""
-        rest = self.u - close * self._edge() - self._margin()
-        end = u2 - self._margin()
-        # The fold's shadow above the lid smooths out as the lid unfolds, more the further it
-        # came down: kept, the dark rows above a lighter lid drew an almond, an open eye to a
-        # tracker.
-        # No further than part way to the brow (on a small face the fade reached into the
-        # brow and smeared it down over the lid).
-        fade = max(1.0, _LID_FADE * self.width)
-        room = np.clip(_BROW_ROOM * (rest - self.brow), 0, fade)
-        top = rest - room * np.clip((end - rest) / fade, 0, 1)
+        rest, top, end = self._span(close, u2)
         gap = end - top
         if gap.max() <= 0:
             return skin
@@ -309,7 +303,7 @@ class EyeLayer:
         # above the eye (never over the eye): it ended there with a straight edge.
         grown = self._grown(end - rest)
         weight = np.where(ys < self.u[None] - 1, weight * grown[None], weight)
-        lid = self._lid_fill(top, end, rows, grown) + self._lid_texture(top, rows)
+        lid = self._lid_fill(top, end, rows) + self._lid_texture(top, rows)
         skin[rows] += (lid - skin[rows]) * weight[..., None].astype(np.float32)
         return skin
 
@@ -324,9 +318,22 @@ class EyeLayer:
         grown = np.clip(np.minimum(gap, spread) / max(1.0, _TONE_GAP * self.width), 0, 1)
         return grown * grown * (3 - 2 * grown)
 
-    def _lid_fill(
-        self, top: np.ndarray, end: np.ndarray, rows: slice, grown: np.ndarray
-    ) -> np.ndarray:
+    def _span(self, close: float, u2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rest, top, end) rows per column of the lid come down to ``u2``: where the carried
+        band's top rested, where the lid starts and where it ends (the band's top now)."""
+        rest = self.u - close * self._edge() - self._margin()
+        end = u2 - self._margin()
+        # The fold's shadow above the lid smooths out as the lid unfolds, more the further it
+        # came down: kept, the dark rows above a lighter lid drew an almond, an open eye to a
+        # tracker.
+        # No further than part way to the brow (on a small face the fade reached into the
+        # brow and smeared it down over the lid).
+        fade = max(1.0, _LID_FADE * self.width)
+        room = np.clip(_BROW_ROOM * (rest - self.brow), 0, fade)
+        top = rest - room * np.clip((end - rest) / fade, 0, 1)
+        return rest, top, end
+
+    def _lid_fill(self, top: np.ndarray, end: np.ndarray, rows: slice) -> np.ndarray:
         """(rows, w, 3) float32: the lid's skin from ``top`` to ``end`` (rows per column): the
         skin just above ``top`` at the top, shading into the lid's own tone over the lid's
         upper part. Continuous with the skin above and smooth along the lid: no outline, no
@@ -338,10 +345,8 @@ class EyeLayer:
         span = np.clip(_TOP_SHARE * (end - top), 1.0, _TOP_REACH * self.width)[None]
         t = np.clip((self.ys[rows] - top[None]) / span, 0, 1)
         keep = (1 - t * t * (3 - 2 * t))[..., None].astype(np.float32)
-        # Toward the corners, where little of the lid comes down, it keeps the colour above
-        # it: the lid's tone there drew a patch with a straight edge against the corner.
-        tone = (above + (self.lid_colour - above) * grown[:, None])[None]
-        return tone + (above[None] - tone) * keep
+        plate = self.plate[rows]
+        return plate + (above[None] - plate) * keep
 
     def _row_colour(self, rows: np.ndarray) -> np.ndarray:
         """(w, 3) float32: the eye box's image at the row ``rows`` (absolute) of each column."""
@@ -351,6 +356,20 @@ class EyeLayer:
 
     def _feather(self) -> float:
         return max(1.0, _FEATHER * self.width)
+
+    def _shut_plate(self) -> np.ndarray:
+        """(h, w, 3) float32: the shut lid's shading, the smooth (harmonic) fill of the
+        skin around the shut lid with the lid's tone under it. What surrounds it counts only
+        within :data:`_PLATE_RANGE` grey levels of the lid's tone: the lashes, the crease, the
+        brow and the eye's corners about it, smoothed over it, painted grey-brown smudges."""
+        close, u2, _ = self._lid_lines(EyePose(blink=1.0))
+        _, top, end = self._span(close, u2)
+        ys, tone = self.ys, self.lid_colour[None]
+        unknown = (ys >= top[None] - 1) & (ys < end[None])
+        around = np.where((ys >= end[None])[..., None], tone, self.skin)
+        lum = (around - tone) @ _LUM
+        squeeze = np.minimum(1.0, _PLATE_RANGE / np.maximum(np.abs(lum), 1e-3))[..., None]
+        return _membrane(tone + (around - tone) * squeeze, unknown).astype(np.float32)
 
     def _lid_texture(self, top: np.ndarray, rows: slice) -> np.ndarray:
         """(rows, w, 1) float32: fine detail for the unfolded lid from ``top`` down: the skin's
@@ -424,6 +443,32 @@ class EyeLayer:
         )
         alpha = iris[..., 3:4]
         return self.eyeball * (1 - alpha) + iris[..., :3] * alpha
+
+
+def _membrane(image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """``image`` (h, w, 3) float32 with the pixels under ``unknown`` replaced by the smooth
+    (harmonic) fill of what surrounds them: Jacobi steps toward the mean of the four
+    neighbours, started from each column's straight line between its known rows refined by
+    the same fill at half the size (so that the few steps settle the whole patch, not only
+    its edges: an unsettled fill kept a seam with the skin beside it)."""
+    out = image.astype(np.float32).copy()
+    h, w = unknown.shape
+    for x in np.nonzero(unknown.any(0))[0]:
+        rows = np.nonzero(unknown[:, x])[0]
+        a, b = max(rows[0] - 1, 0), min(rows[-1] + 1, h - 1)
+        t = ((rows - a) / max(b - a, 1))[:, None]
+        out[rows, x] = out[a, x] + (out[b, x] - out[a, x]) * t
+    if min(h, w) >= 16 and unknown.sum() > 64:
+        half = (w // 2, h // 2)
+        small = cv2.resize(out, half, interpolation=cv2.INTER_AREA)
+        small_unknown = cv2.resize(unknown.astype(np.float32), half, cv2.INTER_AREA) > 0
+        guess = cv2.resize(_membrane(small, small_unknown), (w, h), interpolation=cv2.INTER_LINEAR)
+        out[unknown] = guess[unknown]
+    cross = np.float32([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]])
+    where = unknown[..., None]
+    for _ in range(_MEMBRANE_STEPS):
+        out = np.where(where, cv2.filter2D(out, -1, cross, borderType=cv2.BORDER_REPLICATE), out)
+    return out
 
 
 def stray_white(
