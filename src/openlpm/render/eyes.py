@@ -345,6 +345,9 @@ class EyeLayer:
         span = np.clip(_TOP_SHARE * (end - top), 1.0, _TOP_REACH * self.width)[None]
         t = np.clip((self.ys[rows] - top[None]) / span, 0, 1)
         keep = (1 - t * t * (3 - 2 * t))[..., None].astype(np.float32)
+        # Nothing much darker or lighter than the lid (a brow, a crease close above it)
+        # shades into it from above.
+        above = _near_tone(above, self.lid_colour)
         plate = self.plate[rows]
         return plate + (above[None] - plate) * keep
 
@@ -367,9 +370,7 @@ class EyeLayer:
         ys, tone = self.ys, self.lid_colour[None]
         unknown = (ys >= top[None] - 1) & (ys < end[None])
         around = np.where((ys >= end[None])[..., None], tone, self.skin)
-        lum = (around - tone) @ _LUM
-        squeeze = np.minimum(1.0, _PLATE_RANGE / np.maximum(np.abs(lum), 1e-3))[..., None]
-        return _membrane(tone + (around - tone) * squeeze, unknown).astype(np.float32)
+        return _membrane(_near_tone(around, tone), unknown).astype(np.float32)
 
     def _lid_texture(self, top: np.ndarray, rows: slice) -> np.ndarray:
         """(rows, w, 1) float32: fine detail for the unfolded lid from ``top`` down: the skin's
@@ -469,6 +470,14 @@ def _membrane(image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
     for _ in range(_MEMBRANE_STEPS):
         out = np.where(where, cv2.filter2D(out, -1, cross, borderType=cv2.BORDER_REPLICATE), out)
     return out
+
+
+def _near_tone(colour: np.ndarray, tone: np.ndarray) -> np.ndarray:
+    """``colour`` (..., 3) drawn toward ``tone`` (broadcast) until its grey level is within
+    :data:`_PLATE_RANGE` of the tone's."""
+    lum = (colour - tone) @ _LUM
+    squeeze = np.minimum(1.0, _PLATE_RANGE / np.maximum(np.abs(lum), 1e-3))[..., None]
+    return (tone + (colour - tone) * squeeze).astype(np.float32)
 
 
 def stray_white(
