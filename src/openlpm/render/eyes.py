@@ -11,6 +11,7 @@ at the gaze position.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -212,12 +213,17 @@ class EyeLayer:
         in as the lid closes: a soft lid's thin line can fall between the carried rows, and a
         shut eye with no line where the lids meet is a smooth patch to the tracker (the Mona
         Lisa's), not a shut eye."""
-        ys, open_rows = self.ys, (self.l - self.u)[None]
+        r0 = max(0, int(np.floor(u2.min())) - 3 - self.y0)
+        r1 = min(len(self.ys), int(np.ceil(u2.max())) + 3 - self.y0)
+        if r1 <= r0:
+            return skin
+        ys, open_rows = self.ys[r0:r1], (self.l - self.u)[None]
         half = 0.5 if self.lash >= _LASH_DISTINCT else 1.0  # a soft lid's line drawn wider
         line = np.clip(half + 0.5 - np.abs(ys - (u2[None] - 0.5)), 0, 1)
         line = line * np.clip(open_rows - 1, 0, 1)
         weight = (_SEAM * close * close * line)[..., None].astype(np.float32)
-        return skin + (self.seam[None] - skin) * weight
+        skin[r0:r1] += (self.seam[None] - skin[r0:r1]) * weight
+        return skin
 
     def _cover_stray(self, skin: np.ndarray, close: float) -> np.ndarray:
         """``skin`` with the eye's white left beside its lids (:func:`stray_white`) turned to
@@ -225,7 +231,9 @@ class EyeLayer:
         lid left white corners there."""
         if self.stray is None:
             return skin
-        t = np.clip((close - _STRAY_FROM) / (1 - _STRAY_FROM), 0, 1)
+        t = float(np.clip((close - _STRAY_FROM) / (1 - _STRAY_FROM), 0, 1))
+        if t <= 0:
+            return skin
         weight = (self.stray * (t * t * (3 - 2 * t)))[..., None]
         return skin + (self.lid_colour[None] - skin) * weight
 
@@ -243,8 +251,8 @@ class EyeLayer:
         """The box with the lids' edges moved to ``u2`` and ``l2``, before the lid unfolds."""
         y0, y1, ys = float(self.y0), float(self.y1), self.ys
         # Closing lids show their edges, not the eye's last rows beside them.
-        edge = close * self._edge()
-        above = _above_lid(ys, y0, self.u - edge, u2, self._margin())
+        edge = close * self._edge
+        above = _above_lid(ys, y0, self.u - edge, u2, self._margin)
         lower = self.l + edge
         below = y1 - (y1 - ys) * ((y1 - lower) / np.maximum(y1 - l2, 1e-3))[None]
         skin = self._skin_rows(np.where(ys < u2[None], above, below) - y0)
@@ -259,6 +267,7 @@ class EyeLayer:
             skin[rows] = upper + (lower - upper) * t
         return skin
 
+    @cached_property
     def _edge(self) -> np.ndarray:
         """Rows above the lid line, per column, where the carried band ends when shut: a
         little above it (the eye's last rows are not the lid's), or under it where a soft
@@ -271,6 +280,7 @@ class EyeLayer:
             edge = _SHUT_EDGE * self.width
         return edge * np.clip((self.l - self.u) / max(1.0, _EDGE_TAPER * self.width), 0, 1)
 
+    @cached_property
     def _margin(self) -> float:
         """Rows above the lid line that travel down with it: the lash band, or the lid's dark
         edge where no distinct lash band shows (a soft lid still closes on a line)."""
@@ -287,7 +297,7 @@ class EyeLayer:
         gap = end - top
         if gap.max() <= 0:
             return skin
-        feather = self._feather()
+        feather = self._feather
         # Only the rows the lid reaches are worked on.
         r0 = max(0, int(np.floor((top - feather).min())) - self.y0)
         r1 = min(len(self.ys), int(np.ceil(end.max())) + 1 - self.y0)
@@ -321,8 +331,8 @@ class EyeLayer:
     def _span(self, close: float, u2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rest, top, end) rows per column of the lid come down to ``u2``: where the carried
         band's top rested, where the lid starts and where it ends (the band's top now)."""
-        rest = self.u - close * self._edge() - self._margin()
-        end = u2 - self._margin()
+        rest = self.u - close * self._edge - self._margin
+        end = u2 - self._margin
         # The fold's shadow above the lid smooths out as the lid unfolds, more the further it
         # came down: kept, the dark rows above a lighter lid drew an almond, an open eye to a
         # tracker.
@@ -357,6 +367,7 @@ class EyeLayer:
         return cv2.remap(self.skin, self.xs_map[:1], src, cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)[0]  # fmt: skip
 
+    @cached_property
     def _feather(self) -> float:
         return max(1.0, _FEATHER * self.width)
 
@@ -391,7 +402,7 @@ class EyeLayer:
         the skin under the eye (the lid bulges into the light like the cheek, out of the
         socket's shadow), never brighter than that skin (a lit lid is not the eye's white);
         smooth along the lid."""
-        lid = self.u - self.y0 - self._margin() - self._edge()
+        lid = self.u - self.y0 - self._margin - self._edge
         ys = np.arange(self.skin.shape[0], dtype=np.float64)[:, None]
         band = (ys < lid[None]) & (ys >= lid[None] - _TONE_BAND * self.width)
         lum = self.skin @ np.float32([0.299, 0.587, 0.114])
@@ -415,13 +426,17 @@ class EyeLayer:
         """``skin`` with the lid lowered to ``u2``, where it covers the rest opening, no
         brighter than the skin under the eye allows (never the eye's white); what is darker
         (lashes, a lid in the socket's shadow) is the lid's own."""
-        ys = self.ys
+        r0 = max(0, int(np.floor(self.u.min())) - self.y0)
+        r1 = min(len(self.ys), int(np.ceil(u2.max())) + 2 - self.y0)
+        if r1 <= r0:
+            return skin
+        ys, part = self.ys[r0:r1], skin[r0:r1]
         # From none at the rest lid (no edge with the skin above) to full a third of the way down.
         reach = np.maximum(u2 - self.u, 1.0)[None] / 3
         over = np.clip((ys - self.u[None]) / reach, 0, 1) * (ys < u2[None] + 0.5)
-        lum = np.float32([0.299, 0.587, 0.114])
-        brighter = np.clip((skin @ lum - float(self.lid_tone @ lum)) / _LID_SOFT, 0, 1)
-        return _toward_skin(skin, over * brighter, self.lid_tone)
+        brighter = np.clip((part @ _LUM - float(self.lid_tone @ _LUM)) / _LID_SOFT, 0, 1)
+        skin[r0:r1] = _toward_skin(part, over * brighter, self.lid_tone)
+        return skin
 
     def _skin_rows(self, src_y: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
         """The eye box's image resampled at source rows ``src_y`` (box coordinates) for the
