@@ -70,6 +70,7 @@ _BROW_ROOM = 0.4  # share of the way from the lid's edge to the brow the fold's 
 _TONE_GAP = 0.25  # eye widths of lid come down under which it keeps the colour above it
 _STRAY_FROM = 0.4  # closure from which the white beside the lids turns to the lid's tone
 _STRAY_CONTRAST = 20.0  # grey levels the eye's white must lie over the skin to be told from it
+_STRAY_COLOUR = 40.0  # RGB distance to the nearest of the opening's whites (shaded ones too)
 _STRAY_LEAST = 3  # pixels of white beside the lids that count
 _PLATE_RANGE = 16.0  # grey levels about the lid's tone that its shading takes from around it
 _MEMBRANE_STEPS = 60
@@ -153,8 +154,9 @@ class EyeLayer:
         self.plate = self._shut_plate()
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
+        corner = beyond > -_REACH * ew
         self.stray = stray_white(
-            roi, opening, centre, iris_r, self.l - self.y0, beyond > 0, self.lid_tone, self.width
+            roi, opening, centre, iris_r, self.l - self.y0, corner, self.lid_tone, self.width
         )
         # Looking ahead, the eye as the image shows it: the split's seams (a rim of a large
         # iris painted out, a sprite edge) appear only when the iris moves.
@@ -501,14 +503,14 @@ def stray_white(
     centre: np.ndarray,
     radius: float,
     lower: np.ndarray,
-    past: np.ndarray,
+    corner: np.ndarray,
     skin: np.ndarray | None,
     width: float,
 ) -> np.ndarray | None:
     """(h, w) float32 soft mask of the eye's white outside the lids' ``opening`` but within
-    :data:`_REACH` eye widths of it and above the ``lower`` lid (rows per column) or ``past``
-    the corners (a cartoon's eye drawn past its corners and lids): pixels
-    nearer the opening's white than the skin tone ``skin`` and within :data:`_EYE_COLOUR` of
+    :data:`_REACH` eye widths of it, above the ``lower`` lid (rows per column) but toward the
+    corners (a cartoon's eye drawn past its corners and lids): pixels
+    nearer the opening's white than the skin tone ``skin`` and within :data:`_STRAY_COLOUR` of
     it. None where there is none (most eyes)."""
     inside = opening > 0.5
     h, w = inside.shape
@@ -520,9 +522,9 @@ def stray_white(
     reach = max(1, round(_REACH * width))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     near = (cv2.dilate(inside.astype(np.uint8), kernel) > 0) & ~inside
-    # Under the lower lid it shows shut or open alike; past the corners (``past``, per
-    # column) the eye has no lower lid.
-    near &= (ys < lower[None]) | past[None]
+    # Under the lower lid it shows shut or open alike, but toward the corners (``corner``,
+    # per column) a cartoon's white runs past the lower lid's landmarks.
+    near &= (ys < lower[None]) | corner[None]
     # Any of the opening's whites, its shaded corners' too (as :func:`visible_opening` does).
     in_iris = np.hypot(xs - centre[0], ys - centre[1]) < 1.3 * radius
     whites = _thin(_brighter(roi[inside & ~in_iris], 50))
@@ -533,7 +535,7 @@ def stray_white(
         return None
     to_white = _nearest_distance(roi[near], whites)
     white = np.zeros((h, w), bool)
-    white[near] = (to_white < _EYE_COLOUR) & (to_white < _nearest_distance(roi[near], skin_px))
+    white[near] = (to_white < _STRAY_COLOUR) & (to_white < _nearest_distance(roi[near], skin_px))
     if white.sum() < _STRAY_LEAST:
         return None
     return cv2.GaussianBlur(white.astype(np.float32), (0, 0), 0.7)
