@@ -57,7 +57,7 @@ _IRIS_CLEAR = 1.4  # iris radii about the iris's centre left out when looking un
 _LINE_CONTRAST = 12.0  # grey levels a lid line lies under the lid's skin, at least
 _LID_BAND = 0.3
 _LID_PERCENTILE = 0.65
-_LID_FADE = 0.18
+_LID_FADE = 0.12
 _SEAM = 0.8  # share of the lid's darkest edge drawn where shut lids meet
 _SEAM_DARKER = 0.8  # that edge is at most this bright relative to the lid's skin
 # The shut lid's tone: the lighter skin between the lid and the brow (this high a percentile of
@@ -66,7 +66,7 @@ _SEAM_DARKER = 0.8  # that edge is at most this bright relative to the lid's ski
 _TONE_BAND = 0.4
 _TONE_PERCENTILE = 0.8
 _LID_CHEEK = 0.25  # how far a shut lid's colour goes from the skin above the eye to the cheek's
-_BROW_ROOM = 0.4  # share of the way from the lid's edge to the brow the fold's shadow fades
+_BROW_ROOM = 0.5  # share of the way from the lid's edge to the brow the fold's shadow fades
 _TONE_GAP = 0.25  # eye widths of lid come down under which it keeps the colour above it
 _STRAY_FROM = 0.4  # closure from which the white beside the lids turns to the lid's tone
 _STRAY_CONTRAST = 20.0  # grey levels the eye's white must lie over the skin to be told from it
