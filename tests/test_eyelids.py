@@ -253,7 +253,7 @@ def test_a_shut_lid_is_skin_not_a_smear_of_its_makeup(made_up, size: int) -> Non
     box's side drew a patch with a straight edge there). With a smooth membrane over the
     eye's surround (shadow, liner, corners) as the lid: 73-87 RGB levels from the skin and a
     mean change of 1.8-4.9 levels beside the corners; with the lid's own skin coming down:
-    37-52 and 0.1-0.3 (the carried liner and the crease's shadow still tint the lid)."""
+    9-52 and 0.1-0.3 (the carried liner and the crease's shadow still tint the lid)."""
     renderer = Renderer(made_up, size)
     still = renderer.render(MotionFrame.of()).astype(np.float32)
     shut = renderer.render(MotionFrame.of(eyeBlinkLeft=1.0, eyeBlinkRight=1.0)).astype(np.float32)
