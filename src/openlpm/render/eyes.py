@@ -154,6 +154,7 @@ class EyeLayer:
         self.plate = self._shut_plate()
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
+        self._u32 = self.u.astype(np.float32)
         corner = beyond > -_REACH * ew
         self.stray = stray_white(
             roi, opening, centre, iris_r, self.l - self.y0, corner, self.lid_tone, self.width
@@ -295,11 +296,11 @@ class EyeLayer:
         far it came showed the iris through a half shut one), feathered into the skin above
         it. Nothing is stretched: stretched, the crease and the brow followed the lid down,
         and the crease over the shut lashes read as an open eye."""
-        rest, top, end = self._span(close, u2)
+        rest, top, end = (a.astype(np.float32) for a in self._span(close, u2))
         gap = end - top
         if gap.max() <= 0:
             return skin
-        feather = self._feather
+        feather = np.float32(self._feather)
         # Only the rows the lid reaches are worked on.
         r0 = max(0, int(np.floor((top - feather).min())) - self.y0)
         r1 = min(len(self.ys), int(np.ceil(end.max())) + 1 - self.y0)
@@ -310,25 +311,35 @@ class EyeLayer:
         inside = (ys >= top[None]) & (ys < end[None])
         fade = np.clip((ys - top[None]) / feather + 1, 0, 1)
         fade = fade * fade * (3 - 2 * fade) * np.clip(gap / feather, 0, 1)[None]
-        weight = np.where(inside, 1.0, fade) * np.clip(end[None] - ys + 0.5, 0, 1)
+        weight = np.where(inside, np.float32(1), fade) * np.clip(end[None] - ys + 0.5, 0, 1)
         # Toward the corners, where little of the lid comes down, it fades in over what was
         # above the eye (never over the eye): it ended there with a straight edge.
         grown = self._grown(end - rest)
-        weight = np.where(ys < self.u[None] - 1, weight * grown[None], weight)
+        weight = np.where(ys < self._u32[None] - 1, weight * grown[None], weight)
         lid = self._lid_fill(top, end, rows) + self._lid_texture(top, rows)
-        skin[rows] += (lid - skin[rows]) * weight[..., None].astype(np.float32)
+        skin[rows] += (lid - skin[rows]) * weight[..., None]
         return skin
 
     def _grown(self, gap: np.ndarray) -> np.ndarray:
         """(w,) how far the lid of height ``gap`` per column has come down, 0-1: full from
         :data:`_TONE_GAP` eye widths, and no more than its neighbours' (smooth at the
-        corners, where the opening ends within a pixel or two)."""
-        gap = gap.astype(np.float32)
+        corners, where the opening ends within a pixel or two; the lids' rows all move in
+        proportion, so the neighbours' share is the shut lid's, :attr:`_spread`)."""
+        grown = np.clip(gap * self._spread, 0, 1)
+        return grown * grown * (3 - 2 * grown)
+
+    @cached_property
+    def _spread(self) -> np.ndarray:
+        """(w,) float32: per column, the shut lid's height smoothed along the lid over its
+        own, at most 1, over :data:`_TONE_GAP` eye widths (see :meth:`_grown`)."""
+        close, u2, _ = self._lid_lines(EyePose(blink=1.0))
+        rest, _, end = self._span(close, u2)
+        gap = np.maximum(end - rest, 0).astype(np.float32)
         sigma = max(1.0, _TONE_GAP * self.width / 2)
         spread = cv2.GaussianBlur(gap[None], (0, 0), sigmaX=sigma, sigmaY=0.1,
                                   borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
-        grown = np.clip(np.minimum(gap, spread) / max(1.0, _TONE_GAP * self.width), 0, 1)
-        return grown * grown * (3 - 2 * grown)
+        share = np.minimum(1.0, spread / np.maximum(gap, 1e-3))
+        return (share / max(1.0, _TONE_GAP * self.width)).astype(np.float32)
 
     def _span(self, close: float, u2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rest, top, end) rows per column of the lid come down to ``u2``: where the carried
