@@ -2,10 +2,12 @@
 
 Drawn in the reference image's own coordinates, before the mesh warp, on a small box around
 each eye. Per image column the upper lid is a curve u(x) and the lower lid l(x). A pose moves the
-curves; the lash line just above the upper lid travels down with it unchanged and the skin
-above the lashes is stretched to follow (so skin covers the eye on a blink), and between the
-lids the eyeball shows: a sclera plate (the eye with its iris painted out) with the iris pasted
-at the gaze position.
+curves; the lash line just above the upper lid travels down with it unchanged, the skin
+above it stays put, and between them the lid comes down as the lid's own skin: its tone from
+the skin between lid and brow, shaded by the smooth fill of the skin around it, with the
+cheek's grain (so skin, not a smear of the lashes, crease or shadow, covers the eye on a
+blink). Between the lids the eyeball shows: a sclera plate (the eye with its iris painted
+out) with the iris pasted at the gaze position.
 """
 
 from __future__ import annotations
@@ -48,9 +50,9 @@ _LID_CONTRAST = 0.4
 _LID_SOFT = 16.0  # grey levels over the skin's over which the pull comes in (no step at it)
 _CHEEK = (0.2, 0.35)  # the skin under the eye for the lid's tone, in eye widths below the lid
 # A closing lid unfolds: the skin above its carried edge stays put, and between them the lid
-# shows as smooth skin (a membrane over its surround). In eye widths: the band above the lid
-# whose lighter part is the lid's skin (_LID_BAND at _LID_PERCENTILE, for the lid line's
-# contrast) and how far above the carried edge the fold's shadow smooths out.
+# comes down as the lid's own skin. In eye widths: the band above the lid whose lighter part is
+# the lid's skin (_LID_BAND at _LID_PERCENTILE, for the lid line's contrast) and how far above
+# the carried edge the fold's shadow smooths out (_LID_FADE).
 _LASH_DISTINCT = 2  # pixels: a lash band this high is the lid's edge
 _LINE_UNDER = 0.04  # how far under the upper lid's landmarks its dark line is looked for
 _IRIS_CLEAR = 1.4  # iris radii about the iris's centre left out when looking under the lid
@@ -67,7 +69,7 @@ _TONE_BAND = 0.4
 _TONE_PERCENTILE = 0.8
 _LID_CHEEK = 0.25  # how far a shut lid's colour goes from the skin above the eye to the cheek's
 _BROW_ROOM = 0.5  # share of the way from the lid's edge to the brow the fold's shadow fades
-_TONE_GAP = 0.25  # eye widths of lid come down under which it keeps the colour above it
+_TONE_GAP = 0.25  # eye widths of lid come down under which it fades in over the skin above
 _STRAY_FROM = 0.4  # closure from which the white beside the lids turns to the lid's tone
 _STRAY_CONTRAST = 20.0  # grey levels the eye's white must lie over the skin to be told from it
 _STRAY_COLOUR = 40.0  # RGB distance to the nearest of the opening's whites (shaded ones too)
@@ -76,8 +78,8 @@ _PLATE_RANGE = 16.0  # grey levels about the lid's tone that its shading takes f
 _MEMBRANE_STEPS = 60
 _FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
 # The lid coming down is the skin just above where it rested (its top row, smoothed along the
-# lid) shading into the lid's own tone over its upper part: this share of its height, at most
-# this many eye widths.
+# lid) shading into the lid's own shading over its upper part: this share of its height, at
+# most this many eye widths.
 _TOP_SHARE = 0.4
 _TOP_REACH = 0.15
 _TOP_BLUR = 0.04  # eye widths: the top row's colour smoothed along the lid
@@ -358,9 +360,9 @@ class EyeLayer:
 
     def _lid_fill(self, top: np.ndarray, end: np.ndarray, rows: slice) -> np.ndarray:
         """(rows, w, 3) float32: the lid's skin from ``top`` to ``end`` (rows per column): the
-        skin just above ``top`` at the top, shading into the lid's own tone over the lid's
-        upper part. Continuous with the skin above and smooth along the lid: no outline, no
-        patch."""
+        skin just above ``top`` at the top (held near the lid's tone), shading into the shut
+        lid's plate (:meth:`_shut_plate`) over the lid's upper part. Continuous with the skin
+        above and smooth along the lid: no outline, no patch."""
         above = self._row_colour(top - 1.5)
         sigma = max(1.0, _TOP_BLUR * self.width)
         above = cv2.GaussianBlur(above[None], (0, 0), sigmaX=sigma, sigmaY=0.1,
@@ -397,7 +399,7 @@ class EyeLayer:
         return _membrane(_near_tone(around, tone), unknown).astype(np.float32)
 
     def _lid_texture(self, top: np.ndarray, rows: slice) -> np.ndarray:
-        """(rows, w, 1) float32: fine detail for the unfolded lid from ``top`` down: the skin's
+        """(rows, w, 1) float32: fine detail for the lid come down from ``top``: the skin's
         own, from the cheek under the eye (folded back and forth over the lid's height, so it
         repeats without a seam), finer than :data:`_TEXTURE_BLUR` eye widths and no stronger
         than a few times the skin's grain (a line there is a fold of the cheek, not texture).
@@ -410,11 +412,11 @@ class EyeLayer:
         return detail[..., None]
 
     def _lid_colour(self) -> np.ndarray:
-        """(roi_w, 3) float32: a shut lid's colour over the eyeball, per column: half way
-        from the lid's skin above the eye (its lighter part: not the lashes or the crease) to
-        the skin under the eye (the lid bulges into the light like the cheek, out of the
-        socket's shadow), never brighter than that skin (a lit lid is not the eye's white);
-        smooth along the lid."""
+        """(roi_w, 3) float32: a shut lid's colour over the eyeball, per column: the lid's
+        skin between the lid and the brow (its lighter part: not the lashes, the crease or a
+        shadow on the lid), :data:`_LID_CHEEK` of the way to the skin under the eye (the lid
+        bulges into the light like the cheek, out of the socket's shadow), never brighter
+        than that skin (a lit lid is not the eye's white); smooth along the lid."""
         lid = self.u - self.y0 - self._margin - self._edge
         ys = np.arange(self.skin.shape[0], dtype=np.float64)[:, None]
         band = (ys < lid[None]) & (ys >= lid[None] - _TONE_BAND * self.width)
