@@ -77,12 +77,6 @@ _STRAY_LEAST = 3  # pixels of white beside the lids that count
 _PLATE_RANGE = 16.0  # grey levels about the lid's tone that its shading takes from around it
 _MEMBRANE_STEPS = 60
 _FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
-# The lid coming down is the skin just above where it rested (its top row, smoothed along the
-# lid) shading into the lid's own shading over its upper part: this share of its height, at
-# most this many eye widths.
-_TOP_SHARE = 0.4
-_TOP_REACH = 0.15
-_TOP_BLUR = 0.04  # eye widths: the top row's colour smoothed along the lid
 _LUM = np.float32([0.299, 0.587, 0.114])
 _TEXTURE_BLUR = 0.04  # the unfolded lid keeps the stretched skin's detail finer than this
 _TEXTURE_LIMIT = 2.5  # and no stronger than this many times the skin's grain
@@ -294,10 +288,10 @@ class EyeLayer:
     def _cover(self, skin: np.ndarray, close: float, u2: np.ndarray) -> np.ndarray:
         """``skin`` with the lid that came down to ``u2`` painted over the eye: between where
         the carried band rested (the skin above it stays put) and where its top is now, the
-        lid's own skin (:meth:`_lid_fill`), opaque at every closure (a lid blended in by how
-        far it came showed the iris through a half shut one), feathered into the skin above
-        it. Nothing is stretched: stretched, the crease and the brow followed the lid down,
-        and the crease over the shut lashes read as an open eye."""
+        lid's own skin (:meth:`_shut_plate`, with the cheek's grain), opaque at every closure
+        (a lid blended in by how far it came showed the iris through a half shut one),
+        feathered into the skin above it. Nothing is stretched: stretched, the crease and the
+        brow followed the lid down, and the crease over the shut lashes read as an open eye."""
         rest, top, end = (a.astype(np.float32) for a in self._span(close, u2))
         gap = end - top
         if gap.max() <= 0:
@@ -318,7 +312,7 @@ class EyeLayer:
         # above the eye (never over the eye): it ended there with a straight edge.
         grown = self._grown(end - rest)
         weight = np.where(ys < self._u32[None] - 1, weight * grown[None], weight)
-        lid = self._lid_fill(top, end, rows) + self._lid_texture(top, rows)
+        lid = self.plate[rows] + self._lid_texture(top, rows)
         skin[rows] += (lid - skin[rows]) * weight[..., None]
         return skin
 
@@ -357,30 +351,6 @@ class EyeLayer:
         room = np.clip(_BROW_ROOM * (rest - self.brow), 0, fade)
         top = rest - room * np.clip((end - rest) / fade, 0, 1)
         return rest, top, end
-
-    def _lid_fill(self, top: np.ndarray, end: np.ndarray, rows: slice) -> np.ndarray:
-        """(rows, w, 3) float32: the lid's skin from ``top`` to ``end`` (rows per column): the
-        skin just above ``top`` at the top (held near the lid's tone), shading into the shut
-        lid's plate (:meth:`_shut_plate`) over the lid's upper part. Continuous with the skin
-        above and smooth along the lid: no outline, no patch."""
-        above = self._row_colour(top - 1.5)
-        sigma = max(1.0, _TOP_BLUR * self.width)
-        above = cv2.GaussianBlur(above[None], (0, 0), sigmaX=sigma, sigmaY=0.1,
-                                 borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
-        span = np.clip(_TOP_SHARE * (end - top), 1.0, _TOP_REACH * self.width)[None]
-        t = np.clip((self.ys[rows] - top[None]) / span, 0, 1)
-        keep = (1 - t * t * (3 - 2 * t))[..., None].astype(np.float32)
-        # Nothing much darker or lighter than the lid (a brow, a crease close above it)
-        # shades into it from above.
-        above = _near_tone(above, self.lid_colour)
-        plate = self.plate[rows]
-        return plate + (above[None] - plate) * keep
-
-    def _row_colour(self, rows: np.ndarray) -> np.ndarray:
-        """(w, 3) float32: the eye box's image at the row ``rows`` (absolute) of each column."""
-        src = (np.asarray(rows, np.float32) - self.y0)[None]
-        return cv2.remap(self.skin, self.xs_map[:1], src, cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)[0]  # fmt: skip
 
     @cached_property
     def _feather(self) -> float:
