@@ -2,15 +2,18 @@
 
 Drawn in the reference image's own coordinates, before the mesh warp, on a small box around
 each eye. Per image column the upper lid is a curve u(x) and the lower lid l(x). A pose moves the
-curves; the lash line just above the upper lid travels down with it unchanged and the skin
-above the lashes is stretched to follow (so skin covers the eye on a blink), and between the
-lids the eyeball shows: a sclera plate (the eye with its iris painted out) with the iris pasted
-at the gaze position.
+curves; the lash line just above the upper lid travels down with it unchanged, the skin
+above it stays put, and between them the lid comes down as the lid's own skin: its tone from
+the skin between lid and brow, shaded by the smooth fill of the skin around it, with the
+cheek's grain (so skin, not a smear of the lashes, crease or shadow, covers the eye on a
+blink). Between the lids the eyeball shows: a sclera plate (the eye with its iris painted
+out) with the iris pasted at the gaze position.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -36,6 +39,7 @@ _REACH = 0.15  # the farthest the visible eye extends a lid contour, in eye widt
 # whole eye, as dark lashes over a dark iris look like the iris.
 _LID_SPAN = (1.0, 0.4)  # upper, lower
 _SHUT_EDGE = 0.05  # eye widths of each lid's edge rows left out where a shut lid meets the other
+_EDGE_TAPER = 0.1  # eye widths of opening under which fewer of those rows are left out
 _EYE_COLOUR = 24.0  # RGB distance to the nearest colour of the opening that still counts as eye
 _MIN_LID_SHIFT = 2  # pixels: a lid found a pixel beyond its landmarks is where they say
 # A lit lid (the bare strip between the crease and the lashes, near white on a photo under top
@@ -46,21 +50,33 @@ _LID_CONTRAST = 0.4
 _LID_SOFT = 16.0  # grey levels over the skin's over which the pull comes in (no step at it)
 _CHEEK = (0.2, 0.35)  # the skin under the eye for the lid's tone, in eye widths below the lid
 # A closing lid unfolds: the skin above its carried edge stays put, and between them the lid
-# shows as smooth skin (a membrane over its surround). In eye widths: the band above the lid
-# whose lighter part is the lid's skin (_LID_BAND at _LID_PERCENTILE, for the lid line's
-# contrast) and how far above the carried edge the fold's shadow smooths out.
+# comes down as the lid's own skin. In eye widths: the band above the lid whose lighter part is
+# the lid's skin (_LID_BAND at _LID_PERCENTILE, for the lid line's contrast) and how far above
+# the carried edge the fold's shadow smooths out (_LID_FADE).
 _LASH_DISTINCT = 2  # pixels: a lash band this high is the lid's edge
 _LINE_UNDER = 0.04  # how far under the upper lid's landmarks its dark line is looked for
 _IRIS_CLEAR = 1.4  # iris radii about the iris's centre left out when looking under the lid
 _LINE_CONTRAST = 12.0  # grey levels a lid line lies under the lid's skin, at least
 _LID_BAND = 0.3
 _LID_PERCENTILE = 0.65
-_LID_FADE = 0.18
+_LID_FADE = 0.12
 _SEAM = 0.8  # share of the lid's darkest edge drawn where shut lids meet
-_PLATE_SHARE = 0.6  # how far the unfolded lid goes from its stretched skin to the smooth plate
-_LID_CHEEK = 0.8  # how far a shut lid's colour goes from the skin above the eye to the cheek's
-_FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
+_SEAM_DARKER = 0.8  # that edge is at most this bright relative to the lid's skin
+# The shut lid's tone: the lighter skin between the lid and the brow (this high a percentile of
+# this band above the lid, in eye widths: not the crease, the lashes or a shadow on the lid),
+# _LID_CHEEK of the way to the skin under the eye.
+_TONE_BAND = 0.4
+_TONE_PERCENTILE = 0.8
+_LID_CHEEK = 0.25  # how far a shut lid's colour goes from the skin above the eye to the cheek's
+_BROW_ROOM = 0.5  # share of the way from the lid's edge to the brow the fold's shadow fades
+_TONE_GAP = 0.25  # eye widths of lid come down under which it fades in over the skin above
+_STRAY_FROM = 0.4  # closure from which the white beside the lids turns to the lid's tone
+_STRAY_CONTRAST = 20.0  # grey levels the eye's white must lie over the skin to be told from it
+_STRAY_COLOUR = 40.0  # RGB distance to the nearest of the opening's whites (shaded ones too)
+_STRAY_LEAST = 3  # pixels of white beside the lids that count
+_PLATE_RANGE = 16.0  # grey levels about the lid's tone that its shading takes from around it
 _MEMBRANE_STEPS = 60
+_FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
 _LUM = np.float32([0.299, 0.587, 0.114])
 _TEXTURE_BLUR = 0.04  # the unfolded lid keeps the stretched skin's detail finer than this
 _TEXTURE_LIMIT = 2.5  # and no stronger than this many times the skin's grain
@@ -94,6 +110,7 @@ class EyeLayer:
         xs = np.arange(self.x0, self.x1, dtype=np.float64)
         self.u = _curve(upper, xs)  # upper lid y per column (absolute pixels)
         self.l = np.maximum(_curve(lower, xs), self.u)
+        self.brow = _curve(lm[list(eye.brow_lower)], xs)  # the brow's lower edge per column
         ys = np.arange(self.y0, self.y1, dtype=np.float32)[:, None]
         self.ys = ys
         self.xs_map = np.broadcast_to(
@@ -105,7 +122,14 @@ class EyeLayer:
         u, low = visible_opening(
             roi, self.u - self.y0, self.l - self.y0, centre, iris_r, self.width
         )
-        self.u, self.l = u + self.y0, low + self.y0
+        # Past the corners the shifts fade out: a lid found beyond its landmarks there is the
+        # eye's visible end, and a shift held to the box's side painted the lid to it (a
+        # rectangle's edge beside a shut eye).
+        corners = np.sort(lm[[eye.inner, eye.outer], 0])
+        beyond = np.maximum(corners[0] - xs, xs - corners[1])
+        taper = np.clip(1 - beyond / max(1.0, _REACH * ew), 0, 1)
+        self.u = self.u + (u + self.y0 - self.u) * taper
+        self.l = self.l + (low + self.y0 - self.l) * taper
         opening = self._opening_mask(self.u, self.l)
         self.lash = lash_band(roi, self.u - self.y0, self.width)
         self.lid_line, self.line_under = lid_line(
@@ -113,10 +137,24 @@ class EyeLayer:
         )
         self.lid_tone = _skin_below(roi, self.l - self.y0, self.width)
         self.grain = grain_level(roi, self.l - self.y0, self.width)
-        self.plate, self._plate_rows = self._shut_plate()
+        grey = roi @ _LUM
+        detail = grey - cv2.GaussianBlur(grey, (0, 0), max(1.0, _TEXTURE_BLUR * self.width))
+        limit = _TEXTURE_LIMIT * self.grain
+        self._detail = np.clip(detail, -limit, limit).astype(np.float32)
         self.seam = _lid_line_colour(roi, self.u - self.y0)
+        self.lid_colour = self._lid_colour()
+        # The line where shut lids meet is darker than the lid, whatever lies about the lid
+        # line (a lit lid over the eye's white has no dark row there).
+        darker = np.minimum(1.0, _SEAM_DARKER * (self.lid_colour @ _LUM) / (self.seam @ _LUM + 1))
+        self.seam = self.seam * darker[:, None]
+        self.plate = self._shut_plate()
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
+        self._u32 = self.u.astype(np.float32)
+        corner = beyond > -_REACH * ew
+        self.stray = stray_white(
+            roi, opening, centre, iris_r, self.l - self.y0, corner, self.lid_tone, self.width
+        )
         # Looking ahead, the eye as the image shows it: the split's seams (a rim of a large
         # iris painted out, a sprite edge) appear only when the iris moves.
         inside = opening[..., None]
@@ -156,12 +194,12 @@ class EyeLayer:
         close, u2, l2 = self._lid_lines(pose)
         skin = self._moved_skin(close, u2, l2)
         if (u2 > self.u).any():
-            start, end = self._unfolding(close, u2)
-            skin = self._unfold(skin, start, end, self._lid(close, start, end))
-        if self.lid_tone is not None and (u2 > self.u).any():
-            skin = self._lid_skin(skin, u2)
+            skin = self._cover(skin, close, u2)
+            if self.lid_tone is not None:
+                skin = self._lid_skin(skin, u2)
         if close > 0:
             skin = self._shut_line(skin, close, u2)
+            skin = self._cover_stray(skin, close)
         cover = self._opening_mask(u2, l2)
         ys = self.ys
         shade = 1 - 0.3 * np.exp(-np.maximum(ys - u2[None], 0) / (0.08 * self.width + 1e-3))
@@ -174,10 +212,29 @@ class EyeLayer:
         in as the lid closes: a soft lid's thin line can fall between the carried rows, and a
         shut eye with no line where the lids meet is a smooth patch to the tracker (the Mona
         Lisa's), not a shut eye."""
-        ys, open_rows = self.ys, (self.l - self.u)[None]
-        line = np.clip(1 - np.abs(ys - (u2[None] - 0.5)), 0, 1) * np.clip(open_rows - 1, 0, 1)
+        r0 = max(0, int(np.floor(u2.min())) - 3 - self.y0)
+        r1 = min(len(self.ys), int(np.ceil(u2.max())) + 3 - self.y0)
+        if r1 <= r0:
+            return skin
+        ys, open_rows = self.ys[r0:r1], (self.l - self.u)[None]
+        half = 0.5 if self.lash >= _LASH_DISTINCT else 1.0  # a soft lid's line drawn wider
+        line = np.clip(half + 0.5 - np.abs(ys - (u2[None] - 0.5)), 0, 1)
+        line = line * np.clip(open_rows - 1, 0, 1)
         weight = (_SEAM * close * close * line)[..., None].astype(np.float32)
-        return skin + (self.seam[None] - skin) * weight
+        skin[r0:r1] += (self.seam[None] - skin[r0:r1]) * weight
+        return skin
+
+    def _cover_stray(self, skin: np.ndarray, close: float) -> np.ndarray:
+        """``skin`` with the eye's white left beside its lids (:func:`stray_white`) turned to
+        the lid's tone as the lid closes: a cartoon's eye reaches past its corners, and a shut
+        lid left white corners there."""
+        if self.stray is None:
+            return skin
+        t = float(np.clip((close - _STRAY_FROM) / (1 - _STRAY_FROM), 0, 1))
+        if t <= 0:
+            return skin
+        weight = (self.stray * (t * t * (3 - 2 * t)))[..., None]
+        return skin + (self.lid_colour[None] - skin) * weight
 
     def _lid_lines(self, pose: EyePose) -> tuple[float, np.ndarray, np.ndarray]:
         """(closure, upper lid, lower lid) for ``pose``: the lids' rows per column."""
@@ -193,8 +250,8 @@ class EyeLayer:
         """The box with the lids' edges moved to ``u2`` and ``l2``, before the lid unfolds."""
         y0, y1, ys = float(self.y0), float(self.y1), self.ys
         # Closing lids show their edges, not the eye's last rows beside them.
-        edge = close * self._edge()
-        above = _above_lid(ys, y0, self.u - edge, u2, self._margin())
+        edge = close * self._edge
+        above = _above_lid(ys, y0, self.u - edge, u2, self._margin)
         lower = self.l + edge
         below = y1 - (y1 - ys) * ((y1 - lower) / np.maximum(y1 - l2, 1e-3))[None]
         skin = self._skin_rows(np.where(ys < u2[None], above, below) - y0)
@@ -209,100 +266,130 @@ class EyeLayer:
             skin[rows] = upper + (lower - upper) * t
         return skin
 
-    def _unfolding(self, close: float, u2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(start, end) rows per column of the unfolded lid for this closure and upper lid:
-        from a little above where the carried band rested (the fold's shadow smooths out as
-        the lid unfolds, more the further it came down) to where the band's top is now."""
-        band, fade = self._margin(), max(1.0, _LID_FADE * self.width)
-        top = self.u - close * self._edge() - band
-        end = u2 - band
-        return top - fade * np.clip((end - top) / fade, 0, 1), end
-
-    def _edge(self) -> float:
-        """Rows above the lid line where the carried band ends when shut: a little above it
-        (the eye's last rows are not the lid's), or under it where a soft lid's dark line lies
-        under its landmarks (with distinct lashes, what lies under them is the eye's shadow)."""
+    @cached_property
+    def _edge(self) -> np.ndarray:
+        """Rows above the lid line, per column, where the carried band ends when shut: a
+        little above it (the eye's last rows are not the lid's), or under it where a soft
+        lid's dark line lies under its landmarks (with distinct lashes, what lies under them
+        is the eye's shadow). None toward the corners and past them, where the eye has no
+        rows to hide: shifted there, the skin beside the eye broke along a line."""
         if self.line_under and self.lash < _LASH_DISTINCT:
-            return -self.line_under
-        return _SHUT_EDGE * self.width
+            edge = -self.line_under
+        else:
+            edge = _SHUT_EDGE * self.width
+        return edge * np.clip((self.l - self.u) / max(1.0, _EDGE_TAPER * self.width), 0, 1)
 
+    @cached_property
     def _margin(self) -> float:
         """Rows above the lid line that travel down with it: the lash band, or the lid's dark
         edge where no distinct lash band shows (a soft lid still closes on a line)."""
         return max(self.lash, self.lid_line, 1.0)
 
-    def _lid(self, close: float, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """The unfolded lid's pixels for the lid unfolded from ``start`` to ``end``: the skin
-        between its top (feather included) and the carried band stretched over it (the lid's
-        own skin, texture and lashes' shadow), half way to the shut lid's smooth plate (which
-        takes out the crease and a lit strip that, stretched, drew a second lid or an eye's
-        white). Only this band stretches: stretched from the box's top, the brow and the crease
-        followed the lid down."""
-        top = (self.u - close * self._edge() - self._margin())[None]
-        s0 = (start - self._feather())[None]
-        src = s0 + (self.ys - s0) * ((top - s0) / np.maximum(end[None] - s0, 1e-3))
-        stretched = self._skin_rows(np.minimum(src, top) - self.y0)
-        return stretched + (self.plate - stretched) * _PLATE_SHARE
+    def _cover(self, skin: np.ndarray, close: float, u2: np.ndarray) -> np.ndarray:
+        """``skin`` with the lid that came down to ``u2`` painted over the eye: between where
+        the carried band rested (the skin above it stays put) and where its top is now, the
+        lid's own skin (:meth:`_shut_plate`, with the cheek's grain), opaque at every closure
+        (a lid blended in by how far it came showed the iris through a half shut one),
+        feathered into the skin above it. Nothing is stretched: stretched, the crease and the
+        brow followed the lid down, and the crease over the shut lashes read as an open eye."""
+        rest, top, end = (a.astype(np.float32) for a in self._span(close, u2))
+        gap = end - top
+        if gap.max() <= 0:
+            return skin
+        feather = np.float32(self._feather)
+        # Only the rows the lid reaches are worked on.
+        r0 = max(0, int(np.floor((top - feather).min())) - self.y0)
+        r1 = min(len(self.ys), int(np.ceil(end.max())) + 1 - self.y0)
+        if r1 <= r0:
+            return skin
+        rows = slice(r0, r1)
+        ys = self.ys[rows]
+        inside = (ys >= top[None]) & (ys < end[None])
+        fade = np.clip((ys - top[None]) / feather + 1, 0, 1)
+        fade = fade * fade * (3 - 2 * fade) * np.clip(gap / feather, 0, 1)[None]
+        weight = np.where(inside, np.float32(1), fade) * np.clip(end[None] - ys + 0.5, 0, 1)
+        # Toward the corners, where little of the lid comes down, it fades in over what was
+        # above the eye (never over the eye): it ended there with a straight edge.
+        grown = self._grown(end - rest)
+        weight = np.where(ys < self._u32[None] - 1, weight * grown[None], weight)
+        lid = self.plate[rows] + self._lid_texture(top, rows)
+        skin[rows] += (lid - skin[rows]) * weight[..., None]
+        return skin
 
-    def _unfold(
-        self, skin: np.ndarray, start: np.ndarray, end: np.ndarray, lid: np.ndarray
-    ) -> np.ndarray:
-        """``skin`` with the unfolded ``lid`` painted from ``start`` to ``end`` (rows per
-        column) where the lid has come down so far, feathered into the skin above over
-        :data:`_FEATHER` eye widths (a hard edge with the skin cut the crease and the lashes
-        above it in an arc)."""
-        ys = self.ys
-        plate_start, plate_end = self._plate_rows
-        grown = np.clip((end - start) / (plate_end - plate_start).clip(1e-3), 0, 1)[None]
-        feather = np.clip((ys - start[None]) / self._feather() + 1, 0, 1)
-        weight = feather * feather * (3 - 2 * feather) * np.sqrt(grown)
-        weight = weight * np.clip(end[None] - ys + 0.5, 0, 1)
-        return skin + (lid - skin) * weight[..., None].astype(np.float32)
+    def _grown(self, gap: np.ndarray) -> np.ndarray:
+        """(w,) how far the lid of height ``gap`` per column has come down, 0-1: full from
+        :data:`_TONE_GAP` eye widths, and no more than its neighbours' (smooth at the
+        corners, where the opening ends within a pixel or two; the lids' rows all move in
+        proportion, so the neighbours' share is the shut lid's, :attr:`_spread`)."""
+        grown = np.clip(gap * self._spread, 0, 1)
+        return grown * grown * (3 - 2 * grown)
 
+    @cached_property
+    def _spread(self) -> np.ndarray:
+        """(w,) float32: per column, the shut lid's height smoothed along the lid over its
+        own, at most 1, over :data:`_TONE_GAP` eye widths (see :meth:`_grown`)."""
+        close, u2, _ = self._lid_lines(EyePose(blink=1.0))
+        rest, _, end = self._span(close, u2)
+        gap = np.maximum(end - rest, 0).astype(np.float32)
+        sigma = max(1.0, _TONE_GAP * self.width / 2)
+        spread = cv2.GaussianBlur(gap[None], (0, 0), sigmaX=sigma, sigmaY=0.1,
+                                  borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
+        share = np.minimum(1.0, spread / np.maximum(gap, 1e-3))
+        return (share / max(1.0, _TONE_GAP * self.width)).astype(np.float32)
+
+    def _span(self, close: float, u2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rest, top, end) rows per column of the lid come down to ``u2``: where the carried
+        band's top rested, where the lid starts and where it ends (the band's top now)."""
+        rest = self.u - close * self._edge - self._margin
+        end = u2 - self._margin
+        # The fold's shadow above the lid smooths out as the lid unfolds, more the further it
+        # came down: kept, the dark rows above a lighter lid drew an almond, an open eye to a
+        # tracker.
+        # No further than part way to the brow (on a small face the fade reached into the
+        # brow and smeared it down over the lid).
+        fade = max(1.0, _LID_FADE * self.width)
+        room = np.clip(_BROW_ROOM * (rest - self.brow), 0, fade)
+        top = rest - room * np.clip((end - rest) / fade, 0, 1)
+        return rest, top, end
+
+    @cached_property
     def _feather(self) -> float:
         return max(1.0, _FEATHER * self.width)
 
-    def _shut_plate(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        """The box as the shut eye shows it, with the unfolded lid a smooth membrane over
-        everything around it (the skin above, the eye's corners, the lid's edge carried down
-        below it) with the skin's own texture; and the lid's (start, end) rows in it. Continuous
-        with its surround on every side, the lid shows no outline for the tracker to take for
-        an open eye, and it follows the light around the eye (a socket's shadow, a lit lid)."""
-        close, u2, l2 = self._lid_lines(EyePose(blink=1.0))
-        skin = self._moved_skin(close, u2, l2)
-        start, end = self._unfolding(close, u2)
-        unknown = (self.ys >= start[None] - self._feather()) & (self.ys < end[None])
-        # Under it, the lid's own colour, not the lashes': the membrane meets the skin there.
-        cols = np.nonzero(unknown.any(0))[0]
-        below = np.minimum(np.ceil(end[cols] - self.y0).astype(int), len(self.ys) - 1)
-        skin[below, cols] = self._lid_colour()[cols]
-        texture = self._lid_texture(start - self._feather(), end)
-        plate = _membrane(skin, unknown) + texture * unknown[..., None]
-        return plate.astype(np.float32), (start, end)
+    def _shut_plate(self) -> np.ndarray:
+        """(h, w, 3) float32: the shut lid's shading, the smooth (harmonic) fill of the
+        skin around the shut lid with the lid's tone under it. What surrounds it counts only
+        within :data:`_PLATE_RANGE` grey levels of the lid's tone: the lashes, the crease, the
+        brow and the eye's corners about it, smoothed over it, painted grey-brown smudges."""
+        close, u2, _ = self._lid_lines(EyePose(blink=1.0))
+        _, top, end = self._span(close, u2)
+        ys, tone = self.ys, self.lid_colour[None]
+        unknown = (ys >= top[None] - 1) & (ys < end[None])
+        around = np.where((ys >= end[None])[..., None], tone, self.skin)
+        return _membrane(_near_tone(around, tone), unknown).astype(np.float32)
 
-    def _lid_texture(self, top: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """(h, w, 1) float32: fine detail for the unfolded lid from ``top`` down: the skin's
+    def _lid_texture(self, top: np.ndarray, rows: slice) -> np.ndarray:
+        """(rows, w, 1) float32: fine detail for the lid come down from ``top``: the skin's
         own, from the cheek under the eye (folded back and forth over the lid's height, so it
         repeats without a seam), finer than :data:`_TEXTURE_BLUR` eye widths and no stronger
         than a few times the skin's grain (a line there is a fold of the cheek, not texture).
         Stretching the skin above down over the lid drew vertical streaks."""
         band = max(2.0, (_CHEEK[1] - _CHEEK[0]) * self.width)
-        t = np.mod(self.ys - top[None], 2 * band)
+        t = np.mod(self.ys[rows] - top[None], 2 * band)
         src = self.l[None] + _CHEEK[0] * self.width + np.minimum(t, 2 * band - t)
-        grey = self._skin_rows(src - self.y0) @ _LUM
-        detail = grey - cv2.GaussianBlur(grey, (0, 0), max(1.0, _TEXTURE_BLUR * self.width))
-        limit = _TEXTURE_LIMIT * self.grain
-        return np.clip(detail, -limit, limit)[..., None].astype(np.float32)
+        detail = cv2.remap(self._detail, self.xs_map[rows], (src - self.y0).astype(np.float32),
+                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        return detail[..., None]
 
     def _lid_colour(self) -> np.ndarray:
-        """(roi_w, 3) float32: a shut lid's colour over the eyeball, per column: half way
-        from the lid's skin above the eye (its lighter part: not the lashes or the crease) to
-        the skin under the eye (the lid bulges into the light like the cheek, out of the
-        socket's shadow), never brighter than that skin (a lit lid is not the eye's white);
-        smooth along the lid."""
-        lid = self.u - self.y0 - self._margin() - self._edge()
+        """(roi_w, 3) float32: a shut lid's colour over the eyeball, per column: the lid's
+        skin between the lid and the brow (its lighter part: not the lashes, the crease or a
+        shadow on the lid), :data:`_LID_CHEEK` of the way to the skin under the eye (the lid
+        bulges into the light like the cheek, out of the socket's shadow), never brighter
+        than that skin (a lit lid is not the eye's white); smooth along the lid."""
+        lid = self.u - self.y0 - self._margin - self._edge
         ys = np.arange(self.skin.shape[0], dtype=np.float64)[:, None]
-        band = (ys < lid[None]) & (ys >= lid[None] - _LID_BAND * self.width)
+        band = (ys < lid[None]) & (ys >= lid[None] - _TONE_BAND * self.width)
         lum = self.skin @ np.float32([0.299, 0.587, 0.114])
         colour = np.empty((self.skin.shape[1], 3), np.float32)
         for x in range(len(colour)):
@@ -310,7 +397,7 @@ class EyeLayer:
             if not len(rows):
                 rows = np.arange(max(1, int(lid[x])))
             order = rows[np.argsort(lum[rows, x])]
-            colour[x] = self.skin[order[int(_LID_PERCENTILE * (len(order) - 1))], x]
+            colour[x] = self.skin[order[int(_TONE_PERCENTILE * (len(order) - 1))], x]
         sigma = max(1.0, _LID_FADE * self.width)
         colour = cv2.GaussianBlur(colour[None], (0, 0), sigmaX=sigma, sigmaY=0.1,
                                   borderType=cv2.BORDER_REPLICATE)[0]  # fmt: skip
@@ -324,13 +411,17 @@ class EyeLayer:
         """``skin`` with the lid lowered to ``u2``, where it covers the rest opening, no
         brighter than the skin under the eye allows (never the eye's white); what is darker
         (lashes, a lid in the socket's shadow) is the lid's own."""
-        ys = self.ys
+        r0 = max(0, int(np.floor(self.u.min())) - self.y0)
+        r1 = min(len(self.ys), int(np.ceil(u2.max())) + 2 - self.y0)
+        if r1 <= r0:
+            return skin
+        ys, part = self.ys[r0:r1], skin[r0:r1]
         # From none at the rest lid (no edge with the skin above) to full a third of the way down.
         reach = np.maximum(u2 - self.u, 1.0)[None] / 3
         over = np.clip((ys - self.u[None]) / reach, 0, 1) * (ys < u2[None] + 0.5)
-        lum = np.float32([0.299, 0.587, 0.114])
-        brighter = np.clip((skin @ lum - float(self.lid_tone @ lum)) / _LID_SOFT, 0, 1)
-        return _toward_skin(skin, over * brighter, self.lid_tone)
+        brighter = np.clip((part @ _LUM - float(self.lid_tone @ _LUM)) / _LID_SOFT, 0, 1)
+        skin[r0:r1] = _toward_skin(part, over * brighter, self.lid_tone)
+        return skin
 
     def _skin_rows(self, src_y: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
         """The eye box's image resampled at source rows ``src_y`` (box coordinates) for the
@@ -379,6 +470,58 @@ def _membrane(image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
     for _ in range(_MEMBRANE_STEPS):
         out = np.where(where, cv2.filter2D(out, -1, cross, borderType=cv2.BORDER_REPLICATE), out)
     return out
+
+
+def _near_tone(colour: np.ndarray, tone: np.ndarray) -> np.ndarray:
+    """``colour`` (..., 3) drawn toward ``tone`` (broadcast) until its grey level is within
+    :data:`_PLATE_RANGE` of the tone's."""
+    lum = (colour - tone) @ _LUM
+    squeeze = np.minimum(1.0, _PLATE_RANGE / np.maximum(np.abs(lum), 1e-3))[..., None]
+    return (tone + (colour - tone) * squeeze).astype(np.float32)
+
+
+def stray_white(
+    roi: np.ndarray,
+    opening: np.ndarray,
+    centre: np.ndarray,
+    radius: float,
+    lower: np.ndarray,
+    corner: np.ndarray,
+    skin: np.ndarray | None,
+    width: float,
+) -> np.ndarray | None:
+    """(h, w) float32 soft mask of the eye's white outside the lids' ``opening`` but within
+    :data:`_REACH` eye widths of it, above the ``lower`` lid (rows per column) but toward the
+    corners (a cartoon's eye drawn past its corners and lids): pixels
+    nearer the opening's white than the skin tone ``skin`` and within :data:`_STRAY_COLOUR` of
+    it. None where there is none (most eyes)."""
+    inside = opening > 0.5
+    h, w = inside.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    sclera = _sclera_colour(roi, inside & (np.hypot(xs - centre[0], ys - centre[1]) > 1.3 * radius))
+    # A white much like the skin (an old photo's, a shadowed one) is not told from it.
+    if sclera is None or skin is None or sclera @ _LUM < skin @ _LUM + _STRAY_CONTRAST:
+        return None
+    reach = max(1, round(_REACH * width))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    near = (cv2.dilate(inside.astype(np.uint8), kernel) > 0) & ~inside
+    # Under the lower lid it shows shut or open alike, but toward the corners (``corner``,
+    # per column) a cartoon's white runs past the lower lid's landmarks.
+    near &= (ys < lower[None]) | corner[None]
+    # Any of the opening's whites, its shaded corners' too (as :func:`visible_opening` does).
+    in_iris = np.hypot(xs - centre[0], ys - centre[1]) < 1.3 * radius
+    whites = _thin(_brighter(roi[inside & ~in_iris], 50))
+    skin_px = _thin(
+        roi[(ys > lower[None] + _CHEEK[0] * width) & (ys < lower[None] + _CHEEK[1] * width)]
+    )
+    if not len(whites) or not len(skin_px):
+        return None
+    to_white = _nearest_distance(roi[near], whites)
+    white = np.zeros((h, w), bool)
+    white[near] = (to_white < _STRAY_COLOUR) & (to_white < _nearest_distance(roi[near], skin_px))
+    if white.sum() < _STRAY_LEAST:
+        return None
+    return cv2.GaussianBlur(white.astype(np.float32), (0, 0), 0.7)
 
 
 def grain_level(roi: np.ndarray, lower: np.ndarray, width: float) -> float:
