@@ -18,7 +18,7 @@ import numpy as np
 from openlpm.character.mesh import BORDER_FRACTION, smoothstep
 
 COARSE = 4  # the displacement field is solved on a grid this many times coarser
-NEWTON_STEPS = 4  # the first over the whole grid, the rest only where it has not settled
+NEWTON_STEPS = 3  # the first over the whole grid, the rest only where it has not settled
 STRAY_PX = 4.0  # an unsettled sample this far from its neighbours' median is mended
 CONVERGED_PX = 0.05  # stop once every sample lands this close to its target
 MIN_STRETCH = 0.25  # floor of 1 + dD/dx in a Newton step: where the field folds, go gently
@@ -75,8 +75,10 @@ class Warp:
             return cv2.filter2D(plane, -1, kernel, borderType=cv2.BORDER_REPLICATE)
 
         fx2, fy2 = fx.reshape(shape), fy.reshape(shape)
-        jacobian = along(fx2, slope), along(fy2, slope.T), along(fx2, slope.T), along(fy2, slope)
-        packed = cv2.merge([fx2, fy2]), cv2.merge(jacobian)
+        inverse = _inverse_jacobian(
+            along(fx2, slope), along(fy2, slope.T), along(fx2, slope.T), along(fy2, slope)
+        )
+        packed = cv2.merge([fx2, fy2]), cv2.merge(inverse)
         # Every sample takes the first step; after it, only those not yet converged go on (a
         # sample where the field is zero is solved by x = p at once, and most of a smooth
         # field converges in one step).
@@ -84,7 +86,7 @@ class Warp:
         x, y = px - fx2, py - fy2
         # The first step takes the Jacobian at the sample's own grid point (exact for a turn or
         # tilt, whose Jacobian is the same everywhere): only D is looked up.
-        rx, ry = self._step(packed, x, y, px, py, jacobian)
+        rx, ry = self._step(packed, x, y, px, py, inverse)
         active = np.flatnonzero(np.maximum(np.abs(rx), np.abs(ry)) >= CONVERGED_PX)
         flat_x, flat_y = x.ravel(), y.ravel()  # views: the later steps write into x and y
         for _ in range(NEWTON_STEPS - 1):
@@ -106,32 +108,21 @@ class Warp:
         y: np.ndarray,
         px: np.ndarray,
         py: np.ndarray,
-        jacobian: tuple[np.ndarray, ...] | None = None,
+        inverse: tuple[np.ndarray, ...] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """One Newton step toward x + D(x) = p, in place on (x, y); returns the residual it
-        corrected (where x landed minus where it should). ``jacobian``: the Jacobian's planes
-        to use instead of looking them up at x."""
-        if jacobian is not None:  # the diagonal alone: cheap over the whole grid
-            (sx, sy), (dxx, dyy) = self._sample(packed[:1], x, y), jacobian[:2]
-            rx, ry = x + sx - px, y + sy - py
-            x -= rx / np.maximum(1 + dxx, MIN_STRETCH)
-            y -= ry / np.maximum(1 + dyy, MIN_STRETCH)
-            return rx, ry
-        sx, sy, dxx, dyy, dxy, dyx = self._sample(packed, x, y)
+        corrected (where x landed minus where it should). ``inverse``: the inverse Jacobian's
+        planes to use instead of looking them up at x."""
+        if inverse is None:
+            sx, sy, i11, i12, i21, i22 = self._sample(packed, x, y)
+        else:
+            (sx, sy), (i11, i12, i21, i22) = self._sample(packed[:1], x, y), inverse
         rx, ry = x + sx - px, y + sy - py
-        jxx, jyy = 1 + dxx, 1 + dyy
-        det = jxx * jyy - dxy * dyx
-        # Where the field folds or nearly does, the full step is unreliable: step each axis
-        # gently along its own stretch instead.
-        full = det > MIN_STRETCH
-        safe = np.where(full, det, 1.0)
-        step_x = np.where(full, (jyy * rx - dxy * ry) / safe, rx / np.maximum(jxx, MIN_STRETCH))
-        step_y = np.where(full, (jxx * ry - dyx * rx) / safe, ry / np.maximum(jyy, MIN_STRETCH))
-        # No longer than a step along the gentlest stretch: near a fold (det just above the
-        # floor) the full step can shoot a sample across the face.
-        reach = np.maximum(np.abs(rx), np.abs(ry)) / MIN_STRETCH
-        x -= np.clip(step_x, -reach, reach)
-        y -= np.clip(step_y, -reach, reach)
+        # No longer than a step along the gentlest stretch: near a fold the full step can
+        # shoot a sample across the face.
+        reach = np.maximum(np.abs(rx), np.abs(ry)) * np.float32(1 / MIN_STRETCH)
+        x -= np.clip(i11 * rx + i12 * ry, -reach, reach)
+        y -= np.clip(i21 * rx + i22 * ry, -reach, reach)
         return rx, ry
 
     def _sample(
@@ -203,6 +194,17 @@ class Warp:
         size = (block.shape[1] * f, block.shape[0] * f)
         up = cv2.resize(block, size, interpolation=cv2.INTER_LINEAR)
         return up[f : f + y1 - y0, f : f + x1 - x0]
+
+
+def _inverse_jacobian(
+    dxx: np.ndarray, dyy: np.ndarray, dxy: np.ndarray, dyx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The inverse of the Jacobian [[1 + dxx, dxy], [dyx, 1 + dyy]] of x + D(x), plane by
+    plane, its determinant held at MIN_STRETCH or more: where the field folds or nearly does,
+    steps stay gentle (and bounded, see Warp._step)."""
+    jxx, jyy = 1 + dxx, 1 + dyy
+    det = np.maximum(jxx * jyy - dxy * dyx, MIN_STRETCH)
+    return jyy / det, -dxy / det, -dyx / det, jxx / det
 
 
 def _mend_strays(field: CoarseField, unsettled: np.ndarray) -> None:
