@@ -10,6 +10,8 @@ how far the nose tip moves against the midpoint of the eye corners at yaw -20 an
 distances (the 3D cue of a turn; bigger reads as more turned). "miss@R15": the share of the
 moving samples of the backward warp that land more than a pixel from where they should at a
 tilt of -15 and +15 degrees (each shows a wrong piece of the picture: torn hair, a speck).
+Tilts are eased into the portrait's room, as the renderer eases them; "room": the largest tilt
+each way (render/head_room.py).
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def main() -> None:
         paths += sorted((args.data / "portraits").iterdir())
     paths += args.image
     head = " ".join(f"{n[4]}{a:+d}".rjust(5) for n, a in POSES)
-    print(f"{'portrait':40s} {head}  nose@-20 nose@+20 miss@R-15 miss@R+15")
+    print(f"{'portrait':40s} {head}  nose@-20 nose@+20 miss@R-15 miss@R+15 room")
     for path in paths:
         renderer = Renderer(build_rig(load_image(path)), 512)
         d = renderer.deformer
@@ -97,7 +99,7 @@ def main() -> None:
         misses = [inverse_misses(renderer, {"headRoll": a}) for a in (-15, 15)]
         print(
             f"{path.name[:40]:40s} {row}  {nose_shift(d, -20):+8.3f} {nose_shift(d, 20):+8.3f}"
-            f" {misses[0]:9.3f} {misses[1]:9.3f}"
+            f" {misses[0]:9.3f} {misses[1]:9.3f} {d.roll_room[0]:4.1f}/{d.roll_room[1]:4.1f}"
         )
 
 
