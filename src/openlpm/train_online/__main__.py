@@ -1,6 +1,7 @@
 """``python -m openlpm.train_online --out src/openlpm/assets/online_mouth.npz [--minutes N]
-[--speech-dir DIR] [--eval-dir DIR] [--seed 0]``, or ``--evaluate DIR`` to score a weights
-file (``--out``, default the shipped one) against Base on real speech."""
+[--speech-dir DIR] [--eval-dir DIR] [--seed 0]``; ``--closure-head --init WEIGHTS`` to retrain
+only the closure logit on WEIGHTS' frozen trunk; or ``--evaluate DIR`` to score a weights file
+(``--out``, default the shipped one) against Base on real speech."""
 
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (one-cycle)")
     p.add_argument("--init", type=Path, help="weights (.npz) to start from (fine-tuning)")
     p.add_argument(
+        "--closure-head",
+        action="store_true",
+        help="retrain only the closure logit of --init on its frozen trunk (fit.py"
+        " fit_closure_head); every other output stays as in --init",
+    )
+    p.add_argument(
         "--recorded",
         type=float,
         default=0.0,
@@ -55,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 def train(args: argparse.Namespace, argv: list[str]) -> int:
     import torch
 
+    from openlpm.motion.online import OUTPUTS
     from openlpm.train_online import fit as F
     from openlpm.train_online.data import make_examples, sessions_for
 
@@ -89,13 +97,27 @@ def train(args: argparse.Namespace, argv: list[str]) -> int:
         from openlpm.motion.online import MouthNet
 
         init = MouthNet.read(args.init)
+    elif args.closure_head:
+        raise SystemExit("--closure-head needs --init WEIGHTS (the trunk to keep)")
     t1 = time.time()
-    model, metrics = F.fit(train_ex, val_ex, options, log, init)
-    t_fit = time.time() - t1
     val_table = F.Table.of(val_ex, options.past).to(args.device)
-    cal = F.calibrate(model, val_table, options)
-    log(f"calibration (held-out sessions): {cal.describe()}")
+    if args.closure_head:
+        model = F.fit_closure_head(init, train_ex, options, log)
+        cal = F.Calibration.none()
+        closure = OUTPUTS.index("closure")
+        reference = F.student_of(init, options).to(args.device)
+        cal.shift[closure] = F.match_closure_rate(model, reference, val_table, options)
+        log(f"closure shift {cal.shift[closure]:+.3f}: shut on as many held-out frames as --init")
+    else:
+        model, _ = F.fit(train_ex, val_ex, options, log, init)
+        cal = F.calibrate(model, val_table, options)
+        log(f"calibration (held-out sessions): {cal.describe()}")
+    t_fit = time.time() - t1
     net = F.export(model, options, cal)
+    metrics = F.evaluate_table(F.student_of(net, options).to(args.device), val_table, options)
+    log("held-out, calibrated: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+    for line in _closure_aucs(val_ex, {"these weights": net, "--init": init}):
+        log(line)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     net.save(args.out)
     diff = F.check_export(model, net, val_table, options, cal)
@@ -111,6 +133,20 @@ def train(args: argparse.Namespace, argv: list[str]) -> int:
     _record(args, argv, examples, train_ex, options, net, metrics, evaluation,
             (t_data, t_fit, time.time() - t0), log_lines)  # fmt: skip
     return 0
+
+
+def _closure_aucs(examples: list, nets: dict) -> list[str]:
+    """Per-phone closure AUC of each net on the held-out eSpeak and recorded-voice sessions."""
+    from openlpm.train_online.closure_auc import ClosureAUC, closure_logits, phone_maxima
+
+    lines = []
+    for kind, sel in (("eSpeak", [e for e in examples if ":" not in e.voice]),
+                      ("recorded voices", [e for e in examples if ":" in e.voice])):  # fmt: skip
+        for name, net in nets.items():
+            if sel and net is not None:
+                maxima = [phone_maxima(closure_logits(net, e.features), e.phones) for e in sel]
+                lines.append(f"held-out {kind}, {name}: {ClosureAUC.of(maxima).describe()}")
+    return lines
 
 
 def _counts(counter: Counter) -> str:
@@ -142,8 +178,19 @@ def _record(args, argv, examples, train_ex, options, net, metrics, evaluation, t
         digest = hashlib.sha256(args.init.read_bytes()).hexdigest() if args.init.is_file() else "?"
         init = f"the weights in `{args.init}` (sha256 {digest[:16]}...)"
     torch_version = __import__("torch").__version__
+    head_only = (
+        "\n\nOnly the closure logit was trained (`--closure-head`, fit.py `fit_closure_head`): a"
+        " logistic regression from zero on the frozen trunk's last hidden layer, the closure"
+        " column of the last layer; the features, trunk and every other output are those of"
+        " `--init`, bit for bit. Its shift makes the lips shut (p > 0.5) on as many held-out"
+        " frames as `--init`'s head does (fit.py `match_closure_rate`). The architecture and"
+        " calibration below describe the whole network."
+        if args.closure_head
+        else ""
+    )
     breath = f"{A.BREATH_DB[0]:.0f}..{A.BREATH_DB[1]:.0f}"
-    text = f"""# Online mouth model: training record
+    what = "closure head record" if args.closure_head else "training record"
+    text = f"""# Online mouth model: {what}
 
 Written by `python -m openlpm.train_online`; regenerate with the command below.
 
@@ -191,17 +238,13 @@ seed); the weights match to float rounding (CPU and GPU kernels sum in different
 ## Model
 
 Log-mel features (audio/features.py: 40 bands + energy, 10 ms hop, causal level
-normalisation); initialised from {init};
-per frame a linear projection 41 -> {options.proj}; per video frame the
+normalisation); initialised from {init}.{head_only}
+
+Per frame a linear projection 41 -> {options.proj}; per video frame the
 projections of {options.past} past frames, the current one and {options.ahead} ahead
 ({options.ahead * 10} ms look-ahead), flattened, -> {options.hidden} -> {options.hidden} (ReLU)
 -> {len(OUTPUTS)} outputs ({", ".join(OUTPUTS)}). {params:,} parameters,
-{args.out.stat().st_size / 1e6:.2f} MB (.npz, float32). AdamW, one-cycle lr {options.lr},
-batch {options.batch}, {options.epochs} epochs, dropout {options.dropout}, closure positive
-weight {options.closure_pos_weight}. Calibrated on the held-out sessions (fit.py `calibrate`,
-folded into the last layer): each mouth channel mapped to the teacher's mean and spread over
-speech, the closure logit shifted so that the lips shut on as many frames as the teacher's
-closures cover.
+{args.out.stat().st_size / 1e6:.2f} MB (.npz, float32). {_training(args, options)}
 
 ## Time
 
@@ -222,7 +265,28 @@ data {times[0] / 60:.1f} min, training {times[1] / 60:.1f} min, total {times[2] 
 {chr(10).join(log)}
 ```
 """
-    args.out.with_suffix(".md").write_text(text, encoding="utf-8")
+    args.out.with_name(record_name(args.out, args.closure_head)).write_text(text, encoding="utf-8")
+
+
+def _training(args: argparse.Namespace, options) -> str:
+    """The optimiser and calibration sentences of the record's Model section."""
+    common = (f"AdamW, one-cycle lr {options.lr}, batch {options.batch}, {options.epochs} epochs, "
+              f"closure positive weight {options.closure_pos_weight}")  # fmt: skip
+    if args.closure_head:
+        return (f"The closure column: {common}, the trunk in eval mode (no dropout); the "
+                "feature augmentation of fit.py `_colour`.")  # fmt: skip
+    return (
+        f"{common}, dropout {options.dropout}. Calibrated on the held-out sessions (fit.py "
+        "`calibrate`, folded into the last layer): each mouth channel mapped to the teacher's "
+        "mean and spread over speech, the closure logit shifted so that the lips shut on as "
+        "many frames as the teacher's closures cover."
+    )
+
+
+def record_name(out: Path, closure_head: bool) -> str:
+    """The record beside the weights: NAME.md, or NAME_closure_head.md for a closure head
+    retrain (the trunk's record stays: the weights are the product of both runs)."""
+    return f"{out.stem}_closure_head.md" if closure_head else f"{out.stem}.md"
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ class Example:
     speech: np.ndarray  # (n,) float32 0/1
     voice: str
     seconds: float  # of audio (the clean session)
+    phones: PhoneTimeline | None = None  # the teacher's phones on this version's time axis
 
 
 def tts_examples(seed: int, index: int, copies: int, recorded_share: float = 0.0) -> list[Example]:
@@ -185,7 +186,7 @@ def _examples(
         feats = log_mel(augment(x, babble, rng))[0]
         if len(feats) < n + MAX_AHEAD:  # only if the teacher ran past the audio
             feats = np.concatenate([feats, np.repeat(feats[-1:], n + MAX_AHEAD - len(feats), 0)])
-        out.append(Example(feats, targets, closure, speech, voice, audio.duration))
+        out.append(Example(feats, targets, closure, speech, voice, audio.duration, timed))
     return out
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from openlpm.audio.features import SAMPLE_RATE, log_mel
 from openlpm.audio.phones import PhoneTimeline
 from openlpm.audio.prosody import analyse
 from openlpm.io.audio import load_audio
@@ -23,6 +24,7 @@ from openlpm.motion.base import BaseOptions, perform
 from openlpm.motion.frame import MotionTrack
 from openlpm.motion.online import OnlineModel
 from openlpm.motion.visemes import MOUTH_CHANNELS, REST, VISEMES, viseme_for
+from openlpm.train_online.closure_auc import ClosureAUC, closure_logits, phone_maxima
 
 FPS = 25.0
 SHUT = 0.02  # lips shut: jawOpen - mouthClose below this (the tests' threshold)
@@ -48,6 +50,7 @@ class ClipScore:
     chance_rate: float  # student: the same test on those (closing by chance)
     teacher_chance_rate: float
     false_shut: float  # share of the frames the teacher holds open (> OPEN) the student shuts
+    closure_maxima: dict[str, list[float]]  # per-phone closure logits (closure_auc.py)
 
 
 def evaluate_dir(folder: Path, weights: Path | None = None) -> list[ClipScore]:
@@ -62,6 +65,8 @@ def _score(path: Path, model: OnlineModel, transcript: str | None) -> ClipScore:
 
     audio = load_audio(path)
     phones = phones_for(audio, transcript)
+    features = log_mel(audio.resampled(SAMPLE_RATE).samples)[0]
+    maxima = phone_maxima(closure_logits(model.net, features), phones)
     teacher = perform(analyse(audio), phones, BaseOptions(fps=FPS, mouth_lead_s=0.0))
     student = model.perform(audio, fps=FPS)
     n = min(len(teacher), len(student))
@@ -77,7 +82,7 @@ def _score(path: Path, model: OnlineModel, transcript: str | None) -> ClipScore:
         closure_rate(st, phones), closure_rate(tt, phones),
         len(_others(phones)), closure_rate(st, phones, _others(phones)),
         closure_rate(tt, phones, _others(phones)),
-        float(np.mean(_opening(st)[_opening(tt) > OPEN] < SHUT)),
+        float(np.mean(_opening(st)[_opening(tt) > OPEN] < SHUT)), maxima,
     )  # fmt: skip
 
 
@@ -137,7 +142,8 @@ def _transcripts(path: Path) -> dict[str, str]:
 
 
 def table(scores: list[ClipScore]) -> str:
-    """A markdown table of the scores and their mean (closure pooled over all phones)."""
+    """A markdown table of the scores and their mean (closure pooled over all phones), then the
+    per-phone closure AUC pooled over the clips."""
     head = (
         "| clip | phones | s | jaw r | opening r | mouthClose r | viseme acc | p/b/m "
         "| closure (student) | closure (teacher) | other phones | elsewhere (student) "
@@ -174,4 +180,5 @@ def table(scores: list[ClipScore]) -> str:
         f"| {pooled('teacher_closure_rate') - pooled('teacher_chance_rate', 'others'):+.3f} "
         f"| {mean('false_shut'):.3f} |"
     )
-    return "\n".join([head, *rows])
+    separation = ClosureAUC.of([c.closure_maxima for c in scores]).describe()
+    return "\n".join([head, *rows, "", f"Pooled over the clips: {separation}."])

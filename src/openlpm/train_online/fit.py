@@ -65,10 +65,13 @@ class Student(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, frames, N_FEATURES) -> (B, len(OUTPUTS))."""
+        return self.out(self.hidden(x))
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, frames, N_FEATURES) -> (B, hidden): the last hidden layer."""
         z = self.proj((x - self.mean) / self.std).flatten(1)
         h = self.drop(torch.relu(self.l1(z)))
-        h = self.drop(torch.relu(self.l2(h)))
-        return self.out(h)
+        return self.drop(torch.relu(self.l2(h)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,6 +150,63 @@ def fit(
         )
     model.eval()
     return model, metrics
+
+
+def fit_closure_head(
+    init: MouthNet, train: list[Example], o: FitOptions, log: Callable[[str], None] = print
+) -> Student:
+    """``init`` with only its closure logit retrained: a logistic regression on the frozen
+    trunk's last hidden layer (the closure column of the last layer, 257 numbers), from zero.
+
+    Everything else (features, trunk, the mouth channels, speech) stays bit for bit, so the
+    jaw cannot move; the head only learns to rank p/b/m above other phones in the voices of
+    ``train`` (issue 11: the full fine-tune with recorded voices moved the jaw too). Starting
+    from zero rather than ``init``'s column makes the result the same from either weights file.
+    The closure shift is left to :func:`match_closure_rate`."""
+    torch.manual_seed(o.seed)
+    rng = torch.Generator().manual_seed(o.seed)
+    model = student_of(init, o).to(o.device).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    head = nn.Linear(o.hidden, 1).to(o.device)
+    nn.init.zeros_(head.weight)
+    nn.init.zeros_(head.bias)
+    tr = Table.of(train, o.past).to(o.device)
+    opt = torch.optim.AdamW(head.parameters(), lr=o.lr, weight_decay=o.weight_decay)
+    steps = o.epochs * math.ceil(len(tr.at) / o.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, o.lr, total_steps=steps, pct_start=0.1)
+    pos_weight = torch.tensor(o.closure_pos_weight, device=o.device)
+    for epoch in range(o.epochs):
+        start, total = time.time(), 0.0
+        order = torch.randperm(len(tr.at), generator=rng)
+        for b in range(0, len(order), o.batch):
+            idx = order[b : b + o.batch].to(o.device)
+            x = _colour(tr.windows(idx, o.past, o.ahead), o, rng)
+            logit = head(model.hidden(x))[:, 0]
+            loss = nn.functional.binary_cross_entropy_with_logits(
+                logit, tr.closure[idx], pos_weight=pos_weight
+            )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+        log(f"closure head epoch {epoch + 1}/{o.epochs}: train loss {total / len(order):.4f} "
+            f"({time.time() - start:.0f} s)")  # fmt: skip
+    k = len(REGRESSED)
+    with torch.no_grad():
+        model.out.weight[k] = head.weight[0]
+        model.out.bias[k] = head.bias[0]
+    return model
+
+
+def match_closure_rate(model: Student, reference: Student, t: Table, o: FitOptions) -> float:
+    """The closure shift with which ``model`` shuts the lips (logit > 0) on as many frames of
+    ``t`` as ``reference`` does: a new head ranks the frames, the old one's operating point
+    stays (the closure ramp, jaw minimum and gate of motion/online.py were set at it)."""
+    k = len(REGRESSED)
+    share = float((predict(reference, t, o)[:, k] > 0).float().mean())
+    return -float(np.quantile(predict(model, t, o)[:, k].cpu().numpy(), 1.0 - share))
 
 
 def _colour(x: torch.Tensor, o: FitOptions, rng: torch.Generator) -> torch.Tensor:
