@@ -28,17 +28,13 @@ from openlpm.io.images import load_image
 from openlpm.motion import MotionFrame
 from openlpm.render import Renderer
 from openlpm.render.deform import Deformer
+from openlpm.render.head_room import doubled_areas
 
 POSES = (
     [("headYaw", a) for a in (-25, -20, -15, -8, 8, 15, 20, 25)]
     + [("headPitch", a) for a in (-15, -10, 10, 15)]
     + [("headRoll", a) for a in (-15, -10, 10, 15)]
 )
-
-
-def doubled_areas(xy: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    a, b, c = (xy[triangles[:, k]] for k in range(3))
-    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
 
 
 def flips(d: Deformer, pose: dict[str, float]) -> int:

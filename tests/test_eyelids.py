@@ -134,16 +134,21 @@ def _astronaut_at_2x() -> tuple[np.ndarray, np.ndarray]:
     return rgb, landmarks
 
 
+def _astronaut_rig_with(paint) -> Rig:
+    """The rig of the 2x astronaut with ``paint(rgb, landmarks, eye)`` applied to both eyes."""
+    rgb, landmarks = _astronaut_at_2x()
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        paint(rgb, landmarks, eye)
+    return build_rig(rgb)
+
+
 def test_a_lit_lid_closed_over_the_eye_is_not_the_eye_white() -> None:
     """A shut lid whose skin is as bright as the eye's white shows skin, not an almond of white
     between the crease and the lashes: the share of the opening brighter than both most of the
     cheek and nine tenths of the open eye's whites (measured 0.33-0.36 before the lid took the
     skin's tone, 0.02-0.04 now; 0.24 on the open eye)."""
-    rgb, landmarks = _astronaut_at_2x()
-    for eye in (RIGHT_EYE, LEFT_EYE):
-        _paint_lit_lid(rgb, landmarks, eye)
-    rig = build_rig(rgb)
-    renderer = Renderer(rig, max(rgb.shape[:2]))
+    rig = _astronaut_rig_with(_paint_lit_lid)
+    renderer = Renderer(rig, max(rig.size))
     still = renderer.render(MotionFrame.of())
     shut = renderer.render(MotionFrame.of(eyeBlinkLeft=1.0, eyeBlinkRight=1.0))
     grey = np.float32([0.299, 0.587, 0.114])
@@ -185,10 +190,7 @@ def _paint_crease(rgb: np.ndarray, landmarks: np.ndarray, eye: EyeIndices) -> No
 @pytest.fixture(scope="module")
 def creased() -> Rig:
     """The astronaut with a drawn crease over both eyes."""
-    rgb, landmarks = _astronaut_at_2x()
-    for eye in (RIGHT_EYE, LEFT_EYE):
-        _paint_crease(rgb, landmarks, eye)
-    return build_rig(rgb)
+    return _astronaut_rig_with(_paint_crease)
 
 
 @pytest.mark.parametrize("size", [512, 768])
@@ -239,10 +241,7 @@ def _paint_made_up_eye(rgb: np.ndarray, landmarks: np.ndarray, eye: EyeIndices) 
 @pytest.fixture(scope="module")
 def made_up() -> Rig:
     """The astronaut with eye shadow and liner over both eyes."""
-    rgb, landmarks = _astronaut_at_2x()
-    for eye in (RIGHT_EYE, LEFT_EYE):
-        _paint_made_up_eye(rgb, landmarks, eye)
-    return build_rig(rgb)
+    return _astronaut_rig_with(_paint_made_up_eye)
 
 
 @pytest.mark.parametrize("size", [512, 768])

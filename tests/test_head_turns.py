@@ -12,14 +12,10 @@ from openlpm.character.fold import MARGIN, PITCH_LIMIT_DEG, YAW_LIMIT_DEG, bound
 from openlpm.motion import MotionFrame
 from openlpm.render import Renderer
 from openlpm.render.deform import turn
+from openlpm.render.head_room import doubled_areas
 
 YAWS = (-25, -20, -15, -8, 0, 8, 15, 20, 25)
 PITCHES = (-15, -10, 0, 10, 15)
-
-
-def doubled_areas(xy: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    a, b, c = (xy[triangles[:, k]] for k in range(3))
-    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
 
 
 def flipped_triangles(renderer: Renderer, **pose: float) -> int:

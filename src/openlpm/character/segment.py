@@ -92,7 +92,7 @@ def push_pull_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 def background_grain(rgb: np.ndarray, around: np.ndarray) -> np.ndarray:
     """(H, W, 3) float32 zero-mean grain with the fine texture's strength and coarseness of the
-    background ``around`` (bool mask) the hole: the inpainting is smooth, and on a grainy
+    background ``around`` (bool mask) the hole: the fill is smooth, and on a grainy
     photo (film grain, paper, canvas) the person moving showed a smooth halo around them.
 
     The grain is one pattern for all channels (grain is mostly in brightness), each channel

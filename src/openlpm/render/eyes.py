@@ -390,7 +390,7 @@ class EyeLayer:
         lid = self.u - self.y0 - self._margin - self._edge
         ys = np.arange(self.skin.shape[0], dtype=np.float64)[:, None]
         band = (ys < lid[None]) & (ys >= lid[None] - _TONE_BAND * self.width)
-        lum = self.skin @ np.float32([0.299, 0.587, 0.114])
+        lum = self.skin @ _LUM
         colour = np.empty((self.skin.shape[1], 3), np.float32)
         for x in range(len(colour)):
             rows = np.nonzero(band[:, x])[0]
@@ -593,7 +593,7 @@ def lid_line(
     its own skin by less than drawn lashes, and lies under its landmarks as often as over.
     Under the lid only the columns beside the ``iris`` (its centre column and radius) count:
     the iris's top is dark as well."""
-    grey = roi.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    grey = roi.astype(np.float32) @ _LUM
     h, w = grey.shape
     cols = np.arange(w // 4, max(w - w // 4, w // 4 + 1))
     under = max(1, round(_LINE_UNDER * width))
@@ -630,7 +630,7 @@ def lash_band(roi: np.ndarray, lid: np.ndarray, width: float) -> float:
     column of ``roi``), the median over the middle half of the eye; 0 where the rows above the
     lid are not clearly darker than the lid skin higher up, or dark all the way up (a shadowed
     eye socket, not lashes)."""
-    grey = roi.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    grey = roi.astype(np.float32) @ _LUM
     h, w = grey.shape
     reach = max(1, round(_LASH_MAX * width))
     heights = []

@@ -32,14 +32,14 @@ def tilt_room(deformer: Deformer, person: np.ndarray) -> tuple[float, float]:
     triangle over the person (``person``: (T,) bool, one per mesh triangle) at least
     MIN_KEPT_AREA of its area. Call it with the deformer's own room unlimited."""
     tri, rest = deformer.mesh.triangles, deformer.rest[: len(deformer.mesh.rest), :2]
-    neutral = _doubled_areas(rest + deformer.displacement(MotionFrame.of({}))[: len(rest)], tri)
+    neutral = doubled_areas(rest + deformer.displacement(MotionFrame.of({}))[: len(rest)], tri)
     judged = person & (np.abs(neutral) >= _MIN_AREA_PX2)
     if not judged.any():
         return HEAD_LIMIT_DEG, HEAD_LIMIT_DEG
 
     def keeps(roll: float) -> bool:
         moved = rest + deformer.displacement(MotionFrame.of(headRoll=roll))[: len(rest)]
-        return bool((_doubled_areas(moved, tri)[judged] / neutral[judged]).min() >= MIN_KEPT_AREA)
+        return bool((doubled_areas(moved, tri)[judged] / neutral[judged]).min() >= MIN_KEPT_AREA)
 
     room = []
     for sign in (-1.0, 1.0):
@@ -68,6 +68,8 @@ def ease_tilt(roll: float, room: tuple[float, float]) -> float:
     return math.copysign(knee + soft * math.tanh((size - knee) / soft), roll)
 
 
-def _doubled_areas(xy: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+def doubled_areas(xy: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """(T,) twice each triangle's signed area at vertex positions ``xy``: the sign flips
+    where a pose turns a triangle over."""
     a, b, c = (xy[triangles[:, k]] for k in range(3))
     return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])

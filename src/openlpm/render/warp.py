@@ -128,9 +128,9 @@ class Warp:
     def _sample(
         self, packed: tuple[np.ndarray, ...], x: np.ndarray, y: np.ndarray
     ) -> list[np.ndarray]:
-        """The planes of ``packed`` (D and its Jacobian on the coarse grid: Dx, Dy, then
-        dDx/dx, dDy/dy, dDx/dy, dDy/dx) at full-resolution points (x, y), given as a 2-D grid
-        or a 1-D list."""
+        """The planes of ``packed`` (on the coarse grid: Dx, Dy, then the inverse Jacobian's
+        entries, see :func:`_inverse_jacobian`) at full-resolution points (x, y), given as a
+        2-D grid or a 1-D list."""
         inv_f, offset = np.float32(1 / self.factor), np.float32((self.factor - 1) / 2)
         at_x, at_y = (x - offset) * inv_f, (y - offset) * inv_f  # -> coarse sample coords
         if x.ndim == 1:
