@@ -192,3 +192,29 @@ def test_a_black_and_white_mouth_under_a_moustache_has_depth(monalisa_rig: Rig) 
     cavity = luma[mask & (depth >= 0.4) & (depth < 0.7)].mean()
     tongue = luma[mask & (depth >= 0.8)].mean()
     assert tongue - cavity >= 25
+
+
+def test_drawn_lower_teeth_are_an_arch_of_the_front_teeth_not_a_strip() -> None:
+    """Wide open, the drawn lower teeth show only in the middle, tallest there: an even strip
+    along the whole lower lip (to 0.7 of the half-width, 4 px tall throughout at a 50 px
+    half-width) read as a grey outline drawn round the opening."""
+    from openlpm.render.drawn_mouth import MouthPalette, Opening, paint_interior
+
+    palette = MouthPalette(
+        *(np.float32(c) for c in ([120, 40, 38], [40, 12, 12], [236, 230, 218],
+                                  [200, 90, 96], [190, 70, 76], [110, 50, 50]))  # fmt: skip
+    )
+    half, rows, width = 50.0, 60, 101
+    xs = np.arange(width) - 50.0
+    top = 5 + 4 * (xs / half) ** 2  # an opening 0.9 half-widths tall in the middle
+    bottom = 50 - 30 * (xs / half) ** 2
+    opening = Opening(top, bottom, 50.0, half, rows)
+    drawn = paint_interior(palette, opening, 0.0, teeth=True)
+    bare = paint_interior(palette, opening, 0.0, teeth=False)
+    ys = np.arange(rows)[:, None]
+    lower_half = ys > (top + bottom)[None] / 2
+    teeth = (np.abs(drawn - bare).max(-1) > 20) & lower_half
+    height = teeth.sum(0)
+    across = np.abs(xs) / half
+    assert height[across > 0.5].max() == 0, "lower teeth beside the front ones"
+    assert height[across < 0.05].max() >= 1.5 * height[np.abs(across - 0.35) < 0.03].max() > 0

@@ -24,6 +24,7 @@ STYLES = ("photo", "cel", "mono")
 # they narrow toward the corners as the arch turns away).
 _UPPER_TEETH = (0.32, 0.23, 0.19, 0.15, 0.12)
 _LOWER_TEETH = (0.2, 0.18, 0.17, 0.15, 0.13, 0.12)
+_LOWER_ARCH = 0.45  # the lower teeth that show: this far from the middle, in half-widths
 CAVITY_VALUE = (66.0, 105.0)  # HSV value range of the lit front of the cavity
 DEEP_SATURATION = 1.5  # the cavity's chroma, relative to the lips'
 THROAT_VALUE = 44.0  # the back of the throat: dark, yet not black
@@ -276,11 +277,17 @@ def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile,
     img = _mix(img, palette.gums * (0.8 + 0.2 * fade)[..., None], gums * fade)
     img = _mix(img, teeth, upper * fade)
 
+    # Lower teeth: only the front ones clear the lower lip, their tips an arch highest in the
+    # middle (a strip of even height along the whole lip read as a drawn outline), in the
+    # shadow of the upper jaw and lit only at their tips.
     low_h = np.minimum(0.45 * tooth_h, 0.2 * gap) * smoothstep(0.3, 0.55, gap / o.half_width)
+    arch = np.sqrt(clip(1 - (across / _LOWER_ARCH) ** 2, 0, 1))
+    tip = bottom - low_h * arch
+    lower = clip(ys - tip + 0.5, 0, 1) * clip(bottom - ys + 0.5, 0, 1) * (low_h > 0.8)
     _, seam_l = _tooth_phase(xs - o.centre, o.half_width, _LOWER_TEETH)
-    lower = clip(ys - (bottom - low_h) + 0.5, 0, 1) * clip(bottom - ys + 0.5, 0, 1)
-    lower *= (low_h > 0.8) * (1 - smoothstep(0.4, 0.7, across))
-    lower_teeth = palette.teeth * tone(clip(0.8 * (1 - 0.2 * seam_l), 0, 1))[..., None]
+    toward_tip = clip((bottom - ys) / np.maximum(low_h * arch, 1e-3), 0, 1)
+    lit = (0.5 + 0.22 * toward_tip) * (1 - 0.25 * (across / _LOWER_ARCH)) * (1 - 0.2 * seam_l)
+    lower_teeth = palette.teeth * tone(clip(lit, 0, 1))[..., None]
     return _mix(img, lower_teeth, lower)
 
 
