@@ -200,10 +200,8 @@ def test_drawn_lower_teeth_are_an_arch_of_the_front_teeth_not_a_strip() -> None:
     half-width) read as a grey outline drawn round the opening."""
     from openlpm.render.drawn_mouth import MouthPalette, Opening, paint_interior
 
-    palette = MouthPalette(
-        *(np.float32(c) for c in ([120, 40, 38], [40, 12, 12], [236, 230, 218],
-                                  [200, 90, 96], [190, 70, 76], [110, 50, 50]))  # fmt: skip
-    )
+    colours = [[120, 40, 38], [40, 12, 12], [236, 230, 218], [200, 90, 96], [190, 70, 76]]
+    palette = MouthPalette(*(np.float32(c) for c in [*colours, [110, 50, 50]]))
     half, rows, width = 50.0, 60, 101
     xs = np.arange(width) - 50.0
     top = 5 + 4 * (xs / half) ** 2  # an opening 0.9 half-widths tall in the middle
