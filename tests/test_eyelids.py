@@ -273,3 +273,24 @@ def test_a_shut_lid_is_skin_not_a_smear_of_its_makeup(made_up, size: int) -> Non
         change = np.abs(shut - still)[y0:y1]
         beside = max(change[:, x0:x1].max(2).mean(), change[:, x2:x3].max(2).mean())
         assert beside < 1.0, (eye.outer, beside)
+
+
+def test_an_eye_opened_wide_shows_no_pale_line_under_its_lashes(astronaut_rig: Rig) -> None:
+    """Surprise (eyeWide) raises the upper lid: the eye it uncovers lies in the lid's shadow,
+    as dark as the band under the resting lid. It was filled with the eye's flat white, a pale
+    line drawn under the lashes on every portrait: 100 grey levels over that band on the
+    astronaut at 1024 px (now within 10)."""
+    from openlpm.render.eyes import EyePose
+
+    renderer = Renderer(astronaut_rig, 1024)
+    luma = np.float32([0.299, 0.587, 0.114])
+    for side, eye in renderer.eyes.items():
+        pose = EyePose(wide=0.7)
+        _, cover, _ = eye._lids(pose)  # the opening between the raised lids
+        ys = np.arange(eye.y0, eye.y1)[:, None]
+        uncovered = (cover[..., 0] > 0.99) & (ys < eye.u[None] - 0.5)
+        assert uncovered.sum() >= 20, f"the {side} lid did not rise"
+        under_rest = (ys >= eye.u[None]) & (ys < eye.u[None] + 2) & uncovered.any(0)[None]
+        rest_band = float((eye.draw(EyePose()) @ luma)[under_rest].mean())
+        shown = float((eye.draw(pose) @ luma)[uncovered].mean())
+        assert shown <= rest_band + 20, (side, shown, rest_band)

@@ -22,6 +22,7 @@ from openlpm.character.topology import EyeIndices
 
 LOOK_SIDE = 0.2  # iris travel at full eyeLookIn/Out, in eye widths
 LOOK_VERTICAL = 0.1  # iris travel at full eyeLookUp/Down, in eye widths
+_WIDE_BAND = 0.05  # eye widths under a resting upper lid that a raised one (eyeWide) stretches
 _UP_BAND = 0.55  # skin band above the lid that stretches on a blink, in eye widths
 _DOWN_BAND = 0.35
 # The lash line: the dark band just above the upper lid line, measured in the image. It moves
@@ -435,7 +436,7 @@ class EyeLayer:
         dx = (pose.look_out - pose.look_in) * self.out_sign * LOOK_SIDE * self.width
         dy = (pose.look_down - pose.look_up) * LOOK_VERTICAL * self.width
         if dx == 0 and dy == 0:
-            return self.eyeball_ahead
+            return self._raised(self.eyeball_ahead, pose)
         ox, oy = self.iris_origin
         shift = np.float32([[1, 0, ox + dx], [0, 1, oy + dy]])
         size = (self.skin.shape[1], self.skin.shape[0])
@@ -443,7 +444,26 @@ class EyeLayer:
             self.iris, shift, size, flags=cv2.INTER_CUBIC, borderValue=(0, 0, 0, 0)
         )
         alpha = iris[..., 3:4]
-        return self.eyeball * (1 - alpha) + iris[..., :3] * alpha
+        return self._raised(self.eyeball, pose) * (1 - alpha) + iris[..., :3] * alpha
+
+    def _raised(self, eyeball: np.ndarray, pose: EyePose) -> np.ndarray:
+        """``eyeball`` as seen under an upper lid raised above where it rests (eyeWide): the
+        band of the eye under the resting lid, in its shadow, stretched up to the raised lid.
+        Uncovered, the eye above the resting lid showed the flat white around the eye: a pale
+        line drawn under the lashes, with the lid's shadow left below it as a dark line."""
+        if pose.wide <= 0:
+            return eyeball
+        lid = self._lid_lines(pose)[1] - self.y0
+        rest = self.u - self.y0
+        band = np.float32(_WIDE_BAND * self.width)
+        raised = np.minimum(lid, rest)[None]
+        rows = self.ys - self.y0
+        t = np.clip((rows - raised) / (rest[None] + band - raised), 0, 1)
+        src = np.where(rows < rest[None] + band, rest[None] + t * band, rows)
+        return cv2.remap(
+            eyeball, self.xs_map, src.astype(np.float32), cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )  # fmt: skip
 
 
 def _membrane(image: np.ndarray, unknown: np.ndarray) -> np.ndarray:
