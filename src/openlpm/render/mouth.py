@@ -26,11 +26,16 @@ from openlpm.render.interior import InteriorSource, lip_curves
 _UPPER = list(T.LIP_INNER_UPPER)
 _LOWER = list(T.LIP_INNER_LOWER)
 _LIPS = np.array([_UPPER, _LOWER])
-MIN_GAP_PX = 0.6  # below this the lips touch: nothing to draw
+MIN_GAP_PX = 0.6
+DRAW_SEAM = False  # below this the lips touch: nothing to draw
 EDGE_PX = 1.0
 DRAWN_LIP_EDGE, OWN_TEETH_LIP_EDGE = 0.8, 0.3  # the wet inner lip's share at its edge
 _NARROW, _WIDE = 0.05, 0.15  # gap per mouth half width: full band up to one, thin from the other
 UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR = 13, 14  # inner-lip middles: where the teeth show
+# The seam of lips closed by the deformer (MouthLayer._seam): its share of the darkened lip
+# colour (wet_lip * SEAM_TONE) at its core, its half-width (in mouth widths, SEAM_MIN_PX at
+# least) and the gap over which it fades out as the lips part.
+SEAM_SHADE, SEAM_TONE, SEAM_WIDTH, SEAM_MIN_PX, SEAM_OPEN_PX = 0.75, 0.8, 0.012, 0.7, 2.0
 _SHAPES = len(BLENDSHAPES)
 _JAW = [BLENDSHAPES.index(n) for n in ("jawOpen", "jawLeft", "jawRight", "jawForward")]
 _CLOSE = BLENDSHAPES.index("mouthClose")
@@ -53,6 +58,9 @@ class MouthLayer:
         up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
         rest_closed = bool(deformer.rest_offset.any())
         half_gap = np.zeros_like(up) if rest_closed else (lo - up) / 2
+        # Lips the deformer closed meet on a seam it squeezed from the image's opening: the
+        # line where they meet is drawn here, smooth (see :meth:`_seam`).
+        self.draws_seam = rest_closed
         # Both on the rest seam when parted.
         self.rest_lips = np.stack([up + half_gap, lo - half_gap])
         self.texture = _Texture(source) if not source.empty else None
@@ -73,6 +81,8 @@ class MouthLayer:
         (V, 2) vertex displacement of ``pose``, ``anchors`` that of the teeth anchors when the
         caller moved them along (``teeth.deformer``, see Deformer.joined)."""
         lips = self.rest_lips + disp[_LIPS]  # (2, N, 2): the upper and the lower inner lip
+        if self.draws_seam:
+            self._seam(frame, lips)
         up, lo = lips
         if (lo[:, 1] - up[:, 1]).max() < MIN_GAP_PX:
             return
@@ -106,6 +116,34 @@ class MouthLayer:
         roi = frame[y0:y1, x0:x1].astype(np.float32)
         alpha = inside[..., None]
         frame[y0:y1, x0:x1] = clip(roi + (interior - roi) * alpha + 0.5, 0, 255).astype(np.uint8)
+
+    def _seam(self, frame: np.ndarray, lips: np.ndarray) -> None:
+        """The line where closed lips meet, in ``frame``: a soft dark curve midway between the
+        lips, fading out as they part (the opening's own edges take over). Left to the squeezed
+        image, the seam was whatever depth of the filled opening each column's row happened to
+        sample: a kinked pencil line with a pale core."""
+        h, w = frame.shape[:2]
+        x0 = max(math.floor(float(lips[..., 0].min())), 0)
+        x1 = min(math.ceil(float(lips[..., 0].max())) + 1, w)
+        if x1 - x0 < 2:
+            return
+        xs = np.arange(x0, x1, dtype=np.float64)
+        top, bottom = lip_curves(lips, xs)
+        middle, gap = (top + bottom) / 2, np.maximum(bottom - top, 0)
+        sigma = max(SEAM_MIN_PX, SEAM_WIDTH * (x1 - x0))
+        y0 = max(math.floor(float(middle.min()) - 3 * sigma), 0)
+        y1 = min(math.ceil(float(middle.max()) + 3 * sigma) + 1, h)
+        if y1 <= y0:
+            return
+        across = np.abs(xs - (xs[0] + xs[-1]) / 2) / max((xs[-1] - xs[0]) / 2, 1.0)
+        strength = SEAM_SHADE * clip(1 - gap / SEAM_OPEN_PX, 0, 1) * (1 - 0.5 * across**4)
+        ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+        weight = strength[None] * np.exp(-(((ys - middle[None]) / sigma) ** 2))
+        roi = frame[y0:y1, x0:x1].astype(np.float32)
+        line = self.palette.wet_lip * SEAM_TONE
+        frame[y0:y1, x0:x1] = clip(roi + (line - roi) * weight[..., None] + 0.5, 0, 255).astype(
+            np.uint8
+        )
 
     @staticmethod
     def _edge(opening: Opening, own: bool) -> float | np.ndarray:
@@ -206,7 +244,8 @@ def fill_open_mouth(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
 
     Only the warp's source: when the image's lips are parted the deformer closes them at rest,
     squeezing this region into the seam, where it must read as lips meeting, not as a line of
-    teeth. Wherever the lips part, the mouth layer covers it with the image's own interior.
+    teeth (the mouth layer draws the line where they meet). Wherever the lips part, the mouth
+    layer covers it with the image's own interior.
     """
     up, lo = landmarks[_UPPER, :2], landmarks[_LOWER, :2]
     x0, x1 = int(np.floor(up[:, 0].min())), int(np.ceil(up[:, 0].max())) + 1
@@ -223,7 +262,6 @@ def fill_open_mouth(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
     t = np.clip((ys - top[None]) / np.maximum(bottom - top, 1)[None], 0, 1)[..., None]
     lips = upper_lip[None] * (1 - t) + lower_lip[None] * t
-    lips *= 1 - 0.35 * np.exp(-(((t - 0.5) * 6) ** 2))  # the line where the lips meet
     mask = np.zeros(roi.shape[:2], np.uint8)
     poly = np.vstack([up, lo[::-1]]) - (x0, y0)
     cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
