@@ -286,7 +286,7 @@ def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile,
     lower = clip(ys - tip + 0.5, 0, 1) * clip(bottom - ys + 0.5, 0, 1) * (low_h > 0.8)
     _, seam_l = _tooth_phase(xs - o.centre, o.half_width, _LOWER_TEETH)
     toward_tip = clip((bottom - ys) / np.maximum(low_h * arch, 1e-3), 0, 1)
-    lit = (0.5 + 0.22 * toward_tip) * (1 - 0.25 * (across / _LOWER_ARCH)) * (1 - 0.2 * seam_l)
+    lit = (0.7 + 0.15 * toward_tip) * (1 - 0.2 * seam_l)
     lower_teeth = palette.teeth * tone(clip(lit, 0, 1))[..., None]
     return _mix(img, lower_teeth, lower)
 
