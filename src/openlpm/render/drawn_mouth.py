@@ -284,6 +284,7 @@ def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile,
     arch = np.sqrt(clip(1 - (across / _LOWER_ARCH) ** 2, 0, 1))
     tip = bottom - low_h * arch
     lower = clip(ys - tip + 0.5, 0, 1) * clip(bottom - ys + 0.5, 0, 1) * (low_h > 0.8)
+    lower *= clip(low_h * arch, 0, 1)  # under a pixel tall: a faint line along the whole lip
     _, seam_l = _tooth_phase(xs - o.centre, o.half_width, _LOWER_TEETH)
     toward_tip = clip((bottom - ys) / np.maximum(low_h * arch, 1e-3), 0, 1)
     lit = (0.7 + 0.15 * toward_tip) * (1 - 0.2 * seam_l)
