@@ -81,10 +81,9 @@ class MouthLayer:
         (V, 2) vertex displacement of ``pose``, ``anchors`` that of the teeth anchors when the
         caller moved them along (``teeth.deformer``, see Deformer.joined)."""
         lips = self.rest_lips + disp[_LIPS]  # (2, N, 2): the upper and the lower inner lip
-        if self.draws_seam:
-            self._seam(frame, lips)
         up, lo = lips
-        if (lo[:, 1] - up[:, 1]).max() < MIN_GAP_PX:
+        parted = (lo[:, 1] - up[:, 1]).max() >= MIN_GAP_PX
+        if not (parted or self.draws_seam):
             return
         h, w = frame.shape[:2]
         y_min, y_max = float(lips[..., 1].min()), float(lips[..., 1].max())
@@ -96,6 +95,10 @@ class MouthLayer:
         xs = np.arange(x0, x1, dtype=np.float64)
         top, bottom = lip_curves(lips, xs)
         bottom = np.maximum(bottom, top)
+        if self.draws_seam:
+            self._seam(frame, x0, top, bottom)
+        if not parted:
+            return
         # Half a pixel beyond each lip's edge: the warp leaves the edges themselves soft.
         inside = _coverage(top - y0 - EDGE_PX, bottom - y0 + EDGE_PX, y1 - y0)
         if not inside.any():
@@ -117,33 +120,32 @@ class MouthLayer:
         alpha = inside[..., None]
         frame[y0:y1, x0:x1] = clip(roi + (interior - roi) * alpha + 0.5, 0, 255).astype(np.uint8)
 
-    def _seam(self, frame: np.ndarray, lips: np.ndarray) -> None:
+    def _seam(self, frame: np.ndarray, x0: int, top: np.ndarray, bottom: np.ndarray) -> None:
         """The line where closed lips meet, in ``frame``: a soft dark curve midway between the
-        lips, fading out as they part (the opening's own edges take over). Left to the squeezed
-        image, the seam was whatever depth of the filled opening each column's row happened to
-        sample: a kinked pencil line with a pale core."""
-        h, w = frame.shape[:2]
-        x0 = max(math.floor(float(lips[..., 0].min())), 0)
-        x1 = min(math.ceil(float(lips[..., 0].max())) + 1, w)
-        if x1 - x0 < 2:
+        lip curves ``top`` and ``bottom`` (one value per column from ``x0``), fading out as
+        they part (the opening's own edges take over). Left to the squeezed image, the seam
+        was whatever depth of the filled opening each column's row happened to sample: a
+        kinked pencil line with a pale core."""
+        h = frame.shape[0]
+        middle, gap = (top + bottom) / 2, bottom - top
+        across = np.abs(np.linspace(-1.0, 1.0, len(top)))
+        strength = SEAM_SHADE * clip(1 - gap / SEAM_OPEN_PX, 0, 1) * (1 - 0.5 * across**4)
+        live = np.flatnonzero(strength > 0.01)
+        if not len(live):
             return
-        xs = np.arange(x0, x1, dtype=np.float64)
-        top, bottom = lip_curves(lips, xs)
-        middle, gap = (top + bottom) / 2, np.maximum(bottom - top, 0)
-        sigma = max(SEAM_MIN_PX, SEAM_WIDTH * (x1 - x0))
+        c0, c1 = live[0], live[-1] + 1  # a wide open mouth: only toward the corners
+        sigma = max(SEAM_MIN_PX, SEAM_WIDTH * len(top))
+        middle, strength = middle[c0:c1], strength[c0:c1]
         y0 = max(math.floor(float(middle.min()) - 3 * sigma), 0)
         y1 = min(math.ceil(float(middle.max()) + 3 * sigma) + 1, h)
         if y1 <= y0:
             return
-        across = np.abs(xs - (xs[0] + xs[-1]) / 2) / max((xs[-1] - xs[0]) / 2, 1.0)
-        strength = SEAM_SHADE * clip(1 - gap / SEAM_OPEN_PX, 0, 1) * (1 - 0.5 * across**4)
         ys = np.arange(y0, y1, dtype=np.float32)[:, None]
         weight = strength[None] * np.exp(-(((ys - middle[None]) / sigma) ** 2))
-        roi = frame[y0:y1, x0:x1].astype(np.float32)
+        box = frame[y0:y1, x0 + c0 : x0 + c1]
+        roi = box.astype(np.float32)
         line = self.palette.wet_lip * SEAM_TONE
-        frame[y0:y1, x0:x1] = clip(roi + (line - roi) * weight[..., None] + 0.5, 0, 255).astype(
-            np.uint8
-        )
+        box[:] = clip(roi + (line - roi) * weight[..., None] + 0.5, 0, 255).astype(np.uint8)
 
     @staticmethod
     def _edge(opening: Opening, own: bool) -> float | np.ndarray:
