@@ -26,8 +26,7 @@ from openlpm.render.interior import InteriorSource, lip_curves
 _UPPER = list(T.LIP_INNER_UPPER)
 _LOWER = list(T.LIP_INNER_LOWER)
 _LIPS = np.array([_UPPER, _LOWER])
-MIN_GAP_PX = 0.6
-DRAW_SEAM = False  # below this the lips touch: nothing to draw
+MIN_GAP_PX = 0.6  # below this the lips touch: nothing to draw
 EDGE_PX = 1.0
 DRAWN_LIP_EDGE, OWN_TEETH_LIP_EDGE = 0.8, 0.3  # the wet inner lip's share at its edge
 _NARROW, _WIDE = 0.05, 0.15  # gap per mouth half width: full band up to one, thin from the other
