@@ -243,3 +243,33 @@ def test_lips_closed_over_the_images_teeth_meet_on_one_smooth_line(astronaut_rig
         path.append((rows * weight).sum() / weight.sum())
     off = np.array(path) - np.polyval(np.polyfit(cols, path, 4), cols)
     assert np.sqrt((off**2).mean()) < 0.25 and np.abs(off).max() < 0.5, off
+
+
+def test_drawn_upper_teeth_stay_in_the_jaw_when_the_lip_slopes_over_them() -> None:
+    """Wide open ("ah"), the upper lip slopes down from its middle to the corners and hides
+    the teeth there: the drawn teeth show under the middle of the lip only. Hung from every
+    column of the lip, they drew a white rim down both sides of the opening (0.55-0.9 of the
+    half-width, up to 7 rows of tooth in a column at a 50 px half-width)."""
+    from openlpm.render.drawn_mouth import MouthPalette, Opening, paint_interior
+
+    colours = [[120, 40, 38], [40, 12, 12], [236, 230, 218], [200, 90, 96], [190, 70, 76]]
+    palette = MouthPalette(*(np.float32(c) for c in [*colours, [110, 50, 50]]))
+    half, rows, width = 50.0, 70, 101
+    xs = np.arange(width) - 50.0
+    top = 5 + 30 * (xs / half) ** 2  # an arch: 30 px lower at the corners than in the middle
+    bottom = 60 - 25 * (xs / half) ** 2
+    opening = Opening(top, np.maximum(bottom, top), 50.0, half, rows)
+    drawn = paint_interior(palette, opening, 0.0, teeth=True)
+    bare = paint_interior(palette, opening, 0.0, teeth=False)
+    ys = np.arange(rows)[:, None]
+    upper_half = ys < (top + bottom)[None] / 2
+    ink = np.where(upper_half, np.abs(drawn - bare).max(-1), 0)  # the teeth's paint per pixel
+    height = ink.sum(0) / np.abs(palette.teeth - palette.cavity).max()  # ~ rows of tooth
+    across = np.abs(xs) / half
+    assert height[across < 0.1].mean() > 4, "no upper teeth under the middle of the lip"
+    assert height[(across > 0.55) & (across < 0.9)].max() < 0.5, "teeth down the sloping sides"
+    # And a level lip (a grin's crescent is curved the other way) keeps teeth along most of it.
+    level = Opening(np.full(width, 5.0), np.full(width, 40.0), 50.0, half, rows)
+    ink = np.abs(paint_interior(palette, level, 0.0) - paint_interior(palette, level, 0.0, False))
+    level_height = np.where(ys < 22, ink.max(-1), 0).sum(0) / np.abs(palette.teeth - palette.cavity).max()
+    assert level_height[across < 0.55].min() > 2

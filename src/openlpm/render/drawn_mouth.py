@@ -25,6 +25,8 @@ STYLES = ("photo", "cel", "mono")
 _UPPER_TEETH = (0.32, 0.23, 0.19, 0.15, 0.12)
 _LOWER_TEETH = (0.2, 0.18, 0.17, 0.15, 0.13, 0.12)
 _LOWER_ARCH = 0.45  # the lower teeth that show: this far from the middle, in half-widths
+_SMILE_ARC = 0.12  # how much higher the upper teeth's edges sit at the corners, in half-widths
+_MIDDLE = 0.15  # the middle of the mouth, where the incisors' edges are set: in half-widths
 CAVITY_VALUE = (66.0, 105.0)  # HSV value range of the lit front of the cavity
 DEEP_SATURATION = 1.5  # the cavity's chroma, relative to the lips'
 THROAT_VALUE = 44.0  # the back of the throat: dark, yet not black
@@ -264,6 +266,12 @@ def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile,
     centre_u, seam_u = _tooth_phase(xs - o.centre, o.half_width, _UPPER_TEETH)
     gum_edge = top + (0.05 + 0.25 * wide) * tooth_h * (0.55 + 0.45 * centre_u) * wide
     edge = top + np.minimum(tooth_h, (0.4 + 0.45 * smile) * gap) + 0.25 * wide * tooth_h
+    # The teeth are fixed in the upper jaw: their biting edges an arch set by the lip's middle,
+    # which no column's teeth hang below. Where the lip comes down under that arch (the sides of
+    # a wide "ah", sloping to the corners) it hides them: hung from every column, they drew a
+    # white rim round the opening.
+    edge = np.minimum(edge, _biting_arch(edge, xs, o, across))
+    gum_edge = np.minimum(gum_edge, edge)  # the gums sit above the teeth, hidden with them
     rounded = edge - 0.12 * tooth_h * (1 - centre_u) ** 2  # the biting edge rounds at each side
     upper = clip(ys - gum_edge + 0.5, 0, 1) * clip(rounded - ys + 0.5, 0, 1)
     gums = clip(ys - top + 0.5, 0, 1) * clip(gum_edge - ys + 0.5, 0, 1) * (wide > 0)
@@ -290,6 +298,25 @@ def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile,
     lit = (0.7 + 0.15 * toward_tip) * (1 - 0.2 * seam_l)
     lower_teeth = palette.teeth * tone(clip(lit, 0, 1))[..., None]
     return _mix(img, lower_teeth, lower)
+
+
+def _biting_arch(edge: np.ndarray, xs: np.ndarray, o: Opening, across: np.ndarray) -> np.ndarray:
+    """(1, W) the upper teeth's biting edges as the jaw holds them: level with ``edge`` (per
+    column) at the middle of the mouth, rising :data:`_SMILE_ARC` half-widths toward the corners
+    (the canines' tips sit higher than the incisors'), tilted with the mouth."""
+    middle = across < _MIDDLE
+    if not middle.any():
+        return edge
+    edge_mid = float(edge[middle].mean())
+    # The mouth's tilt (a rolled head): the lip's slope across the middle half of the mouth.
+    dx = xs - o.centre
+    side = (across > _MIDDLE) & (across < 0.5)
+    left, right = side & (dx < 0), side & (dx > 0)
+    slope = 0.0
+    if left.any() and right.any():
+        run = float(dx[right].mean() - dx[left].mean())
+        slope = float(edge[right].mean() - edge[left].mean()) / max(run, 1.0)
+    return edge_mid + slope * dx - _SMILE_ARC * o.half_width * across**2
 
 
 def _tooth_phase(dx: np.ndarray, half: float, widths: tuple[float, ...]):

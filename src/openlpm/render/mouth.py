@@ -31,6 +31,7 @@ EDGE_PX = 1.0
 DRAWN_LIP_EDGE, OWN_TEETH_LIP_EDGE = 0.8, 0.3  # the wet inner lip's share at its edge
 _NARROW, _WIDE = 0.05, 0.15  # gap per mouth half width: full band up to one, thin from the other
 UPPER_TEETH_ANCHOR, LOWER_TEETH_ANCHOR = 13, 14  # inner-lip middles: where the teeth show
+_UPPER_MIDDLE = _UPPER.index(UPPER_TEETH_ANCHOR)
 # The seam of lips closed by the deformer (MouthLayer._seam): its share of the darkened lip
 # colour (wet_lip * SEAM_TONE) at its core, its half-width (in mouth widths, SEAM_MIN_PX at
 # least) and the gap over which it fades out as the lips part.
@@ -102,7 +103,9 @@ class MouthLayer:
         inside = _coverage(top - y0 - EDGE_PX, bottom - y0 + EDGE_PX, y1 - y0)
         if not inside.any():
             return
-        middle = (up[0, 0] + up[-1, 0]) / 2
+        # The middle of the mouth is the upper lip's own (where the incisors meet), not the
+        # midpoint of the corners: a turned head's or a drawn character's mouth is lopsided.
+        middle = float(np.clip(up[_UPPER_MIDDLE, 0], min(up[0, 0], up[-1, 0]), max(up[0, 0], up[-1, 0])))
         half = abs(up[-1, 0] - up[0, 0]) / 2
         opening = Opening(top - y0, bottom - y0, middle - x0, half, y1 - y0)
         own = self.texture is not None
