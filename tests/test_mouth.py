@@ -271,5 +271,6 @@ def test_drawn_upper_teeth_stay_in_the_jaw_when_the_lip_slopes_over_them() -> No
     # And a level lip (a grin's crescent is curved the other way) keeps teeth along most of it.
     level = Opening(np.full(width, 5.0), np.full(width, 40.0), 50.0, half, rows)
     ink = np.abs(paint_interior(palette, level, 0.0) - paint_interior(palette, level, 0.0, False))
-    level_height = np.where(ys < 22, ink.max(-1), 0).sum(0) / np.abs(palette.teeth - palette.cavity).max()
+    level_ink = np.where(ys < 22, ink.max(-1), 0)
+    level_height = level_ink.sum(0) / np.abs(palette.teeth - palette.cavity).max()
     assert level_height[across < 0.55].min() > 2

@@ -105,7 +105,8 @@ class MouthLayer:
             return
         # The middle of the mouth is the upper lip's own (where the incisors meet), not the
         # midpoint of the corners: a turned head's or a drawn character's mouth is lopsided.
-        middle = float(np.clip(up[_UPPER_MIDDLE, 0], min(up[0, 0], up[-1, 0]), max(up[0, 0], up[-1, 0])))
+        ends = sorted((float(up[0, 0]), float(up[-1, 0])))
+        middle = float(np.clip(up[_UPPER_MIDDLE, 0], *ends))
         half = abs(up[-1, 0] - up[0, 0]) / 2
         opening = Opening(top - y0, bottom - y0, middle - x0, half, y1 - y0)
         own = self.texture is not None
