@@ -99,3 +99,19 @@ def test_a_tilted_and_turned_head_leaves_no_stray_samples(portrait, request):
             if n:
                 strays[roll, yaw] = n
     assert not strays, f"stray samples at (roll, yaw): {strays}"
+
+
+def test_a_long_list_of_samples_is_looked_up_as_a_grid_would_be(astro):
+    """The Newton steps look up their unsettled samples as a list; cv2.remap takes at most
+    32766 columns, and a list that long (a turned, tilted, breathing head rendered at about
+    950 px) stopped the render with an OpenCV assertion."""
+    warp = astro.warp
+    rng = np.random.default_rng(5)
+    packed = (rng.random((warp.ch, warp.cw, 2), dtype=np.float32),)
+    x = (rng.random((250, 160)) * (warp.width - 1)).astype(np.float32)
+    y = (rng.random((250, 160)) * (warp.height - 1)).astype(np.float32)
+    as_grid = warp._sample(packed, x, y)
+    as_list = warp._sample(packed, x.ravel(), y.ravel())  # 40000 samples
+    for grid_plane, list_plane in zip(as_grid, as_list, strict=True):
+        assert list_plane.shape == (40000,)
+        assert np.array_equal(grid_plane.ravel(), list_plane)

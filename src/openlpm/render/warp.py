@@ -23,6 +23,7 @@ STRAY_PX = 4.0  # an unsettled sample this far from its neighbours' median is me
 CONVERGED_PX = 0.05  # stop once every sample lands this close to its target
 MIN_STRETCH = 0.25  # floor of 1 + dD/dx in a Newton step: where the field folds, go gently
 BAND_ROWS = 16  # output rows per cv2.remap call in remap_banded
+LIST_ROW = 16384  # samples per row of a map when sampling a list (cv2.remap: < 32767 columns)
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,13 @@ class Warp:
         2-D grid or a 1-D list."""
         inv_f, offset = np.float32(1 / self.factor), np.float32((self.factor - 1) / 2)
         at_x, at_y = (x - offset) * inv_f, (y - offset) * inv_f  # -> coarse sample coords
-        if x.ndim == 1:
-            at_x, at_y = at_x[None], at_y[None]
+        if x.ndim == 1:  # as rows of a 2-D map: cv2.remap takes at most 32766 columns
+            rows = -(-len(x) // LIST_ROW)
+            at_x, at_y = (_in_rows(a, rows) for a in (at_x, at_y))
         planes = []
         for grid in packed:
             s = cv2.remap(grid, at_x, at_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            s = s.reshape(*x.shape, grid.shape[2])
+            s = s.reshape(-1, grid.shape[2])[: x.size].reshape(*x.shape, grid.shape[2])
             planes += [s[..., k] for k in range(grid.shape[2])]
         return planes
 
@@ -194,6 +196,15 @@ class Warp:
         size = (block.shape[1] * f, block.shape[0] * f)
         up = cv2.resize(block, size, interpolation=cv2.INTER_LINEAR)
         return up[f : f + y1 - y0, f : f + x1 - x0]
+
+
+def _in_rows(values: np.ndarray, rows: int) -> np.ndarray:
+    """(rows, ceil(n / rows)) float32: ``values`` (n,) in rows, the last padded with its end."""
+    cols = -(-len(values) // rows)
+    out = np.empty(rows * cols, np.float32)
+    out[: len(values)] = values
+    out[len(values) :] = values[-1]
+    return out.reshape(rows, cols)
 
 
 def _inverse_jacobian(
