@@ -24,6 +24,7 @@ from openlpm.motion.params import PARAM_INDEX
 from openlpm.render.deform import Deformer
 from openlpm.render.drawn_mouth import MouthPalette
 from openlpm.render.eyes import EyeLayer, EyePose
+from openlpm.render.folds import SmileFolds
 from openlpm.render.head_room import tilt_room
 from openlpm.render.interior import InteriorSource
 from openlpm.render.mouth import MouthLayer, fill_open_mouth
@@ -86,6 +87,8 @@ class Renderer:
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
         self.mouth = MouthLayer(palette, interior, self.deformer, lm)
+        # Flat-shaded art draws its own fold lines, or none.
+        self.folds = SmileFolds(lm) if palette.style != "cel" else None
         # The mesh and the teeth anchors move together: one displacement call per frame.
         self._posed = self.deformer.joined(self.mouth.teeth.deformer)
         # Eyelid and smile textures of the expression references (character.reference).
@@ -132,6 +135,8 @@ class Renderer:
         alpha = cv2.extractChannel(warped, 3)
         self._over_plate(warped, alpha, field, box, out[y0:y1, x0:x1])
         self._alpha = (alpha, box)
+        if self.folds is not None:
+            self.folds.draw(out, disp, frame)
         self.mouth.draw(out, disp, frame, anchors)
         return out
 
