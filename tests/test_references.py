@@ -143,6 +143,7 @@ def test_smile_reference_blends_in_with_the_smile(astronaut_rig) -> None:
     assert SMILE in ref.states
     rig = with_references(astronaut_rig, [folds])
     plain, textured = Renderer(astronaut_rig, 512), Renderer(rig, 512)
+    assert textured.folds is None  # the reference's own folds, not shaded ones over them
 
     def change(weight: float) -> float:
         pose = _pose(mouthSmileLeft=weight, mouthSmileRight=weight)

@@ -87,8 +87,6 @@ class Renderer:
         self.warp = Warp(self.rest_xy, mesh.triangles, self.width, self.height)
         self.eyes = {"Right": EyeLayer(image, lm, RIGHT_EYE), "Left": EyeLayer(image, lm, LEFT_EYE)}
         self.mouth = MouthLayer(palette, interior, self.deformer, lm)
-        # Flat-shaded art draws its own fold lines, or none.
-        self.folds = SmileFolds(lm) if palette.style != "cel" else None
         # The mesh and the teeth anchors move together: one displacement call per frame.
         self._posed = self.deformer.joined(self.mouth.teeth.deformer)
         # Eyelid and smile textures of the expression references (character.reference).
@@ -98,6 +96,10 @@ class Renderer:
             else None
         )
         self._smiling = False
+        # A smile's folds shaded in, unless a smile reference shows the character's own, or the
+        # art is flat-shaded (it draws its own fold lines, or none).
+        own_folds = self.refs is not None and self.refs.smile is not None
+        self.folds = SmileFolds(lm) if palette.style != "cel" and not own_folds else None
         self._fine = FineSource(self.reference) if supersample else None
         self._fine_rest = (
             {s: self._fine.read(e.box) for s, e in self.eyes.items()} if self._fine else {}
