@@ -274,3 +274,22 @@ def test_drawn_upper_teeth_stay_in_the_jaw_when_the_lip_slopes_over_them() -> No
     level_ink = np.where(ys < 22, ink.max(-1), 0)
     level_height = level_ink.sum(0) / np.abs(palette.teeth - palette.cavity).max()
     assert level_height[across < 0.55].min() > 2
+
+
+@pytest.mark.parametrize("portrait", ["astronaut_rig", "monalisa_rig"])
+def test_a_wide_open_mouth_is_rounded_not_a_hexagon(portrait: str, request) -> None:
+    """Wide open, the lower lip sags in a U and the upper one curves down to the corners: no
+    sharp bend between neighbouring inner-lip landmarks (the lip curves drawn through them
+    round what is left). A plateau over the middle of the jaw's opening profile left a
+    flat-bottomed hexagon: bends of 34 (astronaut) and 44 degrees (Mona Lisa) at jawOpen 1,
+    where the plateau met the slope to the corners; 20 and 30 with the parabola."""
+    renderer = Renderer(request.getfixturevalue(portrait), 512)
+    worst = 0.0
+    for jaw in (0.5, 1.0):
+        pose = MotionFrame.of(jawOpen=jaw)
+        xy = renderer.deformer.rest[:, :2] + renderer.deformer.displacement(pose)
+        for contour in (T.LIP_INNER_UPPER, T.LIP_INNER_LOWER):
+            step = np.diff(xy[list(contour)], axis=0)
+            heading = np.degrees(np.arctan2(step[:, 1], step[:, 0]))
+            worst = max(worst, float(np.abs(np.diff(heading))[1:-1].max()))  # corners aside
+    assert worst < {"astronaut_rig": 26.0, "monalisa_rig": 35.0}[portrait], worst

@@ -143,12 +143,18 @@ def _split_row(image: np.ndarray, xs: np.ndarray, top: np.ndarray, bottom: np.nd
     (a smile shows the upper teeth only). Smoothed along the mouth."""
     grey = image.astype(np.float32).mean(2)
     split = bottom.copy()
+    columns = [grey[int(t) : int(b) + 1, x] for t, b, x in zip(top, bottom, xs, strict=True)]
+    if not any(len(c) for c in columns):
+        return split
+    # The teeth's brightness from the whole opening: judged column by column, a column with
+    # less than a quarter of teeth took its cavity for the bright part and split at the lower
+    # lip, its neighbour at the cavity, and the two halves parted along a jagged line.
+    bright = float(np.percentile(np.concatenate(columns), 75))
     for k, x in enumerate(xs):
         a, b = int(top[k] + 0.45 * (bottom[k] - top[k])), int(bottom[k] - 0.5)
-        column = grey[int(top[k]) : int(bottom[k]) + 1, x]
-        if b > a and len(column):
+        if b > a and len(columns[k]):
             row = a + int(np.argmin(grey[a : b + 1, x]))
-            if grey[row, x] < 0.6 * np.percentile(column, 75):
+            if grey[row, x] < 0.6 * bright:
                 split[k] = row
     width = max(3, len(xs) // 4) | 1
     padded = np.pad(split, width // 2, mode="edge")

@@ -69,7 +69,10 @@ class ShapeBuilder:
         below[list(_CORNERS)] = 0.5
         # The lips part most in the middle and taper to the corners (a lens-shaped opening):
         # near the seam, toward the corners, both lips move half way, so no cliff is left.
-        middle = smoothstep(1.0, 0.4, np.abs(self.uv[:, 0]) / self.mouth_half)
+        # The share that parts falls as a parabola from the middle to the corners, so the
+        # lower lip sags in a U and the upper one curves down to the corners. A plateau over
+        # the middle half (a smoothstep from 0.4 half widths) gave a flat-bottomed hexagon.
+        middle = np.clip(1 - (np.abs(self.uv[:, 0]) / self.mouth_half) ** 2, 0, 1)
         near_seam = np.exp(-0.5 * (off_seam / 0.035) ** 2)
         below = below + (0.5 - below) * (1 - middle) * near_seam
         lateral = 1 - smoothstep(0.2, 0.6, np.abs(self.uv[:, 0]))
