@@ -34,6 +34,9 @@ THROAT_VALUE = 44.0  # the back of the throat: dark, yet not black
 # parts a red tongue from a red-brown cavity (in grey they were one grey-brown smear).
 MONO_CAVITY = 0.7
 MONO_TONGUE = 1.05
+# Nor does hue tell the depth: the throat a little darker too, or the cavity, darkened, was one
+# flat slab from the lips to the back (Einstein's: 11 grey levels from p5 to the median).
+MONO_THROAT = 0.85
 # Lips under hair: the lips' median brightness under the first share of the cheeks'; then the
 # pixels above the second share are the lips that show through.
 _LIP_UNDER_HAIR = (0.5, 0.6)
@@ -79,6 +82,7 @@ class MouthPalette:
         wet_lip = lip * 0.62
         if style == "mono":  # no hue tells the cavity from the tongue: their brightness must
             cavity = cavity * MONO_CAVITY
+            throat = throat * MONO_THROAT
             tongue = np.clip(tongue * MONO_TONGUE, 0, 255)
         return cls(
             *(np.asarray(c, np.float32) for c in (cavity, throat, teeth, gums, tongue, wet_lip)),
