@@ -29,6 +29,7 @@ from openlpm.render.head_room import tilt_room
 from openlpm.render.interior import InteriorSource
 from openlpm.render.mouth import MouthLayer, fill_open_mouth
 from openlpm.render.references import ReferenceTextures, interior_source, widest_open
+from openlpm.render.spans import ChangeSpans
 from openlpm.render.supersample import FineSource
 from openlpm.render.warp import CoarseField, Warp, remap_banded
 
@@ -100,6 +101,10 @@ class Renderer:
         # art is flat-shaded (it draws its own fold lines, or none).
         own_folds = self.refs is not None and self.refs.smile is not None
         self.folds = SmileFolds(lm) if palette.style != "cel" and not own_folds else None
+        # What the plate changes: only there, and within a warp's reach of it, can a frame move.
+        self.spans = ChangeSpans(
+            (self.reference[..., 3] > 0) | (self.plate != self.reference[..., :3]).any(2)
+        )
         self._fine = FineSource(self.reference) if supersample else None
         self._fine_rest = (
             {s: self._fine.read(e.box) for s, e in self.eyes.items()} if self._fine else {}
@@ -125,40 +130,37 @@ class Renderer:
         field = self.warp.backward(disp) if disp.any() else None
         box = self.warp.active_box(field) if field is not None else None
         self._alpha = None
-        out = self._still(box)
-        if box is None:
+        out = cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)  # the still frame
+        if field is None or box is None:
             return out
-        x0, y0, x1, y1 = box
-        # Over a backdrop (other characters drawn this frame) the fine copy is out of date.
-        fine = self._fine if not self._on_backdrop else None
-        source = self._source if fine is None else fine.image
-        map_x, map_y = self.warp.full_map(field, box, 1 if fine is None else fine.factor)
-        warped = remap_banded(source, map_x, map_y)
-        alpha = cv2.extractChannel(warped, 3)
-        self._over_plate(warped, alpha, field, box, out[y0:y1, x0:x1])
-        self._alpha = (alpha, box)
+        self._alpha = self._warp_into(out, field, box)
         if self.folds is not None:
             self.folds.draw(out, disp, frame)
         self.mouth.draw(out, disp, frame, anchors)
         return out
 
-    def _still(self, box: tuple[int, int, int, int] | None) -> np.ndarray:
-        """A new frame holding the source's RGB outside ``box`` (everything when None); the
-        warp fills the box itself."""
-        if box is None:
-            return cv2.cvtColor(self._source, cv2.COLOR_RGBA2RGB)
-        out = np.empty((self.height, self.width, 3), np.uint8)
+    def _warp_into(
+        self, out: np.ndarray, field: CoarseField, box: tuple[int, int, int, int]
+    ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        """Warp the person by ``field`` and composite it over the plate, into the still frame
+        ``out``, where that can change it (:class:`ChangeSpans`). Returns the moved alpha of
+        ``box`` and the box."""
         x0, y0, x1, y1 = box
-        for rows, cols in (
-            (slice(0, y0), slice(None)),
-            (slice(y1, None), slice(None)),
-            (slice(y0, y1), slice(0, x0)),
-            (slice(y0, y1), slice(x1, None)),
-        ):
-            strip = out[rows, cols]
-            if strip.size:
-                cv2.cvtColor(self._source[rows, cols], cv2.COLOR_RGBA2RGB, dst=strip)
-        return out
+        # Over a backdrop (other characters drawn this frame) the fine copy is out of date.
+        fine = self._fine if not self._on_backdrop else None
+        source = self._source if fine is None else fine.image
+        map_x, map_y = self.warp.full_map(field, box, 1 if fine is None else fine.factor)
+        # 255 once a pixel moved half a pixel; 8-bit arithmetic is SIMD-fast in OpenCV.
+        moved = np.minimum(field.magnitude * 510.0, 255.0).astype(np.uint8)
+        moved = self.warp.upsample(moved, box)
+        alpha = self.reference[y0:y1, x0:x1, 3].copy()
+        for piece in self.spans.chunks(box, float(field.magnitude.max())):
+            px0, py0, px1, py1 = piece
+            part = slice(py0 - y0, py1 - y0), slice(px0 - x0, px1 - x0)
+            warped = remap_banded(source, map_x[part], map_y[part])
+            alpha[part] = cv2.extractChannel(warped, 3)
+            self._over_plate(warped, alpha[part], moved[part], piece, out[py0:py1, px0:px1])
+        return alpha, box
 
     def alpha(self) -> np.ndarray:
         """(H, W) uint8: the person mask of the last frame rendered, moved with it (255 =
@@ -214,16 +216,14 @@ class Renderer:
         self,
         warped: np.ndarray,
         alpha: np.ndarray,
-        field: CoarseField,
+        moved: np.ndarray,
         box: tuple[int, int, int, int],
         out: np.ndarray,
     ) -> None:
         """Composite the warped person (RGBA, and its alpha channel) over the clean plate
-        wherever pixels moved, into ``out``: the frame's view of ``box``."""
+        wherever pixels moved (``moved``: 0-255 per pixel), into ``out``: the frame's view of
+        ``box``."""
         x0, y0, x1, y1 = box
-        # 255 once a pixel moved half a pixel; 8-bit arithmetic is SIMD-fast in OpenCV.
-        moved = np.minimum(field.magnitude * 510.0, 255.0).astype(np.uint8)
-        moved = self.warp.upsample(moved, box)
         # The plate shows where the person is transparent and the pixel moved.
         plate_weight = cv2.multiply(cv2.bitwise_not(alpha), moved, scale=1 / 255)
         person_weight = cv2.cvtColor(cv2.bitwise_not(plate_weight), cv2.COLOR_GRAY2RGB)
