@@ -151,3 +151,24 @@ def test_saved_rig_renders_the_same(tmp_path, astronaut_rig):
     out_b = Renderer(loaded, 256).render(pose)
     assert np.abs(out_a.astype(int) - out_b.astype(int)).max() <= 2
     assert (tmp_path / "rig" / "preview.png").stat().st_size > 1000
+
+
+def test_the_background_away_from_the_person_stays_the_still_image(astronaut_rig):
+    """Only the bands of columns near the person (and the plate's fill) are warped: the frame
+    is the same as when the whole moving box is warped (the background there shows the plate,
+    which is the image), and the columns left out are the still image exactly."""
+    pose = MotionFrame.of(headYaw=12.0, headPitch=-5.0, bodyY=0.01, jawOpen=0.4)
+    banded, whole = Renderer(astronaut_rig, 512), Renderer(astronaut_rig, 512)
+    pieces = []
+    chunks = banded.spans.chunks
+    banded.spans.chunks = lambda box, d: pieces.extend(chunks(box, d)) or pieces
+    whole.spans.chunks = lambda box, d: [tuple(box)]
+    a, b = banded.render(pose), whole.render(pose)
+    covered = np.zeros(a.shape[:2], bool)
+    for x0, y0, x1, y1 in pieces:
+        covered[y0:y1, x0:x1] = True
+    assert 0.3 < covered.mean() < 0.95, "the person's bands: most of the frame, not all of it"
+    still = banded.reference[..., :3]
+    assert np.array_equal(a[~covered], still[~covered])
+    mse = np.mean((a.astype(float) - b.astype(float)) ** 2)
+    assert mse == 0 or 10 * np.log10(255**2 / mse) > 50, mse
