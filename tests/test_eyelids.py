@@ -14,6 +14,7 @@ from openlpm.cli import bundled
 from openlpm.io.images import load_image
 from openlpm.motion import MotionFrame
 from openlpm.render import Renderer
+from openlpm.render.eyes import EyePose
 
 LASH = 0.14  # painted lash band, in eye widths (anime-style eyeliner)
 INK = (25, 20, 30)
@@ -294,3 +295,34 @@ def test_an_eye_opened_wide_shows_no_pale_line_under_its_lashes(astronaut_rig: R
         rest_band = float((eye.draw(EyePose()) @ luma)[under_rest].mean())
         shown = float((eye.draw(pose) @ luma)[uncovered].mean())
         assert shown <= rest_band + 20, (side, shown, rest_band)
+
+
+def test_a_raised_lid_uncovers_the_iris_not_a_streak_of_what_lay_under_it() -> None:
+    """eyeWide lifts the upper lid above where it rests: the iris it uncovers is drawn as
+    rings of the iris's own colours. Stretched up from the rows under the resting lid, a
+    catchlight there (here a white dot painted just under the lid) became a white streak
+    (11 white pixels in the uncovered part of the iris at 1024 px; the lashes' shadow, a
+    dark cap)."""
+    image = load_image(bundled("astronaut.jpg")).copy()
+    with FaceAnalyzer() as analyzer:
+        landmarks = analyzer.landmarks(image)
+    assert landmarks is not None
+    iris = landmarks[LEFT_EYE.iris_center, :2]
+    upper = landmarks[list(LEFT_EYE.upper), :2]
+    lid = np.interp(iris[0], *upper[np.argsort(upper[:, 0])].T)
+    dot = (round(float(iris[0])), round(float(lid) + 1.5))
+    cv2.circle(image, dot, 2, (255, 255, 255), -1, cv2.LINE_AA)
+    renderer = Renderer(build_rig(image), 1024)
+    eye, scale = renderer.eyes["Left"], 1024 / max(image.shape[:2])
+    pose = MotionFrame.of(eyeWideLeft=1.0)
+    drawn = eye.draw(EyePose(wide=1.0))
+    rows = eye.ys - eye.y0
+    raised = eye._lid_lines(EyePose(wide=1.0))[1] - eye.y0
+    columns = np.abs(np.arange(drawn.shape[1])[None] + eye.x0 - iris[0] * scale) < 4
+    uncovered = columns & (rows >= raised[None]) & (rows < (eye.u - eye.y0)[None])
+    assert uncovered.sum() > 20, "the lid did not rise"
+    white = drawn.min(2) > 200
+    assert (white & uncovered).sum() == 0
+    # And in the frame, the lid rose: the eye shows more of itself than at rest.
+    frame, still = renderer.render(pose), renderer.render(MotionFrame.neutral())
+    assert np.abs(frame.astype(int) - still.astype(int)).sum() > 0

@@ -77,6 +77,7 @@ _STRAY_COLOUR = 40.0  # RGB distance to the nearest of the opening's whites (sha
 _STRAY_LEAST = 3  # pixels of white beside the lids that count
 _PLATE_RANGE = 16.0  # grey levels about the lid's tone that its shading takes from around it
 _MEMBRANE_STEPS = 60
+_IRIS_PERCENTILE = 0.35  # per ring of a raised lid's iris: this dark a pixel of what shows there
 _FEATHER = 0.1  # eye widths over which the lid's top blends into the skin above it
 _LUM = np.float32([0.299, 0.587, 0.114])
 _TEXTURE_BLUR = 0.04  # the unfolded lid keeps the stretched skin's detail finer than this
@@ -151,6 +152,7 @@ class EyeLayer:
         self.plate = self._shut_plate()
         iris_r = visible_iris_radius(roi, opening, centre, iris_r)
         self.eyeball, self.iris, self.iris_origin = _split_iris(roi, opening, centre, iris_r)
+        self._iris_disk = (float(centre[0]), float(centre[1]), iris_r)
         self._u32 = self.u.astype(np.float32)
         corner = beyond > -_REACH * ew
         self.stray = stray_white(
@@ -436,7 +438,7 @@ class EyeLayer:
         dx = (pose.look_out - pose.look_in) * self.out_sign * LOOK_SIDE * self.width
         dy = (pose.look_down - pose.look_up) * LOOK_VERTICAL * self.width
         if dx == 0 and dy == 0:
-            return self._raised(self.eyeball_ahead, pose)
+            return self._raised(self.eyeball_ahead, pose, iris_shown=True)
         ox, oy = self.iris_origin
         shift = np.float32([[1, 0, ox + dx], [0, 1, oy + dy]])
         size = (self.skin.shape[1], self.skin.shape[0])
@@ -446,11 +448,16 @@ class EyeLayer:
         alpha = iris[..., 3:4]
         return self._raised(self.eyeball, pose) * (1 - alpha) + iris[..., :3] * alpha
 
-    def _raised(self, eyeball: np.ndarray, pose: EyePose) -> np.ndarray:
+    def _raised(self, eyeball: np.ndarray, pose: EyePose, iris_shown: bool = False) -> np.ndarray:
         """``eyeball`` as seen under an upper lid raised above where it rests (eyeWide): the
         band of the eye under the resting lid, in its shadow, stretched up to the raised lid.
         Uncovered, the eye above the resting lid showed the flat white around the eye: a pale
-        line drawn under the lashes, with the lid's shadow left below it as a dark line."""
+        line drawn under the lashes, with the lid's shadow left below it as a dark line.
+
+        ``iris_shown``: the image's iris is in ``eyeball``. What the lid uncovers of it is
+        drawn as rings of its own colours (:attr:`_radial_iris`): stretched up with the white,
+        the lashes' shadow and a catchlight under the lid drew dark and white streaks, a cap
+        over a wide-open eye."""
         if pose.wide <= 0:
             return eyeball
         lid = self._lid_lines(pose)[1] - self.y0
@@ -458,10 +465,53 @@ class EyeLayer:
         band = np.float32(_WIDE_BAND * self.width)
         raised = np.minimum(lid, rest)[None]
         rows = self.ys - self.y0
+        under = rows < rest[None] + band
         t = np.clip((rows - raised) / (rest[None] + band - raised), 0, 1)
-        src = np.where(rows < rest[None] + band, rest[None] + t * band, rows)
+        src = np.where(under, rest[None] + t * band, rows)
+        out = self._rows_of(eyeball, src)
+        if not iris_shown:
+            return out
+        colours, reach = self._radial_iris
+        cx, cy, _ = self._iris_disk
+        disk = np.clip(reach + 0.5 - np.hypot(self.xs_map - cx, rows - cy), 0, 1)
+        # Over the band that was stretched, fading out over as much again below it (the lid's
+        # shadow lies there in the image: a step at the band's edge drew an arc).
+        weight = disk * np.clip((rest[None] + 2 * band - rows) / band, 0, 1)
+        return out + (colours - out) * weight[..., None].astype(np.float32)
+
+    @cached_property
+    def _radial_iris(self) -> tuple[np.ndarray, float]:
+        """((h, w, 3) float32, radius): the iris as rings of its own colours, at each distance
+        from its centre the darker part of what the image shows there (the pupil, the iris,
+        the dark rim; not the white beside it, nor a catchlight), out to the last ring with
+        iris in it: what a raised lid uncovers. Its lower part mirrored up drew the lower
+        lid's rim across the iris where the lid hides its bottom."""
+        cx, cy, r = self._iris_disk
+        dist = np.hypot(self.xs_map - cx, self.ys - self.y0 - cy)
+        opening = self._opening_mask(self.u, self.l) > 0.5
+        seen = opening & (dist <= r + 0.5)
+        ring = np.minimum(np.round(dist), np.ceil(r)).astype(np.int64)
+        colours = np.zeros((int(np.ceil(r)) + 1, 3), np.float32)
+        if not seen.any():
+            return colours[ring], -1.0
+        luma = self.skin @ _LUM
+        # Lighter than half way from the iris to the white: the white, or a catchlight.
+        white = float(np.percentile(luma[opening], 90))
+        light = (float(np.median(luma[seen])) + white) / 2
+        last, reach = self.skin[seen].mean(0), -1.0
+        for k in range(len(colours)):  # inside out: an unseen ring takes the one inside it
+            at = seen & (ring == k) & (luma < light)
+            if at.sum() >= 3:
+                px = self.skin[at]
+                last = px[np.argsort(px @ _LUM)[int(_IRIS_PERCENTILE * (len(px) - 1))]]
+                reach = float(k)
+            colours[k] = last
+        return colours[ring].astype(np.float32), reach
+
+    def _rows_of(self, image: np.ndarray, src_y: np.ndarray) -> np.ndarray:
+        """``image`` (the eye box) with each pixel taken from row ``src_y`` of its column."""
         return cv2.remap(
-            eyeball, self.xs_map, src.astype(np.float32), cv2.INTER_LINEAR,
+            image, self.xs_map, src_y.astype(np.float32), cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )  # fmt: skip
 
