@@ -172,3 +172,14 @@ def test_the_background_away_from_the_person_stays_the_still_image(astronaut_rig
     assert np.array_equal(a[~covered], still[~covered])
     mse = np.mean((a.astype(float) - b.astype(float)) ** 2)
     assert mse == 0 or 10 * np.log10(255**2 / mse) > 50, mse
+
+
+def test_mouth_close_closes_no_further_than_the_jaw_opened(astro):
+    """mouthClose undoes the jaw's pull on the lips; held to jawOpen (ARKit's rule), alone it
+    changes nothing. It pushed the lower lip up through the upper one: a dark knot where the
+    lips crossed, on the `openlpm poses` sheet's mouthClose tile."""
+    neutral = astro.render(MotionFrame.neutral())
+    assert np.array_equal(astro.render(MotionFrame.of(mouthClose=1.0)), neutral)
+    half = astro.render(MotionFrame.of(jawOpen=0.3, mouthClose=1.0))
+    shut = astro.render(MotionFrame.of(jawOpen=0.3, mouthClose=0.3))
+    assert np.array_equal(half, shut)

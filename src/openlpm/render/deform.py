@@ -29,13 +29,20 @@ JAW_EXPONENT = 0.6
 
 def jaw_response(weights: np.ndarray) -> np.ndarray:
     """Blendshape weights with jawOpen on the hinge's curve; mouthClose scaled with it, so that
-    mouthClose == jawOpen still shuts the lips (p/b/m) and a partial closure keeps its share."""
-    jaw = float(weights[_JAW])
-    if jaw <= 0.0 or jaw >= 1.0:
+    mouthClose == jawOpen still shuts the lips (p/b/m) and a partial closure keeps its share.
+
+    mouthClose is held to jawOpen (ARKit's own rule): it undoes the jaw's pull on the lips, and
+    beyond what the jaw opened it pushed the lower lip up through the upper one (a dark knot
+    where the lips crossed, mouthClose alone)."""
+    jaw, close = float(weights[_JAW]), float(weights[_CLOSE])
+    held = min(close, max(jaw, 0.0))
+    if (jaw <= 0.0 or jaw >= 1.0) and held == close:
         return weights
     out = weights.copy()
-    out[_JAW] = jaw**JAW_EXPONENT
-    out[_CLOSE] = weights[_CLOSE] * out[_JAW] / jaw
+    if 0.0 < jaw < 1.0:
+        out[_JAW] = jaw**JAW_EXPONENT
+        held *= out[_JAW] / jaw
+    out[_CLOSE] = held
     return out
 
 
