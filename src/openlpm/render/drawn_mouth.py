@@ -280,9 +280,13 @@ def _paint_teeth(img, palette, xs, ys, o, top, bottom, gap, across, wide, smile,
     upper = clip(ys - gum_edge + 0.5, 0, 1) * clip(rounded - ys + 0.5, 0, 1)
     gums = clip(ys - top + 0.5, 0, 1) * clip(gum_edge - ys + 0.5, 0, 1) * (wide > 0)
     fade = 1 - smoothstep(0.6, 1.0, across)  # teeth turn away into the dark of the cheeks
-    lit = 1 - 0.3 * smoothstep(0.2, 0.9, across) - 0.08 * (1 - centre_u) ** 2
+    lit = 1 - 0.3 * smoothstep(0.2, 0.9, across) - 0.05 * (1 - centre_u) ** 2
     lit = lit - 0.25 * np.exp(-np.maximum(ys - top, 0) / max(0.12 * tooth_h, 0.6))  # lip shadow
-    gaps_between = 1 - 0.22 * seam_u
+    # The teeth touch along most of their height: the dark between them is the little notches
+    # at the biting edges and at the gums (a full-height line drew piano keys).
+    v = clip((ys - gum_edge) / np.maximum(rounded - gum_edge, 1.0), 0, 1)
+    notch = np.maximum(smoothstep(0.7, 1.0, v), 1 - smoothstep(0.0, 0.25, v))
+    gaps_between = 1 - 0.22 * seam_u * (0.3 + 0.7 * notch)
     light = np.maximum(smoothstep(0.05, 0.35, gap / o.half_width), smile)  # narrow: shadow
     lit = lit * (0.55 + 0.45 * light)
     teeth = palette.teeth * tone(clip(lit * gaps_between, 0, 1))[..., None]
