@@ -5,7 +5,8 @@ character cannot drift. Per frame:
 1. the eye layer redraws lids and irises in a small box around each eye of the reference;
 2. the mesh deformer moves the vertices; the warp turns that into a dense backward map;
 3. the reference (with the person mask as alpha) is remapped and composited over the clean
-   plate where anything moved, so the background never smears;
+   plate where anything moved, so the background never smears (and only near the person:
+   elsewhere a moving frame is the still image, see render/spans.py);
 4. the mouth layer paints the opening where the lips parted: the image's own teeth and interior
    (or an :class:`InteriorSource` given by the caller) moving with the head and jaw, drawn
    where there is nothing to show.
