@@ -11,11 +11,8 @@ its own fold lines or none: nothing is added there.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import math
 
-import cv2
 import numpy as np
 
 from openlpm.character import topology as T
@@ -35,9 +32,6 @@ SHADOW_WIDTH = 0.03
 CREASE_DARK, SHADOW_DARK, BULGE_LIGHT = 0.05, 0.07, 0.08
 MIN_STRENGTH = 0.03  # below this the fold is not drawn
 REACH = BULGE_AT + 2 * BULGE_WIDTH  # face heights from the crease that the fold shades
-_STEPS = 400  # the profile table's steps across the fold, from -REACH to +REACH
-_PER_STEP = _STEPS / (2 * REACH)  # table steps per face height
-_CENTRE_STEP = _STEPS / 2  # the table step of the crease
 
 
 class SmileFolds:
@@ -67,50 +61,38 @@ class SmileFolds:
 
     def _shade(self, frame: np.ndarray, points: np.ndarray, out: float, strength: float) -> None:
         h, w = frame.shape[:2]
-        px, py = (points[:, k].tolist() for k in (0, 1))  # five knots: plain floats are faster
+        px, py = points[:, 0].astype(np.float32), points[:, 1].astype(np.float32)
         reach = REACH * self.face_height
-        y0, y1 = max(math.floor(py[0]), 0), min(math.ceil(py[-1]) + 1, h)
-        x0, x1 = max(math.floor(min(px) - reach), 0), min(math.ceil(max(px) + reach) + 1, w)
-        if y1 - y0 < 3 or x1 - x0 < 3 or any(b <= a for a, b in itertools.pairwise(py)):
+        y0, y1 = max(math.floor(float(py[0])), 0), min(math.ceil(float(py[-1])) + 1, h)
+        x0 = max(math.floor(float(px.min()) - reach), 0)
+        x1 = min(math.ceil(float(px.max()) + reach) + 1, w)
+        if y1 - y0 < 3 or x1 - x0 < 3 or not (py[1:] > py[:-1]).all():
             return  # too small, or a fold that no longer runs downward (a face upside down)
         ys = np.arange(y0, y1, dtype=np.float32)
         # The fold as x per row (it runs down from the nose), its corners at the knots rounded,
-        # and the distance across it (not along the row), as an index into the profile table.
+        # and the distance across it (not along the row) in face heights.
         fold_x = np.interp(ys, py, px).astype(np.float32)
         fold_x[1:-1] = (fold_x[:-2] + 2 * fold_x[1:-1] + fold_x[2:]) / 4
-        slope = np.empty_like(fold_x)  # dx/dy of the rounded fold
-        slope[1:-1] = (fold_x[2:] - fold_x[:-2]) / 2
-        slope[0], slope[-1] = slope[1], slope[-2]  # three rows at least (see above)
-        scale = (out / self.face_height * _PER_STEP) / np.sqrt(1 + slope * slope)
-        xs = np.arange(x0, x1, dtype=np.float32)
-        index = (xs[None] - fold_x[:, None]) * scale[:, None] + np.float32(_CENTRE_STEP)
-        shade = cv2.remap(self._profile, index, np.zeros_like(index), cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        slope = np.interp(ys, (py[1:] + py[:-1]) / 2, np.diff(px) / np.diff(py))
+        scale = (out / self.face_height / np.sqrt(1 + slope * slope)).astype(np.float32)
+        across = (np.arange(x0, x1, dtype=np.float32)[None] - fold_x[:, None]) * scale[:, None]
         # Along the fold: in from the nose, deepest beside the mouth, out above the corner.
-        gain = cv2.cvtColor(1 + shade * (_along(len(ys)) * strength)[:, None], cv2.COLOR_GRAY2RGB)
+        along = np.interp((ys - ys[0]) / max(float(ys[-1] - ys[0]), 1.0), *_ALONG) * strength
+        shade = np.interp(across, *self._profile).astype(np.float32)
+        gain = 1 + along[:, None].astype(np.float32) * shade
         box = frame[y0:y1, x0:x1]
-        cv2.multiply(box, gain, dst=box, dtype=cv2.CV_8U)
+        box[:] = np.minimum(box * gain[..., None] + 0.5, 255).astype(np.uint8)
 
 
-@functools.cache
-def _along(rows: int) -> np.ndarray:
-    """(rows,) float32: the fold's depth from the nose (row 0) down past the mouth's corner."""
-    t = np.arange(rows, dtype=np.float32) / max(rows - 1, 1)
-    depth = np.interp(t, *_ALONG).astype(np.float32)
-    depth.flags.writeable = False  # cached: shared by every call
-    return depth
-
-
-def _profile() -> np.ndarray:
-    """(1, _STEPS + 1) float32: the change of the skin's brightness at a full smile across the
-    fold (-REACH to +REACH face heights, toward the cheek): the lit bulge, the crease, the
-    shadow on the lip side. A table: three Gaussians per pixel cost more than the rest of the
-    fold."""
-    across = np.linspace(-REACH, REACH, _STEPS + 1, dtype=np.float32)
+def _profile() -> tuple[np.ndarray, np.ndarray]:
+    """(distance across the fold in face heights, toward the cheek; change of the skin's
+    brightness at a full smile): the lit bulge, the crease, the shadow on the lip side. A
+    table: three Gaussians per pixel cost more than the rest of the fold."""
+    across = np.linspace(-REACH, REACH, 401, dtype=np.float32)
     shade = BULGE_LIGHT * np.exp(-np.square((across - BULGE_AT) / BULGE_WIDTH))
     shade -= CREASE_DARK * np.exp(-np.square(across / CREASE))
     shade -= SHADOW_DARK * np.exp(-np.square((across + SHADOW_WIDTH / 2) / SHADOW_WIDTH))
-    return shade.astype(np.float32)[None]
+    return across, shade.astype(np.float32)
 
 
 # Along the fold (0 at the nose, 1 past the corner of the mouth): its depth.
